@@ -1,0 +1,16 @@
+//! Schema migrations. Each runs inside a transaction on every backend, so a
+//! failed migration leaves nothing half-applied. This crate never depends on
+//! the entities: a migration describes the schema as it was on its day.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_directory;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_directory::Migration)]
+    }
+}

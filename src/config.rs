@@ -1,0 +1,185 @@
+//! Settings, layered: built-in defaults, then an optional TOML file, then
+//! `CASEWORK_*` environment variables.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+/// The environment variables read, each overriding the setting of the same name.
+pub const ENV_KEYS: &[&str] = &[
+    "listen",
+    "database_url",
+    "data_dir",
+    "log_format",
+    "sqlite_synchronous",
+    "shutdown_grace_seconds",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port the HTTP server binds to.
+    pub listen: SocketAddr,
+    /// Directory for the embedded database and generated keys.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; empty means the SQLite file
+    /// `casework.db` inside `data_dir`.
+    pub database_url: String,
+    /// `human` (default) or `json` log lines.
+    pub log_format: LogFormat,
+    /// SQLite durability: `full` (default: durable at acknowledgement) or `normal`.
+    pub sqlite_synchronous: SqliteSynchronous,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    Full,
+    Normal,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            log_format: LogFormat::Human,
+            sqlite_synchronous: SqliteSynchronous::Full,
+            shutdown_grace_seconds: 30,
+        }
+    }
+}
+
+/// A configuration that cannot be used; the message names the setting.
+#[derive(Debug)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<figment::Error> for ConfigError {
+    fn from(err: figment::Error) -> Self {
+        let mut text = String::from("invalid configuration");
+        for e in err {
+            let key = e.path.join(".").to_lowercase();
+            let origin = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            if key.is_empty() {
+                text.push_str(&format!("\n  - {}{origin}", e.kind));
+            } else {
+                text.push_str(&format!(
+                    "\n  - setting `{key}` (environment variable CASEWORK_{}): {}{origin}",
+                    key.to_uppercase(),
+                    e.kind
+                ));
+            }
+        }
+        ConfigError(text)
+    }
+}
+
+/// Where the optional file comes from.
+#[derive(Debug, Clone)]
+pub enum ConfigFile {
+    /// `casework.toml` in the working directory, read only if it exists.
+    Default,
+    /// A path given on the command line; it must exist.
+    Explicit(PathBuf),
+}
+
+impl Settings {
+    pub fn load(file: &ConfigFile) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            ConfigFile::Default => figment = figment.merge(Toml::file("casework.toml")),
+            ConfigFile::Explicit(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError(format!(
+                        "invalid configuration: --config file `{}` does not exist",
+                        path.display()
+                    )));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+        }
+        figment = figment.merge(Env::prefixed("CASEWORK_").only(ENV_KEYS));
+        let settings: Settings = figment.extract()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database_url.trim();
+        if !(url.is_empty()
+            || url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(
+                "invalid configuration: `database_url` (CASEWORK_DATABASE_URL) must start with \
+                 `sqlite:` or `postgres://`"
+                    .into(),
+            ));
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError(
+                "invalid configuration: `data_dir` (CASEWORK_DATA_DIR) is empty".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or the SQLite file in
+    /// the data directory.
+    pub fn effective_database_url(&self) -> String {
+        let url = self.database_url.trim();
+        if url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("casework.db").display()
+            )
+        } else {
+            url.to_owned()
+        }
+    }
+
+    /// The settings as TOML, with any password in the database URL masked.
+    pub fn to_toml_masked(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = mask_password(&self.effective_database_url());
+        toml::to_string(&shown).unwrap_or_default()
+    }
+}
+
+/// Replaces the password of a URL (if any) with `***`.
+pub fn mask_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,37 @@
+//! Logging. Lines carry ids, statuses and timings, never personal data: SQL
+//! statements (which would carry names and notes) are switched off here as
+//! well as in the database options.
+
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+
+use crate::config::LogFormat;
+
+/// Directives appended to whatever `RUST_LOG` says, so that no log level
+/// can turn statement logging back on.
+const ALWAYS: &[&str] = &["sqlx::query=off"];
+
+pub fn filter() -> EnvFilter {
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    for directive in ALWAYS {
+        if let Ok(d) = directive.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    filter
+}
+
+/// Installs the global subscriber; a second call (as in tests) is a no-op.
+pub fn init(format: LogFormat) {
+    let registry = tracing_subscriber::registry().with(filter());
+    let _ = match format {
+        LogFormat::Human => registry.with(fmt::layer().with_target(false)).try_init(),
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true),
+            )
+            .try_init(),
+    };
+}

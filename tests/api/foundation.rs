@@ -1,0 +1,280 @@
+//! Health, docs, the spec, error shapes, request ids, compression,
+//! configuration layers and migrations.
+
+use std::process::Command;
+
+use crate::helpers::{TestDatabase, assert_problem, spawn_app};
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_ok_on_a_fresh_database() {
+    let app = spawn_app().await;
+    for path in ["/healthz", "/readyz"] {
+        let resp = app.get(path).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+    }
+}
+
+#[tokio::test]
+async fn readyz_is_503_while_migrations_are_pending_and_200_after() {
+    let app = spawn_app().await;
+    let applied = casework::db::pending_migrations(&app.db).await.unwrap();
+    assert!(applied.is_empty());
+    casework::db::migrate_down(&app.db, 1).await.unwrap();
+    let body = assert_problem(app.get("/readyz").await, 503, "unavailable").await;
+    assert!(body["detail"].as_str().unwrap().contains("pending"));
+    casework::db::migrate_up(&app.db).await.unwrap();
+    assert_eq!(app.get("/readyz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn migrations_go_up_down_and_up_again() {
+    let database = TestDatabase::create().await;
+    let db = casework::db::connect_url(&database.url, casework::config::SqliteSynchronous::Normal)
+        .await
+        .unwrap();
+    let all = casework::db::pending_migrations(&db).await.unwrap();
+    assert!(!all.is_empty());
+    casework::db::migrate_up(&db).await.unwrap();
+    assert!(
+        casework::db::pending_migrations(&db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    casework::db::migrate_down(&db, all.len() as u32)
+        .await
+        .unwrap();
+    assert_eq!(casework::db::pending_migrations(&db).await.unwrap(), all);
+    casework::db::migrate_up(&db).await.unwrap();
+    assert!(
+        casework::db::pending_migrations(&db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    db.close().await.ok();
+}
+
+#[tokio::test]
+async fn docs_and_spec_are_served() {
+    let app = spawn_app().await;
+    let docs = app.get("/docs").await;
+    assert_eq!(docs.status(), 200);
+    let html = docs.text().await.unwrap();
+    assert!(html.contains("swagger"), "docs page is swagger-ui");
+    assert!(!html.contains("cdn"), "docs are bundled, not from a CDN");
+
+    let json: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    assert!(json["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(json["paths"]["/readyz"].is_object());
+
+    let yaml = app.get("/openapi.yaml").await.text().await.unwrap();
+    assert_eq!(yaml, casework::api::spec_yaml());
+}
+
+#[tokio::test]
+async fn committed_spec_equals_the_code() {
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.yaml"))
+            .expect("openapi/openapi.yaml is committed");
+    assert!(
+        committed == casework::api::spec_yaml(),
+        "openapi/openapi.yaml is stale: run `cargo run -- openapi --write`"
+    );
+}
+
+#[tokio::test]
+async fn unknown_route_is_problem_json_404() {
+    let app = spawn_app().await;
+    assert_problem(app.get("/v1/no-such-thing").await, 404, "not-found").await;
+}
+
+#[tokio::test]
+async fn wrong_method_is_problem_json_405() {
+    let app = spawn_app().await;
+    let resp = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    assert_problem(resp, 405, "method-not-allowed").await;
+}
+
+#[tokio::test]
+async fn request_id_is_generated_echoed_and_in_problems() {
+    let app = spawn_app().await;
+    let resp = app.get("/healthz").await;
+    let generated = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&generated).is_ok());
+
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .header("X-Request-Id", "tablet-7.abc_123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "tablet-7.abc_123");
+
+    // An id that could smuggle text into the logs is replaced.
+    let resp = app
+        .client
+        .get(app.url("/nowhere"))
+        .header("X-Request-Id", "Jane Doe said hello")
+        .send()
+        .await
+        .unwrap();
+    let replaced = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_ne!(replaced, "Jane Doe said hello");
+    let body = assert_problem(resp, 404, "not-found").await;
+    assert_eq!(body["request_id"], replaced);
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_asked_for() {
+    let app = spawn_app().await;
+    // reqwest without its gzip feature in use would decode; ask by hand.
+    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    let resp = client
+        .get(app.url("/openapi.json"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip magic");
+
+    let plain = client.get(app.url("/openapi.json")).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+}
+
+fn casework_cmd(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_casework"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd
+}
+
+#[test]
+fn config_defaults_then_file_then_environment() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let out = casework_cmd(dir.path()).arg("config").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("listen = \"127.0.0.1:8080\""), "{text}");
+    assert!(text.contains("data_dir = \"./data\""), "{text}");
+    assert!(text.contains("sqlite://./data/casework.db"), "{text}");
+    assert!(text.contains("log_format = \"human\""), "{text}");
+
+    let file = dir.path().join("custom.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:9000\"\nlog_format = \"json\"\n",
+    )
+    .unwrap();
+    let out = casework_cmd(dir.path())
+        .args(["--config", file.to_str().unwrap(), "config"])
+        .env("CASEWORK_LOG_FORMAT", "human")
+        .env(
+            "CASEWORK_DATABASE_URL",
+            "postgres://casework:secret@db.invalid/casework",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("listen = \"127.0.0.1:9000\""),
+        "file overrides default: {text}"
+    );
+    assert!(
+        text.contains("log_format = \"human\""),
+        "env overrides file: {text}"
+    );
+    assert!(
+        text.contains("postgres://casework:***@db.invalid/casework"),
+        "{text}"
+    );
+    assert!(!text.contains("secret"), "password masked: {text}");
+
+    // ./casework.toml is read when no --config is given.
+    std::fs::write(
+        dir.path().join("casework.toml"),
+        "data_dir = \"/var/lib/cw\"\n",
+    )
+    .unwrap();
+    let out = casework_cmd(dir.path()).arg("config").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("data_dir = \"/var/lib/cw\""), "{text}");
+}
+
+#[test]
+fn bad_configuration_fails_at_start_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = casework_cmd(dir.path())
+        .arg("config")
+        .env("CASEWORK_LISTEN", "not-an-address")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CASEWORK_LISTEN"), "{err}");
+
+    std::fs::write(
+        dir.path().join("casework.toml"),
+        "lisen = \"127.0.0.1:1\"\n",
+    )
+    .unwrap();
+    let out = casework_cmd(dir.path()).arg("serve").output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("lisen"), "{err}");
+
+    let out = casework_cmd(dir.path())
+        .args(["--config", "missing.toml", "serve"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+
+    std::fs::remove_file(dir.path().join("casework.toml")).unwrap();
+    let out = casework_cmd(dir.path())
+        .arg("config")
+        .env("CASEWORK_DATABASE_URL", "mysql://x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CASEWORK_DATABASE_URL"));
+}
+
+#[test]
+fn openapi_check_fails_when_the_file_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("openapi")).unwrap();
+    std::fs::write(dir.path().join("openapi/openapi.yaml"), "openapi: 3.0.0\n").unwrap();
+    let out = casework_cmd(dir.path())
+        .args(["openapi", "--check"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let out = casework_cmd(dir.path())
+        .args(["openapi", "--write"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = casework_cmd(dir.path())
+        .args(["openapi", "--check"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
