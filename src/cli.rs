@@ -6,9 +6,14 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::{
+    audit::{self, RequestMeta, Verification},
+    bootstrap,
     config::{ConfigFile, Settings},
     db,
-    startup::Application,
+    domain::Role,
+    error::ServiceError,
+    services::directory::{self, NewStaff},
+    startup::{AppState, Application},
     telemetry,
 };
 
@@ -32,8 +37,21 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP service (the default). Creates and migrates the database on first start.
-    Serve,
+    /// Run the HTTP service (the default). Creates and migrates the database on
+    /// first start, and on an empty database creates the `admin` account with a
+    /// random password printed once.
+    Serve {
+        /// Seed an invented demo library (branches, one account per role with
+        /// documented passwords) into an empty database. For trying Casework only.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage staff accounts from the command line.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Audit trail tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Apply pending database migrations, or roll back with --down.
     Migrate {
         /// Roll back this many migrations instead of applying.
@@ -53,6 +71,38 @@ pub enum Command {
     Config,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create an account. The password is read from standard input (one
+    /// line), or prompted for twice on a terminal.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// peer, social_worker, supervisor, staff, security, auditor or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Display name (defaults to the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Branch code; repeat for several branches.
+        #[arg(long = "branch", value_name = "CODE")]
+        branches: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exit non-zero and name the first broken row if any.
+    Verify,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| {
+        let names: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role; one of {}", names.join(", "))
+    })
+}
+
 /// Where the committed spec lives, relative to the repository root.
 pub const SPEC_PATH: &str = "openapi/openapi.yaml";
 
@@ -61,18 +111,63 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(p) => ConfigFile::Explicit(p.clone()),
         None => ConfigFile::Default,
     };
-    let command = cli.command.unwrap_or(Command::Serve);
+    let command = cli.command.unwrap_or(Command::Serve { demo: false });
     if let Command::Openapi { write, check } = command {
         return openapi(write, check);
     }
     let settings = Settings::load(&file)?;
     telemetry::init(settings.log_format);
     match command {
-        Command::Serve => {
-            Application::build(settings)
-                .await?
-                .run_until_stopped()
+        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Staff(StaffCommand::Add {
+            username,
+            role,
+            display_name,
+            branches,
+        }) => {
+            let state = AppState::open(settings).await?;
+            let branches = bootstrap::branch_ids(&state, &branches).await?;
+            let password = read_password()?;
+            let input = NewStaff {
+                id: None,
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username,
+                role,
+                branches,
+                password,
+            };
+            match directory::create_staff(&state, None, &RequestMeta::default(), input).await {
+                Ok(v) => {
+                    println!(
+                        "created {} ({}) with id {}",
+                        v.account.username, v.account.role, v.account.id
+                    );
+                    Ok(())
+                }
+                Err(ServiceError::Invalid(issues)) => {
+                    let text: Vec<String> = issues
+                        .iter()
+                        .map(|i| format!("{}: {}", i.field, i.message))
+                        .collect();
+                    anyhow::bail!("invalid account: {}", text.join("; "))
+                }
+                Err(e) => anyhow::bail!("cannot create the account: {e}"),
+            }
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let conn = db::connect(&settings).await?;
+            match audit::verify(&conn)
                 .await
+                .context("cannot read the audit trail")?
+            {
+                Verification::Intact { events } => {
+                    println!("audit chain intact: {events} events");
+                    Ok(())
+                }
+                Verification::Broken { seq, id, reason } => {
+                    anyhow::bail!("audit chain broken at seq {seq} (event {id}): {reason}")
+                }
+            }
         }
         Command::Migrate { down } => {
             let conn = db::connect(&settings).await?;
@@ -95,6 +190,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi { .. } => unreachable!("handled above"),
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    if demo {
+        const BANNER: &str =
+            "DEMO MODE: invented library, documented passwords. Never enter real patrons.";
+        println!("\n{0}\n{BANNER}\n{0}", "=".repeat(BANNER.len()));
+        if bootstrap::seed_demo(app.state()).await? {
+            println!("Seeded the demo library; accounts and passwords are listed in the README.");
+        } else {
+            println!("The database already has accounts; nothing was seeded.");
+        }
+        tracing::warn!("running in demo mode");
+    } else if let Some(password) = bootstrap::ensure_admin(app.state()).await? {
+        // Printed once to the console, never logged.
+        println!("\nFirst start: created the administrator account.");
+        println!("  username: admin");
+        println!("  password: {password}");
+        println!("This password is shown only now. Sign in and change it.\n");
+    }
+    app.run_until_stopped().await
+}
+
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat password: ")?;
+        anyhow::ensure!(first == second, "the passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
 }
 

@@ -17,6 +17,7 @@ pub const ENV_KEYS: &[&str] = &[
     "log_format",
     "sqlite_synchronous",
     "shutdown_grace_seconds",
+    "signing_key",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,6 +36,10 @@ pub struct Settings {
     pub sqlite_synchronous: SqliteSynchronous,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace_seconds: u64,
+    /// Secret (at least 32 characters) that signs access tokens. Empty means a
+    /// key generated on first start and kept in `data_dir/signing.key`.
+    /// Instances that share a database must share this key.
+    pub signing_key: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +65,7 @@ impl Default for Settings {
             log_format: LogFormat::Human,
             sqlite_synchronous: SqliteSynchronous::Full,
             shutdown_grace_seconds: 30,
+            signing_key: String::new(),
         }
     }
 }
@@ -169,6 +175,9 @@ impl Settings {
     pub fn to_toml_masked(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = mask_password(&self.effective_database_url());
+        if !shown.signing_key.is_empty() {
+            shown.signing_key = "***".into();
+        }
         toml::to_string(&shown).unwrap_or_default()
     }
 }

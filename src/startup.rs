@@ -9,13 +9,43 @@ use poem::{
 };
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Settings, db};
+use crate::{access::Actor, audit::Recorder, auth::TokenKeys, config::Settings, db};
+
+/// How long a loaded caller is reused before the database is asked again;
+/// bounds how late a revocation made on another instance takes effect.
+pub const ACTOR_CACHE_TTL: Duration = Duration::from_secs(2);
 
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
+    pub recorder: Recorder,
+    pub keys: Arc<TokenKeys>,
+    /// Session id to caller, for [`ACTOR_CACHE_TTL`].
+    pub actor_cache: moka::sync::Cache<uuid::Uuid, Actor>,
+}
+
+impl AppState {
+    /// Connects, migrates, loads the signing key and starts the audit writer.
+    pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
+        let db = db::connect(&settings).await?;
+        db::migrate_up(&db)
+            .await
+            .context("cannot apply migrations")?;
+        let keys = Arc::new(TokenKeys::load(&settings)?);
+        let recorder = Recorder::start(db.clone());
+        Ok(AppState {
+            db,
+            settings: Arc::new(settings),
+            recorder,
+            keys,
+            actor_cache: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ACTOR_CACHE_TTL)
+                .build(),
+        })
+    }
 }
 
 pub struct Application {
@@ -28,25 +58,17 @@ impl Application {
     /// Opens (and on first start creates) the database, applies migrations
     /// and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = db::connect(&settings).await?;
-        db::migrate_up(&db)
-            .await
-            .context("cannot apply migrations")?;
-        let acceptor = TcpListener::bind(settings.listen)
+        let listen = settings.listen;
+        let state = AppState::open(settings).await?;
+        let acceptor = TcpListener::bind(listen)
             .into_acceptor()
             .await
-            .with_context(|| {
-                format!("cannot listen on `{}` (setting `listen`)", settings.listen)
-            })?;
+            .with_context(|| format!("cannot listen on `{listen}` (setting `listen`)"))?;
         let addr = acceptor
             .local_addr()
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .context("listener has no address")?;
-        let state = AppState {
-            db,
-            settings: Arc::new(settings),
-        };
         Ok(Application {
             acceptor,
             addr,

@@ -1,9 +1,15 @@
 //! The HTTP API: one module per area, composed into one OpenAPI service.
 
+pub mod audit;
+pub mod auth;
+pub mod directory;
 pub mod health;
+pub mod me;
 pub mod middleware;
 pub mod problem;
+pub mod security;
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use poem::{
     Endpoint, EndpointExt, Route,
     middleware::{Compression, SizeLimit},
@@ -22,16 +28,61 @@ pub fn write_limit(ep: impl Endpoint) -> impl Endpoint {
     ep.with(SizeLimit::new(WRITE_BODY_LIMIT))
 }
 
+/// Default page size of lists.
+pub const DEFAULT_PAGE: u64 = 50;
+
+/// Cursors are opaque to clients: the last id of a page, base64url-encoded.
+pub fn encode_cursor(id: uuid::Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<uuid::Uuid>, problem::ProblemResponse> {
+    let Some(c) = cursor else { return Ok(None) };
+    URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| uuid::Uuid::from_slice(&b).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            crate::error::ServiceError::invalid(
+                "cursor",
+                "must be a next_cursor from a previous page",
+            )
+            .into()
+        })
+}
+
 #[derive(Tags)]
 pub enum ApiTags {
     /// Liveness and readiness probes.
     Health,
+    /// Sign-in, token refresh and sign-out.
+    Auth,
+    /// The caller's account and device sessions.
+    Sessions,
+    /// Branches and staff accounts.
+    Directory,
+    /// The audit trail (auditors).
+    Audit,
 }
 
-pub type Apis = health::HealthApi;
+pub type Apis = (
+    health::HealthApi,
+    auth::AuthApi,
+    me::MeApi,
+    directory::DirectoryApi,
+    audit::AuditApi,
+);
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(health::HealthApi, "Casework", env!("CARGO_PKG_VERSION")).description(
+    let apis = (
+        health::HealthApi,
+        auth::AuthApi,
+        me::MeApi,
+        directory::DirectoryApi,
+        audit::AuditApi,
+    );
+    OpenApiService::new(apis, "Casework", env!("CARGO_PKG_VERSION")).description(
         "Referral and case management for social work in public libraries. \
              Errors are RFC 9457 problem details (`application/problem+json`).",
     )

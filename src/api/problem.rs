@@ -44,6 +44,12 @@ pub struct Problem {
     /// Per-field validation errors.
     #[oai(skip_serializing_if_is_empty, default)]
     pub errors: Vec<FieldError>,
+    /// With 412: the current record, so that a client can merge its change.
+    #[oai(skip_serializing_if_is_none)]
+    pub current: Option<serde_json::Value>,
+    /// Sent as the `Retry-After` header, not in the body.
+    #[oai(skip)]
+    pub retry_after: Option<u64>,
 }
 
 /// One invalid field: a JSON pointer-like path and what is wrong with it.
@@ -64,6 +70,8 @@ impl Problem {
             detail: None,
             request_id: None,
             errors: Vec::new(),
+            current: None,
+            retry_after: None,
         }
     }
 
@@ -117,28 +125,78 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status_code();
+        let retry_after = self.retry_after;
         let body = self.to_json_string();
-        Response::builder()
+        let mut builder = Response::builder()
             .status(status)
-            .content_type(CONTENT_TYPE)
-            .body(body)
+            .content_type(CONTENT_TYPE);
+        if let Some(secs) = retry_after {
+            builder = builder.header(header::RETRY_AFTER, secs.to_string());
+        }
+        builder.body(body)
     }
 }
 
 /// The error half of every operation's result: documented in the spec as
 /// `application/problem+json` under the statuses the operation names.
 #[derive(Debug)]
-pub struct ProblemResponse(pub Problem);
+pub struct ProblemResponse(pub Box<Problem>);
 
 impl From<Problem> for ProblemResponse {
     fn from(p: Problem) -> Self {
-        ProblemResponse(p)
+        ProblemResponse(Box::new(p))
+    }
+}
+
+impl From<crate::error::ServiceError> for ProblemResponse {
+    fn from(err: crate::error::ServiceError) -> Self {
+        use crate::error::ServiceError as E;
+        let p = match err {
+            E::NotFound => Problem::for_status(StatusCode::NOT_FOUND).detail("No such record"),
+            E::Forbidden => {
+                Problem::for_status(StatusCode::FORBIDDEN).detail("Your role does not allow this")
+            }
+            E::Conflict(why) => Problem::for_status(StatusCode::CONFLICT).detail(why),
+            E::Stale(current) => {
+                let mut p = Problem::for_status(StatusCode::PRECONDITION_FAILED)
+                    .detail("The record changed since you read it; `current` holds it now");
+                p.current = Some(*current);
+                p
+            }
+            E::PreconditionRequired => Problem::for_status(StatusCode::PRECONDITION_REQUIRED)
+                .detail("Send the record's ETag in If-Match"),
+            E::Invalid(issues) => {
+                let mut p = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                    "Some fields are invalid",
+                );
+                for i in issues {
+                    p = p.field(i.field, i.message);
+                }
+                p
+            }
+            E::Unauthorized(why) => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication is required",
+            )
+            .detail(why),
+            E::Throttled { retry_after_secs } => {
+                let mut p = Problem::for_status(StatusCode::TOO_MANY_REQUESTS)
+                    .detail("Too many failed sign-ins; wait before trying again");
+                p.retry_after = Some(retry_after_secs);
+                p
+            }
+            E::Unexpected(_) => Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR),
+        };
+        ProblemResponse(Box::new(p))
     }
 }
 
 impl IntoResponse for ProblemResponse {
     fn into_response(self) -> Response {
-        self.0.into_response()
+        (*self.0).into_response()
     }
 }
 
@@ -155,7 +213,7 @@ impl poem::error::ResponseError for ProblemResponse {
         self.0.status_code()
     }
     fn as_response(&self) -> Response {
-        self.0.clone().into_response()
+        (*self.0).clone().into_response()
     }
 }
 
@@ -184,7 +242,7 @@ impl ApiResponse for ProblemResponse {
 /// of the errors we know and a generic title for the rest.
 pub fn from_error(err: &poem::Error) -> Problem {
     if let Some(p) = err.downcast_ref::<ProblemResponse>() {
-        return p.0.clone();
+        return (*p.0).clone();
     }
     let status = err.status();
     if err.is::<NotFoundError>() {
@@ -260,10 +318,11 @@ pub fn from_error(err: &poem::Error) -> Problem {
 }
 
 /// poem-openapi names a field that fails a validator as
-/// ``field `name` verification failed. maxLength(200)``: the name and the rule
+/// ``failed to parse "Type": field `name` verification failed. maxLength(200)``: the name and the rule
 /// are safe to repeat (the value is not, and is never part of this message).
 fn field_of(reason: &str) -> Option<(String, String)> {
-    let rest = reason.strip_prefix("field `")?;
+    let start = reason.find("field `")? + "field `".len();
+    let rest = &reason[start..];
     let (name, rest) = rest.split_once('`')?;
     let rule = rest.split_once("verification failed.")?.1.trim();
     let rule = rule.split(" (occurred while").next().unwrap_or(rule).trim();

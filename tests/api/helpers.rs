@@ -9,11 +9,20 @@
 
 use std::net::SocketAddr;
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicU32, Ordering},
+};
+
 use casework::{
+    audit::RequestMeta,
     config::{LogFormat, Settings, SqliteSynchronous},
-    startup::Application,
+    domain::Role,
+    services::directory::{self, NewStaff},
+    startup::{AppState, Application},
 };
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub const TEST_DB_ENV: &str = "CASEWORK_TEST_DATABASE_URL";
@@ -22,8 +31,22 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    pub state: AppState,
     pub settings: Settings,
-    database: TestDatabase,
+    database: Arc<TestDatabase>,
+    admin: tokio::sync::OnceCell<Account>,
+}
+
+/// An account made for a test, with its password and a signed-in token.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: Uuid,
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    pub token: String,
+    pub refresh_token: String,
+    pub session_id: Uuid,
 }
 
 /// A database that exists for one test.
@@ -107,20 +130,34 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
         // Tests do not need durability across power loss.
         sqlite_synchronous: SqliteSynchronous::Normal,
         shutdown_grace_seconds: 5,
+        signing_key: TEST_SIGNING_KEY.into(),
     }
 }
 
+/// Every test app signs with this key, so tests can forge tokens with it
+/// (and with other keys) and two instances of one test share it.
+pub const TEST_SIGNING_KEY: &str = "test-signing-key-0123456789abcdef-0123456789abcdef";
+
 pub async fn spawn_app() -> TestApp {
+    let database = TestDatabase::create().await;
+    spawn_on(Arc::new(database)).await
+}
+
+/// Starts another instance on the same database as `other`.
+pub async fn spawn_second_instance(other: &TestApp) -> TestApp {
+    spawn_on(other.database.clone()).await
+}
+
+async fn spawn_on(database: Arc<TestDatabase>) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         casework::telemetry::init(LogFormat::Human);
     }
-    let database = TestDatabase::create().await;
     let settings = test_settings(&database);
     let app = Application::build(settings.clone())
         .await
         .expect("application builds");
     let addr = app.addr();
-    let db = app.state().db.clone();
+    let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         addr,
@@ -128,9 +165,11 @@ pub async fn spawn_app() -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),
-        db,
+        db: state.db.clone(),
+        state,
         settings,
         database,
+        admin: tokio::sync::OnceCell::new(),
     }
 }
 
@@ -158,6 +197,126 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// A request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.call(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    pub async fn post_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn patch_as(
+        &self,
+        path: &str,
+        token: &str,
+        etag: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .header("If-Match", etag)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.call(reqwest::Method::DELETE, path, Some(token), None)
+            .await
+    }
+
+    /// Signs in through the API.
+    pub async fn login(&self, username: &str, password: &str, device: &str) -> reqwest::Response {
+        self.post_json(
+            "/v1/auth/login",
+            &json!({"username": username, "password": password, "device_name": device}),
+        )
+        .await
+    }
+
+    /// Creates an account directly through the service layer (as first start
+    /// or `casework staff add` would) and signs it in through the API.
+    pub async fn account(&self, role: Role, branches: &[Uuid]) -> Account {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let username = format!(
+            "{}.{}",
+            role.as_str().replace('_', "-"),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let password = format!("pw-{username}-long-enough");
+        let view = directory::create_staff(
+            &self.state,
+            None,
+            &RequestMeta::default(),
+            NewStaff {
+                id: None,
+                username: username.clone(),
+                display_name: format!("Test {username}"),
+                role,
+                branches: branches.to_vec(),
+                password: password.clone(),
+            },
+        )
+        .await
+        .expect("create account");
+        let resp = self.login(&username, &password, "test device").await;
+        assert_eq!(resp.status(), 200, "login of a new account");
+        let body: Value = resp.json().await.unwrap();
+        Account {
+            id: view.account.id,
+            username,
+            password,
+            role,
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+            session_id: body["session_id"].as_str().unwrap().parse().unwrap(),
+        }
+    }
+
+    /// One admin per test app, made on first use.
+    pub async fn admin(&self) -> &Account {
+        self.admin
+            .get_or_init(|| self.account(Role::Admin, &[]))
+            .await
+    }
+
+    /// Creates a branch through the API as the admin and returns its id.
+    pub async fn branch(&self, code: &str) -> Uuid {
+        let admin = self.admin().await.token.clone();
+        let resp = self
+            .post_as(
+                "/v1/branches",
+                &admin,
+                &json!({"code": code, "name": format!("{code} branch")}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201, "create branch");
+        let body: Value = resp.json().await.unwrap();
+        body["id"].as_str().unwrap().parse().unwrap()
     }
 }
 

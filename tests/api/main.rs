@@ -1,4 +1,8 @@
 //! Integration tests: one binary, driving the real HTTP API.
 
+mod audit;
+mod auth;
+mod directory;
 mod foundation;
 mod helpers;
+mod sessions;

@@ -1,0 +1,175 @@
+//! First start and the demo library.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{
+    audit::RequestMeta,
+    auth,
+    domain::Role,
+    error::ServiceResult,
+    services::directory::{self, NewStaff},
+    startup::AppState,
+};
+use entities::branch;
+
+/// On an empty database, creates the `admin` account with a random password
+/// and returns that password (to be shown once, on the console only).
+pub async fn ensure_admin(state: &AppState) -> ServiceResult<Option<String>> {
+    if directory::any_staff(&state.db).await? {
+        return Ok(None);
+    }
+    let password = auth::random_password();
+    directory::create_staff(
+        state,
+        None,
+        &RequestMeta::default(),
+        NewStaff {
+            id: None,
+            username: "admin".into(),
+            display_name: "Administrator".into(),
+            role: Role::Admin,
+            branches: vec![],
+            password: password.clone(),
+        },
+    )
+    .await?;
+    Ok(Some(password))
+}
+
+/// The invented demo library: branches and one account per role. Every
+/// person in it is made up.
+pub const DEMO_BRANCHES: &[(&str, &str)] = &[
+    ("MAIN", "Main Library (demo)"),
+    ("EAST", "Eastside Branch (demo)"),
+    ("RIVER", "Riverside Branch (demo)"),
+];
+
+/// (username, display name, role, password). Documented in the README.
+pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str)] = &[
+    (
+        "admin",
+        "Demo Administrator",
+        Role::Admin,
+        "demo-admin-password",
+    ),
+    (
+        "peer",
+        "Robin Peer (demo)",
+        Role::Peer,
+        "demo-peer-password",
+    ),
+    (
+        "social.worker",
+        "Sam Worker (demo)",
+        Role::SocialWorker,
+        "demo-social-worker-password",
+    ),
+    (
+        "supervisor",
+        "Alex Supervisor (demo)",
+        Role::Supervisor,
+        "demo-supervisor-password",
+    ),
+    (
+        "staff",
+        "Jo Librarian (demo)",
+        Role::Staff,
+        "demo-staff-password",
+    ),
+    (
+        "security",
+        "Casey Security (demo)",
+        Role::Security,
+        "demo-security-password",
+    ),
+    (
+        "auditor",
+        "Morgan Auditor (demo)",
+        Role::Auditor,
+        "demo-auditor-password",
+    ),
+];
+
+/// Seeds the demo library into an empty database. Returns false (and
+/// changes nothing) when the database already has accounts.
+pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
+    if directory::any_staff(&state.db).await? {
+        return Ok(false);
+    }
+    let meta = RequestMeta::default();
+    let admin = directory::create_staff(
+        state,
+        None,
+        &meta,
+        NewStaff {
+            id: None,
+            username: DEMO_ACCOUNTS[0].0.into(),
+            display_name: DEMO_ACCOUNTS[0].1.into(),
+            role: DEMO_ACCOUNTS[0].2,
+            branches: vec![],
+            password: DEMO_ACCOUNTS[0].3.into(),
+        },
+    )
+    .await?;
+    // The branches are created as the demo admin would, so the audit trail
+    // of a demo looks like real use.
+    let admin_actor = crate::access::Actor {
+        staff_id: admin.account.id,
+        role: Role::Admin,
+        branches: vec![],
+        session_id: Uuid::nil(),
+    };
+    let mut branch_ids = Vec::new();
+    for (code, name) in DEMO_BRANCHES {
+        let b = directory::create_branch(
+            state,
+            &admin_actor,
+            &meta,
+            directory::NewBranch {
+                id: None,
+                code: (*code).into(),
+                name: (*name).into(),
+            },
+        )
+        .await?;
+        branch_ids.push(b.id);
+    }
+    for (username, display_name, role, password) in &DEMO_ACCOUNTS[1..] {
+        let branches = match role {
+            Role::Auditor => vec![],
+            Role::Supervisor => branch_ids.clone(),
+            _ => vec![branch_ids[0]],
+        };
+        directory::create_staff(
+            state,
+            Some(&admin_actor),
+            &meta,
+            NewStaff {
+                id: None,
+                username: (*username).into(),
+                display_name: (*display_name).into(),
+                role: *role,
+                branches,
+                password: (*password).into(),
+            },
+        )
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Branch ids for codes, in order; the first unknown code is an error.
+pub async fn branch_ids(state: &AppState, codes: &[String]) -> anyhow::Result<Vec<Uuid>> {
+    let mut ids = Vec::new();
+    for code in codes {
+        let code = code.trim().to_uppercase();
+        let b = branch::Entity::find()
+            .filter(branch::Column::Code.eq(code.clone()))
+            .one(&state.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no branch with code `{code}`"))?;
+        ids.push(b.id);
+    }
+    Ok(ids)
+}

@@ -1,0 +1,184 @@
+//! Domain values: parsed once at the edge, trusted afterwards.
+
+use poem_openapi::Enum;
+use serde::{Deserialize, Serialize};
+
+/// A staff member's one role (DESIGN.md section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum, Serialize, Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Peer,
+    SocialWorker,
+    Supervisor,
+    Staff,
+    Security,
+    Auditor,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Peer,
+        Role::SocialWorker,
+        Role::Supervisor,
+        Role::Staff,
+        Role::Security,
+        Role::Auditor,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Peer => "peer",
+            Role::SocialWorker => "social_worker",
+            Role::Supervisor => "supervisor",
+            Role::Staff => "staff",
+            Role::Security => "security",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A field that failed validation: its name and the rule it broke. Never the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldIssue {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldIssue {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldIssue {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Collects field issues while a request is parsed.
+#[derive(Debug, Default)]
+pub struct Issues(pub Vec<FieldIssue>);
+
+impl Issues {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldIssue::new(field, message));
+    }
+
+    /// Trims a text field and checks its length in characters.
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        let v = value.trim();
+        let n = v.chars().count();
+        if n < min {
+            self.add(
+                field,
+                if min <= 1 {
+                    "is required".to_owned()
+                } else {
+                    format!("must have at least {min} characters")
+                },
+            );
+        } else if n > max {
+            self.add(field, format!("must have at most {max} characters"));
+        } else if v.chars().any(|c| c.is_control()) {
+            self.add(field, "must not contain control characters");
+        }
+        v.to_owned()
+    }
+
+    pub fn finish(self) -> Result<(), Vec<FieldIssue>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+/// Usernames: 3 to 64 characters of lowercase letters, digits, `.`, `_`, `-`;
+/// compared lowercased.
+pub fn parse_username(issues: &mut Issues, field: &str, value: &str) -> String {
+    let v = value.trim().to_lowercase();
+    let ok = (3..=64).contains(&v.len())
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if !ok {
+        issues.add(
+            field,
+            "must be 3 to 64 characters: letters, digits, `.`, `_` or `-`",
+        );
+    }
+    v
+}
+
+/// Passwords: 12 to 1024 characters. Long passphrases are encouraged.
+pub fn parse_password(issues: &mut Issues, field: &str, value: &str) {
+    let n = value.chars().count();
+    if n < 12 {
+        issues.add(field, "must have at least 12 characters");
+    } else if n > 1024 {
+        issues.add(field, "must have at most 1024 characters");
+    }
+}
+
+/// Branch codes: 2 to 16 uppercase letters, digits or `-`.
+pub fn parse_branch_code(issues: &mut Issues, field: &str, value: &str) -> String {
+    let v = value.trim().to_uppercase();
+    let ok = (2..=16).contains(&v.len())
+        && v.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        issues.add(field, "must be 2 to 16 characters: letters, digits or `-`");
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn usernames_are_lowercased_and_checked() {
+        let mut issues = Issues::default();
+        assert_eq!(
+            parse_username(&mut issues, "username", " A.Reyes "),
+            "a.reyes"
+        );
+        assert!(issues.0.is_empty());
+        parse_username(&mut issues, "username", "a b");
+        parse_username(&mut issues, "username", "ab");
+        assert_eq!(issues.0.len(), 2);
+    }
+
+    #[test]
+    fn text_fields_are_trimmed_and_bounded() {
+        let mut issues = Issues::default();
+        assert_eq!(issues.text("name", "  Main  ", 1, 10), "Main");
+        issues.text("name", "   ", 1, 10);
+        issues.text("name", "abcdefghijk", 1, 10);
+        issues.text("name", "a\u{0}b", 1, 10);
+        let fields: Vec<_> = issues.0.iter().map(|i| i.message.as_str()).collect();
+        assert_eq!(fields.len(), 3, "{fields:?}");
+    }
+
+    #[test]
+    fn passwords_need_twelve_characters() {
+        let mut issues = Issues::default();
+        parse_password(&mut issues, "password", "short");
+        parse_password(&mut issues, "password", "correct horse battery");
+        assert_eq!(issues.0.len(), 1);
+    }
+}

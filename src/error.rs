@@ -1,0 +1,61 @@
+//! The service layer's error. The API maps it to problem+json in one place
+//! (`api::errors`). Messages are fixed texts: no record content, ever.
+
+use crate::domain::FieldIssue;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Missing, or hidden from the caller: the two must look the same.
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The `If-Match` version is not the current one; carries the current record.
+    #[error("stale version")]
+    Stale(Box<serde_json::Value>),
+    #[error("If-Match is required")]
+    PreconditionRequired,
+    #[error("invalid input")]
+    Invalid(Vec<FieldIssue>),
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("too many attempts")]
+    Throttled { retry_after_secs: u64 },
+    #[error("unexpected: {0}")]
+    Unexpected(String),
+}
+
+impl ServiceError {
+    /// Wraps an unexpected failure. Only the error's kind is kept: driver
+    /// messages can quote the values of a failed statement.
+    pub fn unexpected(context: &'static str, err: impl std::fmt::Debug) -> Self {
+        let kind = format!("{err:?}");
+        let kind = kind
+            .split(['(', ' ', '{'])
+            .next()
+            .unwrap_or("error")
+            .to_owned();
+        tracing::error!(context, kind = %kind, "unexpected error");
+        ServiceError::Unexpected(format!("{context}: {kind}"))
+    }
+
+    pub fn invalid(field: &str, message: &str) -> Self {
+        ServiceError::Invalid(vec![FieldIssue::new(field, message)])
+    }
+}
+
+impl From<sea_orm::DbErr> for ServiceError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        ServiceError::unexpected("database", err)
+    }
+}
+
+impl From<Vec<FieldIssue>> for ServiceError {
+    fn from(issues: Vec<FieldIssue>) -> Self {
+        ServiceError::Invalid(issues)
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,0 +1,246 @@
+//! The audit trail: what is recorded, the hash chain, group commit.
+
+use std::process::Command;
+
+use casework::domain::Role;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+
+async fn events(app: &TestApp, auditor: &str, query: &str) -> Vec<Value> {
+    let resp = app
+        .get_as(&format!("/v1/audit/events?limit=500&{query}"), auditor)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    body["items"].as_array().unwrap().clone()
+}
+
+fn verify_cli(app: &TestApp) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_casework"))
+        .args(["audit", "verify"])
+        .env_clear()
+        .env("CASEWORK_DATABASE_URL", &app.settings.database_url)
+        .env("CASEWORK_DATA_DIR", &app.settings.data_dir)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn directory_changes_are_audited_with_field_names_not_values() {
+    let app = spawn_app().await;
+    let admin = app.admin().await.clone();
+    let branch = app.branch("MAIN").await;
+    let resp = app
+        .post_as(
+            "/v1/staff",
+            &admin.token,
+            &json!({"username": "t.nguyen", "display_name": "Tam Nguyen (invented)", "role": "peer",
+                    "branches": [branch], "password": "a long enough password"}),
+        )
+        .await;
+    let created: Value = resp.json().await.unwrap();
+    let auditor = app.account(Role::Auditor, &[]).await;
+
+    let mine = events(&app, &auditor.token, &format!("actor_id={}", admin.id)).await;
+    let actions: Vec<(&str, &str)> = mine
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["record_type"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("login", "session"),
+            ("create", "branch"),
+            ("create", "staff")
+        ]
+    );
+    let staff_event = &mine[2];
+    assert_eq!(staff_event["record_id"], created["id"]);
+    assert_eq!(staff_event["outcome"], "allowed");
+    assert_eq!(staff_event["rule"], "admin_manages_directory");
+    assert_eq!(staff_event["actor_role"], "admin");
+    assert_eq!(staff_event["session_id"], admin.session_id.to_string());
+    assert!(staff_event["request_id"].as_str().is_some());
+    assert!(
+        staff_event["fields"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("display_name"))
+    );
+
+    let all = serde_json::to_string(&events(&app, &auditor.token, "").await).unwrap();
+    assert!(!all.contains("Tam Nguyen"), "no values in the audit trail");
+    assert!(!all.contains("a long enough password"));
+}
+
+#[tokio::test]
+async fn only_auditors_read_the_trail_and_denials_are_recorded() {
+    let app = spawn_app().await;
+    let admin = app.admin().await.clone();
+    assert_problem(
+        app.get_as("/v1/audit/events", &admin.token).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        app.get_as("/v1/audit/verify", &admin.token).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let denied = events(
+        &app,
+        &auditor.token,
+        &format!("actor_id={}&outcome=denied", admin.id),
+    )
+    .await;
+    assert_eq!(denied.len(), 2);
+    assert!(denied.iter().all(|e| e["rule"] == "audit_auditor_only"));
+}
+
+#[tokio::test]
+async fn an_untouched_chain_verifies_and_an_edited_row_is_named() {
+    let app = spawn_app().await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    app.branch("MAIN").await;
+    app.branch("EAST").await;
+
+    let out = verify_cli(&app);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+    let ok: Value = app
+        .get_as("/v1/audit/verify", &auditor.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok["intact"], true);
+
+    // Someone edits row 3 in the database.
+    let row: Value = events(&app, &auditor.token, "").await[2].clone();
+    app.db
+        .execute_unprepared(
+            "UPDATE audit_event SET outcome = 'allowed', rule = 'edited' WHERE seq = 3",
+        )
+        .await
+        .unwrap();
+    let out = verify_cli(&app);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("seq 3"), "{err}");
+    assert!(err.contains(row["id"].as_str().unwrap()), "{err}");
+    let broken: Value = app
+        .get_as("/v1/audit/verify", &auditor.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(broken["intact"], false);
+    assert_eq!(broken["broken_seq"], 3);
+}
+
+#[tokio::test]
+async fn a_deleted_row_is_detected() {
+    let app = spawn_app().await;
+    app.branch("MAIN").await;
+    app.branch("EAST").await;
+    app.db
+        .execute_unprepared("DELETE FROM audit_event WHERE seq = 2")
+        .await
+        .unwrap();
+    let out = verify_cli(&app);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("seq 3"));
+}
+
+#[tokio::test]
+async fn concurrent_writers_share_one_unforked_chain_and_failures_stay_their_own() {
+    let app = spawn_app().await;
+    let admin = app.admin().await.token.clone();
+    // 30 branch creations at once; every third reuses a code and must fail
+    // alone, without taking its batch neighbours down.
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let code = if i % 3 == 2 {
+            format!("B{}", i - 1)
+        } else {
+            format!("B{i}")
+        };
+        let client = app.client.clone();
+        let url = app.url("/v1/branches");
+        let token = admin.clone();
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"code": code, "name": "Concurrent"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut created = 0;
+    let mut conflicts = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            201 => created += 1,
+            409 => conflicts += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(created + conflicts, 30);
+    assert_eq!(
+        (created, conflicts),
+        (20, 10),
+        "each distinct code is created once"
+    );
+
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let branch_events = events(&app, &auditor.token, "action=create").await;
+    let branch_events: Vec<&Value> = branch_events
+        .iter()
+        .filter(|e| e["record_type"] == "branch")
+        .collect();
+    assert_eq!(
+        branch_events.len(),
+        30,
+        "every attempt, allowed or failed, is audited"
+    );
+    assert_eq!(
+        branch_events
+            .iter()
+            .filter(|e| e["outcome"] == "error")
+            .count(),
+        conflicts
+    );
+
+    let all = events(&app, &auditor.token, "").await;
+    for (i, e) in all.iter().enumerate() {
+        assert_eq!(e["seq"], (i + 1) as i64, "no gap and no fork");
+        if i > 0 {
+            assert_eq!(e["prev_hash"], all[i - 1]["hash"]);
+        }
+    }
+    let ok: Value = app
+        .get_as("/v1/audit/verify", &auditor.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok["intact"], true);
+}

@@ -1,0 +1,179 @@
+//! Device sessions: list, revoke, revocation reaching every instance.
+
+use std::time::{Duration, Instant};
+
+use casework::domain::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, spawn_app, spawn_second_instance};
+
+#[tokio::test]
+async fn a_worker_lists_devices_and_revokes_a_lost_tablet() {
+    let app = spawn_app().await;
+    let worker = app.account(Role::SocialWorker, &[]).await;
+    let tablet: Value = app
+        .login(&worker.username, &worker.password, "Tablet 3")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tablet_token = tablet["access_token"].as_str().unwrap();
+    let tablet_session = tablet["session_id"].as_str().unwrap();
+
+    let list: Value = app
+        .get_as("/v1/me/sessions", &worker.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["device_name"], "Tablet 3", "newest first");
+    assert_eq!(items[0]["current"], false);
+    assert_eq!(items[1]["current"], true);
+
+    let resp = app
+        .delete_as(&format!("/v1/me/sessions/{tablet_session}"), &worker.token)
+        .await;
+    assert_eq!(resp.status(), 204);
+    assert_problem(
+        app.get_as("/v1/me", tablet_token).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    let refresh = app
+        .post_json(
+            "/v1/auth/refresh",
+            &json!({"refresh_token": tablet["refresh_token"]}),
+        )
+        .await;
+    assert_problem(refresh, 401, "unauthorized").await;
+    // The worker's own session goes on.
+    assert_eq!(app.get_as("/v1/me", &worker.token).await.status(), 200);
+    let list: Value = app
+        .get_as("/v1/me/sessions", &worker.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn nobody_revokes_another_persons_session_but_an_admin() {
+    let app = spawn_app().await;
+    let peer = app.account(Role::Peer, &[]).await;
+    let supervisor = app.account(Role::Supervisor, &[]).await;
+    let path = format!("/v1/staff/{}/sessions/{}", peer.id, peer.session_id);
+    assert_problem(
+        app.delete_as(&path, &supervisor.token).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // Through /me, another person's session simply is not there.
+    let mine = format!("/v1/me/sessions/{}", peer.session_id);
+    assert_problem(
+        app.delete_as(&mine, &supervisor.token).await,
+        404,
+        "not-found",
+    )
+    .await;
+    assert_eq!(app.get_as("/v1/me", &peer.token).await.status(), 200);
+
+    let admin = app.admin().await.token.clone();
+    let listed: Value = app
+        .get_as(&format!("/v1/staff/{}/sessions", peer.id), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["id"], peer.session_id.to_string());
+    assert_eq!(app.delete_as(&path, &admin).await.status(), 204);
+    assert_problem(app.get_as("/v1/me", &peer.token).await, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn a_revoked_session_is_refused_by_another_instance_within_five_seconds() {
+    let a = spawn_app().await;
+    let b = spawn_second_instance(&a).await;
+    let worker = a.account(Role::SocialWorker, &[]).await;
+    // Instance B has loaded (and cached) the caller.
+    assert_eq!(b.get_as("/v1/me", &worker.token).await.status(), 200);
+    assert_eq!(b.get_as("/v1/me", &worker.token).await.status(), 200);
+
+    let revoke = format!("/v1/me/sessions/{}", worker.session_id);
+    // Revoke from a second device of the same worker, on instance A.
+    let other: Value = a
+        .login(&worker.username, &worker.password, "phone")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        a.delete_as(&revoke, other["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        204
+    );
+    loop {
+        let status = b.get_as("/v1/me", &worker.token).await.status();
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still accepted after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn deactivating_an_account_ends_all_its_sessions() {
+    let app = spawn_app().await;
+    let peer = app.account(Role::Peer, &[]).await;
+    let second: Value = app
+        .login(&peer.username, &peer.password, "phone")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let admin = app.admin().await.token.clone();
+    let staff_path = format!("/v1/staff/{}", peer.id);
+    let resp = app.get_as(&staff_path, &admin).await;
+    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    let resp = app
+        .patch_as(&staff_path, &admin, &etag, &json!({"active": false}))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["active"], false);
+
+    assert_problem(app.get_as("/v1/me", &peer.token).await, 401, "unauthorized").await;
+    assert_problem(
+        app.get_as("/v1/me", second["access_token"].as_str().unwrap())
+            .await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    let refresh = app
+        .post_json(
+            "/v1/auth/refresh",
+            &json!({"refresh_token": peer.refresh_token}),
+        )
+        .await;
+    assert_problem(refresh, 401, "unauthorized").await;
+    // And it cannot sign in again, with the same answer as a wrong password.
+    assert_problem(
+        app.login(&peer.username, &peer.password, "t").await,
+        401,
+        "unauthorized",
+    )
+    .await;
+}
