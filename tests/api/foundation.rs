@@ -278,3 +278,59 @@ fn openapi_check_fails_when_the_file_differs() {
         .unwrap();
     assert!(out.status.success());
 }
+
+#[tokio::test]
+async fn body_errors_are_problem_json() {
+    let app = spawn_app().await;
+    let url = app.url("/v1/auth/login");
+
+    // Malformed JSON.
+    let resp = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"username\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 400, "malformed-body").await;
+
+    // Not JSON at all.
+    let resp = app
+        .client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("username=x")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 415, "unsupported-media-type").await;
+
+    // Over the write limit.
+    let big = format!(
+        "{{\"username\":\"x\",\"password\":\"{}\",\"device_name\":\"t\"}}",
+        "p".repeat(casework::api::WRITE_BODY_LIMIT)
+    );
+    let resp = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(resp, 413, "body-too-large").await;
+    assert!(body["detail"].as_str().unwrap().contains("1048576"));
+
+    // A streamed body without Content-Length on a write.
+    let stream = futures_util::stream::once(async { Ok::<_, std::io::Error>("{}") });
+    let resp = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 411, "length-required").await;
+}

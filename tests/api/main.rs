@@ -2,7 +2,9 @@
 
 mod audit;
 mod auth;
+mod cli;
 mod directory;
 mod foundation;
 mod helpers;
+mod roles;
 mod sessions;

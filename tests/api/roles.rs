@@ -1,0 +1,415 @@
+//! The role test: every endpoint called as every role, and with no token, an
+//! expired token, a token signed with another key and a revoked session.
+//! The expected statuses are the matrix of DESIGN.md section 3. A new
+//! endpoint must add a row here: the test fails for any operation in the
+//! spec that the table does not cover.
+
+use std::collections::BTreeSet;
+
+use casework::domain::Role;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{Account, TEST_SIGNING_KEY, TestApp, spawn_app};
+
+/// Records a case needs: made fresh for every call, so that calls that
+/// change or end things do not affect each other.
+struct Fixture {
+    caller: Account,
+    branch: Uuid,
+    other: Account,
+    caller_second_session: Uuid,
+    n: u32,
+}
+
+type PathFn = fn(&Fixture) -> String;
+type BodyFn = fn(&Fixture) -> Option<Value>;
+
+struct Case {
+    method: Method,
+    /// The path as in the spec, to check coverage.
+    template: &'static str,
+    path: PathFn,
+    body: BodyFn,
+    if_match: bool,
+    /// Expected status per role; `None` means the endpoint takes no token.
+    expect: fn(Role) -> u16,
+    public: bool,
+}
+
+fn all_200(_: Role) -> u16 {
+    200
+}
+fn all_204(_: Role) -> u16 {
+    204
+}
+
+fn admin_only_201(r: Role) -> u16 {
+    if r == Role::Admin { 201 } else { 403 }
+}
+fn admin_only_200(r: Role) -> u16 {
+    if r == Role::Admin { 200 } else { 403 }
+}
+fn admin_only_204(r: Role) -> u16 {
+    if r == Role::Admin { 204 } else { 403 }
+}
+fn auditor_only_200(r: Role) -> u16 {
+    if r == Role::Auditor { 200 } else { 403 }
+}
+
+fn no_body(_: &Fixture) -> Option<Value> {
+    None
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            method: Method::GET,
+            template: "/healthz",
+            path: |_| "/healthz".into(),
+            body: no_body,
+            if_match: false,
+            expect: all_200,
+            public: true,
+        },
+        Case {
+            method: Method::GET,
+            template: "/readyz",
+            path: |_| "/readyz".into(),
+            body: no_body,
+            if_match: false,
+            expect: all_200,
+            public: true,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/auth/login",
+            path: |_| "/v1/auth/login".into(),
+            body: |f| {
+                Some(
+                    json!({"username": f.caller.username, "password": f.caller.password, "device_name": "role test"}),
+                )
+            },
+            if_match: false,
+            expect: all_200,
+            public: true,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/auth/refresh",
+            path: |_| "/v1/auth/refresh".into(),
+            body: |f| Some(json!({"refresh_token": f.caller.refresh_token})),
+            if_match: false,
+            expect: all_200,
+            public: true,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/auth/logout",
+            path: |_| "/v1/auth/logout".into(),
+            body: no_body,
+            if_match: false,
+            expect: all_204,
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/me",
+            path: |_| "/v1/me".into(),
+            body: no_body,
+            if_match: false,
+            expect: all_200,
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/me/sessions",
+            path: |_| "/v1/me/sessions".into(),
+            body: no_body,
+            if_match: false,
+            expect: all_200,
+            public: false,
+        },
+        Case {
+            method: Method::DELETE,
+            template: "/v1/me/sessions/{id}",
+            path: |f| format!("/v1/me/sessions/{}", f.caller_second_session),
+            body: no_body,
+            if_match: false,
+            expect: all_204,
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/branches",
+            path: |_| "/v1/branches".into(),
+            body: no_body,
+            if_match: false,
+            expect: all_200,
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/branches",
+            path: |_| "/v1/branches".into(),
+            body: |f| Some(json!({"code": format!("R{}", f.n), "name": "Role test"})),
+            if_match: false,
+            expect: admin_only_201,
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/branches/{id}",
+            path: |f| format!("/v1/branches/{}", f.branch),
+            body: no_body,
+            if_match: false,
+            expect: all_200,
+            public: false,
+        },
+        Case {
+            method: Method::PATCH,
+            template: "/v1/branches/{id}",
+            path: |f| format!("/v1/branches/{}", f.branch),
+            body: |_| Some(json!({"name": "Renamed"})),
+            if_match: true,
+            expect: admin_only_200,
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/staff",
+            path: |_| "/v1/staff".into(),
+            body: no_body,
+            if_match: false,
+            expect: all_200,
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/staff",
+            path: |_| "/v1/staff".into(),
+            body: |f| {
+                Some(
+                    json!({"username": format!("made.{}", f.n), "display_name": "Invented", "role": "peer", "password": "a long enough password"}),
+                )
+            },
+            if_match: false,
+            expect: admin_only_201,
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/staff/{id}",
+            path: |f| format!("/v1/staff/{}", f.other.id),
+            body: no_body,
+            if_match: false,
+            expect: all_200,
+            public: false,
+        },
+        Case {
+            method: Method::PATCH,
+            template: "/v1/staff/{id}",
+            path: |f| format!("/v1/staff/{}", f.other.id),
+            body: |_| Some(json!({"display_name": "Renamed (invented)"})),
+            if_match: true,
+            expect: admin_only_200,
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/staff/{id}/sessions",
+            path: |f| format!("/v1/staff/{}/sessions", f.other.id),
+            body: no_body,
+            if_match: false,
+            expect: admin_only_200,
+            public: false,
+        },
+        Case {
+            method: Method::DELETE,
+            template: "/v1/staff/{id}/sessions/{session_id}",
+            path: |f| format!("/v1/staff/{}/sessions/{}", f.other.id, f.other.session_id),
+            body: no_body,
+            if_match: false,
+            expect: admin_only_204,
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/audit/events",
+            path: |_| "/v1/audit/events".into(),
+            body: no_body,
+            if_match: false,
+            expect: auditor_only_200,
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/audit/verify",
+            path: |_| "/v1/audit/verify".into(),
+            body: no_body,
+            if_match: false,
+            expect: auditor_only_200,
+            public: false,
+        },
+    ]
+}
+
+async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
+    let branch = app.branch(&format!("F{n}")).await;
+    let caller = app.account(role, &[branch]).await;
+    let other = app.account(Role::Peer, &[branch]).await;
+    let second: Value = app
+        .login(&caller.username, &caller.password, "second")
+        .await
+        .json()
+        .await
+        .unwrap();
+    Fixture {
+        caller,
+        branch,
+        other,
+        caller_second_session: second["session_id"].as_str().unwrap().parse().unwrap(),
+        n,
+    }
+}
+
+async fn send(app: &TestApp, case: &Case, f: &Fixture, token: Option<&str>) -> u16 {
+    let mut req = app
+        .client
+        .request(case.method.clone(), app.url(&(case.path)(f)));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if case.if_match {
+        req = req.header("If-Match", "\"1\"");
+    }
+    if let Some(b) = (case.body)(f) {
+        req = req.json(&b);
+    } else if case.method == Method::POST {
+        req = req.json(&json!({}));
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    if status >= 400 {
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        assert!(
+            ct.starts_with("application/problem+json"),
+            "{} {}: {status} with {ct}",
+            case.method,
+            case.template
+        );
+    }
+    status
+}
+
+fn forge(claims: &Value, key: &[u8]) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(key).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_endpoint_answers_every_role_as_the_matrix_says() {
+    let app = spawn_app().await;
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for case in cases() {
+        for role in Role::ALL {
+            n += 1;
+            let f = fixture(&app, role, n).await;
+            let token = (!case.public).then_some(f.caller.token.as_str());
+            let got = send(&app, &case, &f, token).await;
+            let want = (case.expect)(role);
+            if got != want {
+                failures.push(format!(
+                    "{} {} as {}: got {got}, want {want}",
+                    case.method,
+                    case.template,
+                    role.as_str()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn every_protected_endpoint_refuses_bad_credentials() {
+    let app = spawn_app().await;
+    let mut n = 1000;
+    let mut failures = Vec::new();
+    for case in cases().into_iter().filter(|c| !c.public) {
+        n += 1;
+        let f = fixture(&app, Role::Admin, n).await;
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({"iss": "casework", "aud": "casework-api", "sub": f.caller.id, "sid": f.caller.session_id, "iat": now - 3600, "exp": now - 1800});
+        let expired = forge(&claims, TEST_SIGNING_KEY.as_bytes());
+        let mut fresh = claims.clone();
+        fresh["iat"] = json!(now);
+        fresh["exp"] = json!(now + 600);
+        let other_key = forge(&fresh, b"a-completely-different-signing-key-0123456789");
+        let mut attempts = vec![
+            ("no token", None),
+            ("expired", Some(expired)),
+            ("other key", Some(other_key)),
+        ];
+        // A revoked session: sign in on another device, revoke it, use its token.
+        let revoked: Value = app
+            .login(&f.caller.username, &f.caller.password, "revoked")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let rid = revoked["session_id"].as_str().unwrap();
+        assert_eq!(
+            app.delete_as(&format!("/v1/me/sessions/{rid}"), &f.caller.token)
+                .await
+                .status(),
+            204
+        );
+        attempts.push((
+            "revoked session",
+            revoked["access_token"].as_str().map(str::to_owned),
+        ));
+        for (what, token) in attempts {
+            let got = send(&app, &case, &f, token.as_deref()).await;
+            if got != 401 {
+                failures.push(format!(
+                    "{} {} with {what}: got {got}",
+                    case.method, case.template
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn the_table_covers_every_operation_in_the_spec() {
+    let spec: Value = serde_json::from_str(&casework::api::openapi_service().spec()).unwrap();
+    let mut in_spec = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            in_spec.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let in_table: BTreeSet<String> = cases()
+        .iter()
+        .map(|c| format!("{} {}", c.method, c.template))
+        .collect();
+    let missing: Vec<_> = in_spec.difference(&in_table).collect();
+    assert!(
+        missing.is_empty(),
+        "operations without a row in the role table: {missing:?}"
+    );
+}
