@@ -5,7 +5,7 @@
 
 use uuid::Uuid;
 
-use crate::domain::Role;
+use crate::domain::{Role, Sensitivity};
 
 /// The signed-in caller, loaded from the database for each request (a token
 /// only names the session; role and branches are read fresh).
@@ -75,6 +75,348 @@ pub fn read_audit(actor: &Actor) -> Decision {
     }
 }
 
+// ---- casework ----------------------------------------------------------------
+//
+// Only peers, social workers and supervisors ever reach casework records.
+// Every other role is denied, and the services answer such a denial exactly
+// as they answer a record that does not exist.
+
+impl Actor {
+    fn in_branch(&self, branch: Uuid) -> bool {
+        self.branches.contains(&branch)
+    }
+}
+
+/// Which records of a kind a caller may list: the services turn this into
+/// query conditions, so lists and searches never return what a read would refuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Nothing,
+    /// Made by, or assigned to, the caller.
+    Own,
+    /// Own, plus records of patrons whose cases the caller works on.
+    OwnOrTeam,
+    /// Own or team, plus everything in these branches.
+    OwnTeamOrBranches(Vec<Uuid>),
+    /// Everything in these branches.
+    Branches(Vec<Uuid>),
+}
+
+/// Facts about a case that decide access to it and to what hangs off it.
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    pub owner: Uuid,
+    pub team: Vec<Uuid>,
+    pub branch: Uuid,
+}
+
+impl CaseFacts {
+    fn owned_by(&self, a: &Actor) -> bool {
+        self.owner == a.staff_id
+    }
+    fn member(&self, a: &Actor) -> bool {
+        self.team.contains(&a.staff_id)
+    }
+}
+
+/// Facts about a patron: who recorded them, their home branch, and whether
+/// the caller owns or is on the team of one of their cases.
+#[derive(Debug, Clone)]
+pub struct PatronFacts {
+    pub created_by: Uuid,
+    pub home_branch: Uuid,
+    pub caller_on_team: bool,
+}
+
+pub fn create_patron(actor: &Actor, home_branch: Uuid) -> Decision {
+    match actor.role {
+        Role::Peer | Role::SocialWorker if actor.in_branch(home_branch) => {
+            Decision::Allow("casework_creates_patron_in_own_branch")
+        }
+        Role::Peer | Role::SocialWorker => Decision::Deny("patron_branch_not_callers"),
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+pub fn read_patron(actor: &Actor, p: &PatronFacts) -> Decision {
+    let own_or_team = p.created_by == actor.staff_id || p.caller_on_team;
+    match actor.role {
+        Role::Peer if own_or_team => Decision::Allow("peer_own_or_team_patron"),
+        Role::SocialWorker if own_or_team => Decision::Allow("worker_own_or_team_patron"),
+        Role::SocialWorker if actor.in_branch(p.home_branch) => {
+            Decision::Allow("worker_branch_patron")
+        }
+        Role::Supervisor if actor.in_branch(p.home_branch) => {
+            Decision::Allow("supervisor_branch_patron")
+        }
+        Role::Peer | Role::SocialWorker | Role::Supervisor => Decision::Deny("patron_out_of_scope"),
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+pub fn update_patron(actor: &Actor, p: &PatronFacts) -> Decision {
+    match actor.role {
+        Role::Supervisor if actor.in_branch(p.home_branch) => {
+            Decision::Allow("supervisor_updates_branch_patron")
+        }
+        _ => Decision::Deny("patron_update_supervisor_only"),
+    }
+}
+
+pub fn patron_scope(actor: &Actor) -> Scope {
+    match actor.role {
+        Role::Peer => Scope::OwnOrTeam,
+        Role::SocialWorker => Scope::OwnTeamOrBranches(actor.branches.clone()),
+        Role::Supervisor => Scope::Branches(actor.branches.clone()),
+        _ => Scope::Nothing,
+    }
+}
+
+/// Facts about a contact.
+#[derive(Debug, Clone)]
+pub struct ContactFacts {
+    pub worker: Uuid,
+    pub branch: Uuid,
+    /// The contact's patron has a case the caller owns or works on.
+    pub patron_on_callers_team: bool,
+}
+
+pub fn create_contact(actor: &Actor, branch: Uuid) -> Decision {
+    match actor.role {
+        Role::Peer | Role::SocialWorker if actor.in_branch(branch) => {
+            Decision::Allow("casework_logs_contact_in_own_branch")
+        }
+        Role::Peer | Role::SocialWorker => Decision::Deny("contact_branch_not_callers"),
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+pub fn read_contact(actor: &Actor, c: &ContactFacts) -> Decision {
+    let own = c.worker == actor.staff_id;
+    match actor.role {
+        Role::Peer if own => Decision::Allow("peer_own_contact"),
+        Role::SocialWorker if own || c.patron_on_callers_team => {
+            Decision::Allow("worker_own_or_team_contact")
+        }
+        Role::Supervisor if actor.in_branch(c.branch) => {
+            Decision::Allow("supervisor_branch_contact")
+        }
+        Role::Peer | Role::SocialWorker | Role::Supervisor => {
+            Decision::Deny("contact_out_of_scope")
+        }
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+/// Only the worker who logged a contact corrects it.
+pub fn update_contact(actor: &Actor, c: &ContactFacts) -> Decision {
+    match actor.role {
+        Role::Peer | Role::SocialWorker if c.worker == actor.staff_id => {
+            Decision::Allow("author_updates_own_contact")
+        }
+        _ => Decision::Deny("contact_update_author_only"),
+    }
+}
+
+pub fn list_own_contacts(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::Peer | Role::SocialWorker | Role::Supervisor => Decision::Allow("own_contacts"),
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+pub fn open_case(actor: &Actor, branch: Uuid) -> Decision {
+    match actor.role {
+        Role::SocialWorker if actor.in_branch(branch) => {
+            Decision::Allow("worker_opens_case_in_own_branch")
+        }
+        Role::SocialWorker => Decision::Deny("case_branch_not_callers"),
+        _ => Decision::Deny("case_open_worker_only"),
+    }
+}
+
+pub fn read_case(actor: &Actor, c: &CaseFacts) -> Decision {
+    match actor.role {
+        Role::Peer if c.member(actor) => Decision::Allow("peer_team_case_summary"),
+        Role::SocialWorker if c.owned_by(actor) || c.member(actor) => {
+            Decision::Allow("worker_own_or_team_case")
+        }
+        Role::Supervisor if actor.in_branch(c.branch) => Decision::Allow("supervisor_branch_case"),
+        Role::Peer | Role::SocialWorker | Role::Supervisor => Decision::Deny("case_out_of_scope"),
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+/// Changing a case's summary, closing and reopening it.
+pub fn update_case(actor: &Actor, c: &CaseFacts) -> Decision {
+    match actor.role {
+        Role::SocialWorker if c.owned_by(actor) || c.member(actor) => {
+            Decision::Allow("worker_updates_own_or_team_case")
+        }
+        Role::Supervisor if actor.in_branch(c.branch) => {
+            Decision::Allow("supervisor_updates_branch_case")
+        }
+        _ => Decision::Deny("case_update_not_allowed"),
+    }
+}
+
+/// Adding and removing team members: the owner, or a supervisor of the branch.
+pub fn manage_case_team(actor: &Actor, c: &CaseFacts) -> Decision {
+    match actor.role {
+        Role::SocialWorker if c.owned_by(actor) => Decision::Allow("owner_manages_team"),
+        Role::Supervisor if actor.in_branch(c.branch) => {
+            Decision::Allow("supervisor_manages_branch_team")
+        }
+        _ => Decision::Deny("team_owner_or_supervisor_only"),
+    }
+}
+
+pub fn reassign_case(actor: &Actor, c: &CaseFacts) -> Decision {
+    match actor.role {
+        Role::Supervisor if actor.in_branch(c.branch) => {
+            Decision::Allow("supervisor_reassigns_branch_case")
+        }
+        _ => Decision::Deny("reassign_supervisor_only"),
+    }
+}
+
+pub fn case_scope(actor: &Actor) -> Scope {
+    match actor.role {
+        Role::Peer | Role::SocialWorker => Scope::OwnOrTeam,
+        Role::Supervisor => Scope::Branches(actor.branches.clone()),
+        _ => Scope::Nothing,
+    }
+}
+
+pub fn write_note(actor: &Actor, c: &CaseFacts, sensitivity: Sensitivity) -> Decision {
+    match (actor.role, sensitivity) {
+        (Role::Peer, Sensitivity::Standard) if c.member(actor) => {
+            Decision::Allow("peer_writes_team_note")
+        }
+        (Role::SocialWorker, Sensitivity::Standard) if c.owned_by(actor) || c.member(actor) => {
+            Decision::Allow("worker_writes_own_or_team_note")
+        }
+        (Role::SocialWorker, Sensitivity::Restricted) if c.owned_by(actor) => {
+            Decision::Allow("owner_writes_restricted_note")
+        }
+        _ => Decision::Deny("note_write_not_allowed"),
+    }
+}
+
+pub fn read_note(actor: &Actor, c: &CaseFacts, sensitivity: Sensitivity) -> Decision {
+    match (actor.role, sensitivity) {
+        (Role::Peer, Sensitivity::Standard) if c.member(actor) => {
+            Decision::Allow("peer_reads_team_note")
+        }
+        (Role::SocialWorker, Sensitivity::Standard) if c.owned_by(actor) || c.member(actor) => {
+            Decision::Allow("worker_reads_own_or_team_note")
+        }
+        (Role::SocialWorker, Sensitivity::Restricted) if c.owned_by(actor) => {
+            Decision::Allow("owner_reads_restricted_note")
+        }
+        (Role::Supervisor, _) if actor.in_branch(c.branch) => {
+            Decision::Allow("supervisor_reads_branch_note")
+        }
+        _ => Decision::Deny("note_out_of_scope"),
+    }
+}
+
+/// The sensitivities of a case's notes the caller may see in a list (and
+/// count): restricted notes are not even counted for anyone else.
+pub fn visible_note_sensitivities(actor: &Actor, c: &CaseFacts) -> Vec<Sensitivity> {
+    Sensitivity::ALL
+        .iter()
+        .copied()
+        .filter(|s| read_note(actor, c, *s).is_allowed())
+        .collect()
+}
+
+/// Facts about a consent's patron, plus who recorded the consent.
+pub fn read_consents(actor: &Actor, p: &PatronFacts) -> Decision {
+    match actor.role {
+        Role::Peer if p.caller_on_team => Decision::Allow("peer_reads_team_consents"),
+        Role::SocialWorker if p.caller_on_team || p.created_by == actor.staff_id => {
+            Decision::Allow("worker_reads_own_or_team_consents")
+        }
+        Role::Supervisor if actor.in_branch(p.home_branch) => {
+            Decision::Allow("supervisor_reads_branch_consents")
+        }
+        Role::Peer | Role::SocialWorker | Role::Supervisor => {
+            Decision::Deny("consent_out_of_scope")
+        }
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+/// Recording and revoking consents: a social worker on the patron's case team
+/// (or who recorded the patron).
+pub fn manage_consents(actor: &Actor, p: &PatronFacts) -> Decision {
+    match actor.role {
+        Role::SocialWorker if p.caller_on_team || p.created_by == actor.staff_id => {
+            Decision::Allow("worker_manages_own_or_team_consents")
+        }
+        _ => Decision::Deny("consent_write_worker_only"),
+    }
+}
+
+/// Facts about a follow-up.
+#[derive(Debug, Clone)]
+pub struct FollowUpFacts {
+    pub assigned_to: Uuid,
+    pub created_by: Uuid,
+    pub branch: Uuid,
+    /// The follow-up hangs off a case the caller owns or works on.
+    pub on_callers_team: bool,
+}
+
+pub fn read_follow_up(actor: &Actor, f: &FollowUpFacts) -> Decision {
+    let own = f.assigned_to == actor.staff_id || f.created_by == actor.staff_id;
+    match actor.role {
+        Role::Peer if own => Decision::Allow("peer_own_follow_up"),
+        Role::SocialWorker if own || f.on_callers_team => {
+            Decision::Allow("worker_own_or_team_follow_up")
+        }
+        Role::Supervisor if own || actor.in_branch(f.branch) => {
+            Decision::Allow("supervisor_branch_follow_up")
+        }
+        Role::Peer | Role::SocialWorker | Role::Supervisor => {
+            Decision::Deny("follow_up_out_of_scope")
+        }
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+/// Setting a follow-up on a record the caller can read; marking one done
+/// follows the read rule.
+pub fn create_follow_up(actor: &Actor, parent_readable: bool) -> Decision {
+    match actor.role {
+        Role::Peer | Role::SocialWorker | Role::Supervisor if parent_readable => {
+            Decision::Allow("follow_up_on_readable_record")
+        }
+        Role::Peer | Role::SocialWorker | Role::Supervisor => {
+            Decision::Deny("follow_up_parent_out_of_scope")
+        }
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+pub fn list_own_follow_ups(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::Peer | Role::SocialWorker | Role::Supervisor => Decision::Allow("own_follow_ups"),
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+/// Listing and searching casework at all.
+pub fn casework_lists(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::Peer | Role::SocialWorker | Role::Supervisor => {
+            Decision::Allow("casework_scoped_list")
+        }
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +474,152 @@ mod tests {
                 "{role:?}"
             );
         }
+    }
+
+    fn in_branch(role: Role, branch: Uuid) -> Actor {
+        Actor {
+            branches: vec![branch],
+            ..actor(role)
+        }
+    }
+
+    const NON_CASEWORK: [Role; 4] = [Role::Staff, Role::Security, Role::Auditor, Role::Admin];
+
+    #[test]
+    fn the_wall_no_casework_for_staff_security_auditor_or_admin() {
+        let b = Uuid::now_v7();
+        for role in NON_CASEWORK {
+            let a = in_branch(role, b);
+            let case = CaseFacts {
+                owner: a.staff_id,
+                team: vec![a.staff_id],
+                branch: b,
+            };
+            let patron = PatronFacts {
+                created_by: a.staff_id,
+                home_branch: b,
+                caller_on_team: true,
+            };
+            let contact = ContactFacts {
+                worker: a.staff_id,
+                branch: b,
+                patron_on_callers_team: true,
+            };
+            let fu = FollowUpFacts {
+                assigned_to: a.staff_id,
+                created_by: a.staff_id,
+                branch: b,
+                on_callers_team: true,
+            };
+            assert!(!create_patron(&a, b).is_allowed(), "{role:?}");
+            assert!(!read_patron(&a, &patron).is_allowed(), "{role:?}");
+            assert!(!update_patron(&a, &patron).is_allowed(), "{role:?}");
+            assert!(!create_contact(&a, b).is_allowed(), "{role:?}");
+            assert!(!read_contact(&a, &contact).is_allowed(), "{role:?}");
+            assert!(!update_contact(&a, &contact).is_allowed(), "{role:?}");
+            assert!(!open_case(&a, b).is_allowed(), "{role:?}");
+            assert!(!read_case(&a, &case).is_allowed(), "{role:?}");
+            assert!(!update_case(&a, &case).is_allowed(), "{role:?}");
+            assert!(!reassign_case(&a, &case).is_allowed(), "{role:?}");
+            assert!(visible_note_sensitivities(&a, &case).is_empty(), "{role:?}");
+            assert!(!read_consents(&a, &patron).is_allowed(), "{role:?}");
+            assert!(!manage_consents(&a, &patron).is_allowed(), "{role:?}");
+            assert!(!read_follow_up(&a, &fu).is_allowed(), "{role:?}");
+            assert!(!create_follow_up(&a, true).is_allowed(), "{role:?}");
+            assert!(!casework_lists(&a).is_allowed(), "{role:?}");
+            assert_eq!(patron_scope(&a), Scope::Nothing);
+            assert_eq!(case_scope(&a), Scope::Nothing);
+        }
+    }
+
+    #[test]
+    fn peers_read_team_cases_and_standard_notes_never_restricted() {
+        let b = Uuid::now_v7();
+        let peer = in_branch(Role::Peer, b);
+        let owner = Uuid::now_v7();
+        let on_team = CaseFacts {
+            owner,
+            team: vec![peer.staff_id],
+            branch: b,
+        };
+        let off_team = CaseFacts {
+            owner,
+            team: vec![],
+            branch: b,
+        };
+        assert!(read_case(&peer, &on_team).is_allowed());
+        assert!(
+            !read_case(&peer, &off_team).is_allowed(),
+            "branch alone is not enough for a peer"
+        );
+        assert_eq!(
+            visible_note_sensitivities(&peer, &on_team),
+            vec![Sensitivity::Standard]
+        );
+        assert!(write_note(&peer, &on_team, Sensitivity::Standard).is_allowed());
+        assert!(!write_note(&peer, &on_team, Sensitivity::Restricted).is_allowed());
+        assert!(!open_case(&peer, b).is_allowed());
+    }
+
+    #[test]
+    fn restricted_notes_are_for_the_owner_and_branch_supervisors() {
+        let b = Uuid::now_v7();
+        let owner = in_branch(Role::SocialWorker, b);
+        let colleague = in_branch(Role::SocialWorker, b);
+        let case = CaseFacts {
+            owner: owner.staff_id,
+            team: vec![colleague.staff_id],
+            branch: b,
+        };
+        assert!(read_note(&owner, &case, Sensitivity::Restricted).is_allowed());
+        assert!(write_note(&owner, &case, Sensitivity::Restricted).is_allowed());
+        assert!(read_note(&colleague, &case, Sensitivity::Standard).is_allowed());
+        assert!(!read_note(&colleague, &case, Sensitivity::Restricted).is_allowed());
+        let supervisor = in_branch(Role::Supervisor, b);
+        assert!(read_note(&supervisor, &case, Sensitivity::Restricted).is_allowed());
+        assert!(!write_note(&supervisor, &case, Sensitivity::Standard).is_allowed());
+        let elsewhere = in_branch(Role::Supervisor, Uuid::now_v7());
+        assert!(!read_note(&elsewhere, &case, Sensitivity::Standard).is_allowed());
+    }
+
+    #[test]
+    fn workers_read_their_branch_patrons_peers_only_their_own() {
+        let b = Uuid::now_v7();
+        let worker = in_branch(Role::SocialWorker, b);
+        let peer = in_branch(Role::Peer, b);
+        let someone = Uuid::now_v7();
+        let p = PatronFacts {
+            created_by: someone,
+            home_branch: b,
+            caller_on_team: false,
+        };
+        assert!(read_patron(&worker, &p).is_allowed());
+        assert!(!read_patron(&peer, &p).is_allowed());
+        let mine = PatronFacts {
+            created_by: peer.staff_id,
+            ..p.clone()
+        };
+        assert!(read_patron(&peer, &mine).is_allowed());
+        assert!(!update_patron(&worker, &p).is_allowed());
+        assert!(update_patron(&in_branch(Role::Supervisor, b), &p).is_allowed());
+        assert!(
+            !create_patron(&worker, Uuid::now_v7()).is_allowed(),
+            "not outside own branches"
+        );
+    }
+
+    #[test]
+    fn only_branch_supervisors_reassign() {
+        let b = Uuid::now_v7();
+        let worker = in_branch(Role::SocialWorker, b);
+        let case = CaseFacts {
+            owner: worker.staff_id,
+            team: vec![],
+            branch: b,
+        };
+        assert!(!reassign_case(&worker, &case).is_allowed());
+        assert!(reassign_case(&in_branch(Role::Supervisor, b), &case).is_allowed());
+        assert!(!reassign_case(&in_branch(Role::Supervisor, Uuid::now_v7()), &case).is_allowed());
+        assert!(manage_case_team(&worker, &case).is_allowed());
     }
 }

@@ -182,3 +182,139 @@ mod tests {
         assert_eq!(issues.0.len(), 1);
     }
 }
+
+/// A closed set of values stored as text, offered as an enum in the API.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, poem_openapi::Enum, Serialize, Deserialize)]
+        #[oai(rename_all = "snake_case")]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// What kind of encounter a contact was.
+    ContactKind { Outreach = "outreach", DropIn = "drop_in", FollowUp = "follow_up", Crisis = "crisis" }
+}
+
+text_enum! {
+    /// The needs taxonomy (DESIGN.md section 2).
+    Need {
+        Housing = "housing",
+        Food = "food",
+        Health = "health",
+        MentalHealth = "mental_health",
+        SubstanceUse = "substance_use",
+        Benefits = "benefits",
+        Employment = "employment",
+        Documents = "documents",
+        Legal = "legal",
+        Safety = "safety",
+        ChildAndFamily = "child_and_family",
+        Other = "other",
+    }
+}
+
+text_enum! {
+    /// Who may read a case note: `restricted` is the case owner and supervisors only.
+    Sensitivity { Standard = "standard", Restricted = "restricted" }
+}
+
+text_enum! {
+    /// How a consent was given.
+    ConsentMethod { Verbal = "verbal", Signed = "signed" }
+}
+
+text_enum! {
+    /// How a patron prefers to be reached.
+    ContactPreference { Phone = "phone", TextMessage = "text_message", Email = "email", InPerson = "in_person", Mail = "mail" }
+}
+
+text_enum! {
+    CaseStatus { Open = "open", Closed = "closed" }
+}
+
+text_enum! {
+    FollowUpStatus { Open = "open", Done = "done" }
+}
+
+/// The form of a name used for matching: accents removed, lowercase,
+/// whitespace folded.
+pub fn name_key(s: &str) -> String {
+    use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
+    s.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The search keys of a name: the whole name and each of its words, so that
+/// "gar" finds "María García".
+pub fn name_keys(s: &str) -> Vec<String> {
+    let whole = name_key(s);
+    let mut keys: Vec<String> = whole
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if !whole.is_empty() {
+        keys.push(whole);
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+#[cfg(test)]
+mod casework_tests {
+    use super::*;
+
+    #[test]
+    fn enum_texts_match_their_json_names() {
+        for n in Need::ALL {
+            assert_eq!(serde_json::to_value(n).unwrap(), n.as_str());
+        }
+        for k in ContactKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        for p in ContactPreference::ALL {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        assert_eq!(
+            Sensitivity::parse("restricted"),
+            Some(Sensitivity::Restricted)
+        );
+        assert_eq!(Need::parse("unicorns"), None);
+    }
+
+    #[test]
+    fn names_match_without_case_or_accents() {
+        assert_eq!(name_key("  María   GARCÍA "), "maria garcia");
+        assert_eq!(
+            name_keys("María García"),
+            vec!["garcia", "maria", "maria garcia"]
+        );
+        assert_eq!(name_key("Zoë"), "zoe");
+    }
+}

@@ -2,8 +2,17 @@
 
 pub mod audit_event;
 pub mod branch;
+pub mod case_file;
+pub mod case_member;
+pub mod case_note;
+pub mod consent;
+pub mod contact;
 pub mod device_session;
+pub mod follow_up;
+pub mod idempotency_record;
 pub mod login_throttle;
+pub mod patron;
+pub mod patron_name_key;
 pub mod refresh_token;
 pub mod staff;
 pub mod staff_branch;

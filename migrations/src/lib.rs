@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_directory;
 mod m20261128_000002_audit;
+mod m20261128_000003_casework;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_directory::Migration),
             Box::new(m20261128_000002_audit::Migration),
+            Box::new(m20261128_000003_casework::Migration),
         ]
     }
 }

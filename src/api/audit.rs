@@ -94,7 +94,6 @@ pub struct VerifyResult {
 impl AuditApi {
     /// Audit events, oldest first, filtered (auditors only). Listing them is
     /// itself audited.
-    #[allow(clippy::too_many_arguments)]
     #[oai(path = "/events", method = "get")]
     async fn events(
         &self,

@@ -10,7 +10,7 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use super::{
-    ApiTags,
+    ApiTags, etag,
     me::{Revoked, SessionList, session_list},
     problem::ProblemResponse,
     security::BearerAuth,
@@ -25,10 +25,6 @@ use crate::{
 use entities::branch;
 
 pub struct DirectoryApi;
-
-fn etag(version: i32) -> String {
-    format!("\"{version}\"")
-}
 
 #[derive(Object, serde::Serialize)]
 pub struct BranchOut {

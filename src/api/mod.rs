@@ -1,11 +1,20 @@
 //! The HTTP API: one module per area, composed into one OpenAPI service.
+// poem-openapi handlers take one argument per HTTP input (header, path,
+// query, body), so long parameter lists are the shape of the API here.
+#![allow(clippy::too_many_arguments)]
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
+pub mod consents;
+pub mod contacts;
 pub mod directory;
+pub mod follow_ups;
 pub mod health;
+pub mod idempotency;
 pub mod me;
 pub mod middleware;
+pub mod patrons;
 pub mod problem;
 pub mod security;
 
@@ -64,6 +73,21 @@ pub enum ApiTags {
     Directory,
     /// The audit trail (auditors).
     Audit,
+    /// Patrons: the people served (casework).
+    Patrons,
+    /// Contacts: encounters with patrons (casework).
+    Contacts,
+    /// Cases, their teams and notes (casework).
+    Cases,
+    /// Consents: releases of information (casework).
+    Consents,
+    /// Follow-ups: due dates on cases and contacts (casework).
+    FollowUps,
+}
+
+/// The `ETag` of a record version.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
 }
 
 pub type Apis = (
@@ -72,6 +96,11 @@ pub type Apis = (
     me::MeApi,
     directory::DirectoryApi,
     audit::AuditApi,
+    patrons::PatronsApi,
+    contacts::ContactsApi,
+    cases::CasesApi,
+    consents::ConsentsApi,
+    follow_ups::FollowUpsApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -81,6 +110,11 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         me::MeApi,
         directory::DirectoryApi,
         audit::AuditApi,
+        patrons::PatronsApi,
+        contacts::ContactsApi,
+        cases::CasesApi,
+        consents::ConsentsApi,
+        follow_ups::FollowUpsApi,
     );
     OpenApiService::new(apis, "Casework", env!("CARGO_PKG_VERSION")).description(
         "Referral and case management for social work in public libraries. \
@@ -104,6 +138,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .nest("/docs", docs)
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
+        .around(idempotency::idempotency)
         .data(state)
         .around(problem::problem_middleware)
         .with(Compression::new())

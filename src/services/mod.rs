@@ -4,7 +4,14 @@
 
 pub mod audit_review;
 pub mod auth;
+pub mod cases;
+pub mod common;
+pub mod consents;
+pub mod contacts;
 pub mod directory;
+pub mod follow_ups;
+pub mod notes;
+pub mod patrons;
 pub mod sessions;
 
 use chrono::{DateTime, Utc};

@@ -1,0 +1,508 @@
+//! Patrons: the people served. Minimal by design.
+
+use chrono::{Datelike, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
+};
+use uuid::Uuid;
+
+use super::common::{self, Cursor, client_id, optional_text, page_size, patron_scope_condition};
+use crate::{
+    access::{self, Actor},
+    audit::{Action, AuditContext, RequestMeta},
+    domain::{ContactPreference, Issues, name_key, name_keys},
+    error::{ServiceError, ServiceResult},
+    services::now,
+    startup::AppState,
+};
+use entities::{branch, patron, patron_name_key};
+
+pub const FIELDS: &[&str] = &[
+    "id",
+    "preferred_name",
+    "legal_name",
+    "birth_year",
+    "birth_date",
+    "language",
+    "contact_preference",
+    "do_not_contact",
+    "home_branch_id",
+];
+
+pub struct PatronInput {
+    pub preferred_name: Option<String>,
+    pub legal_name: Option<String>,
+    pub birth_year: Option<i32>,
+    pub birth_date: Option<NaiveDate>,
+    pub language: Option<String>,
+    pub contact_preference: Option<ContactPreference>,
+    pub do_not_contact: Option<bool>,
+    pub home_branch_id: Option<Uuid>,
+}
+
+struct Checked {
+    preferred_name: Option<String>,
+    legal_name: Option<String>,
+    birth_year: Option<i32>,
+    birth_date: Option<NaiveDate>,
+    language: Option<String>,
+}
+
+fn check(issues: &mut Issues, input: &PatronInput) -> Checked {
+    let preferred_name = input
+        .preferred_name
+        .as_deref()
+        .map(|n| issues.text("preferred_name", n, 1, 100));
+    let legal_name = optional_text(issues, "legal_name", input.legal_name.as_deref(), 200);
+    let this_year = Utc::now().year();
+    let mut birth_year = input.birth_year;
+    if let Some(y) = birth_year
+        && !(1900..=this_year).contains(&y)
+    {
+        issues.add(
+            "birth_year",
+            format!("must be between 1900 and {this_year}"),
+        );
+    }
+    if let Some(d) = input.birth_date {
+        if d > Utc::now().date_naive() || d.year() < 1900 {
+            issues.add("birth_date", "must be a past date after 1900");
+        }
+        match birth_year {
+            Some(y) if y != d.year() => issues.add("birth_year", "must match birth_date"),
+            _ => birth_year = Some(d.year()),
+        }
+    }
+    let language = optional_text(issues, "language", input.language.as_deref(), 35);
+    Checked {
+        preferred_name,
+        legal_name,
+        birth_year,
+        birth_date: input.birth_date,
+        language,
+    }
+}
+
+async fn write_name_keys(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    preferred: &str,
+    legal: Option<&str>,
+) -> ServiceResult<()> {
+    patron_name_key::Entity::delete_many()
+        .filter(patron_name_key::Column::PatronId.eq(id))
+        .exec(txn)
+        .await?;
+    let mut keys = name_keys(preferred);
+    if let Some(l) = legal {
+        keys.extend(name_keys(l));
+    }
+    keys.sort();
+    keys.dedup();
+    keys.retain(|k| k.chars().count() <= 200);
+    if !keys.is_empty() {
+        patron_name_key::Entity::insert_many(keys.into_iter().map(|key| {
+            patron_name_key::ActiveModel {
+                key: Set(key),
+                patron_id: Set(id),
+            }
+        }))
+        .exec(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub struct Created {
+    pub patron: patron::Model,
+    /// Patrons the caller can see with the same name and birth year.
+    pub possible_duplicates: Vec<Uuid>,
+}
+
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Option<Uuid>,
+    input: PatronInput,
+) -> ServiceResult<Created> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let mut issues = Issues::default();
+    let id = client_id(&mut issues, id);
+    let c = check(&mut issues, &input);
+    if c.preferred_name.is_none() {
+        issues.add("preferred_name", "is required");
+    }
+    let Some(home_branch) = input.home_branch_id else {
+        issues.add("home_branch_id", "is required");
+        return Err(issues.finish().err().unwrap_or_default().into());
+    };
+    issues.finish()?;
+    let decision = access::create_patron(actor, home_branch);
+    if !decision.is_allowed() {
+        return Err(common::deny(
+            state,
+            &ctx,
+            decision,
+            Action::Create,
+            "patron",
+            ServiceError::Forbidden,
+        )
+        .await);
+    }
+    let preferred = c.preferred_name.clone().unwrap_or_default();
+    let possible_duplicates = duplicates(
+        state,
+        actor,
+        &preferred,
+        c.legal_name.as_deref(),
+        c.birth_year,
+    )
+    .await?;
+    let actor_id = actor.staff_id;
+    let contact_preference = input.contact_preference.map(|p| p.as_str().to_owned());
+    let do_not_contact = input.do_not_contact.unwrap_or(false);
+    let rule = decision.rule();
+    let patron = state
+        .recorder
+        .write(move |txn| {
+            Box::pin(async move {
+                let result = async {
+                    if patron::Entity::find_by_id(id).one(txn).await?.is_some() {
+                        return Err(ServiceError::Conflict("a record with this id exists"));
+                    }
+                    if branch::Entity::find_by_id(home_branch)
+                        .one(txn)
+                        .await?
+                        .is_none()
+                    {
+                        return Err(ServiceError::invalid("home_branch_id", "no such branch"));
+                    }
+                    let t = now();
+                    let m = patron::ActiveModel {
+                        id: Set(id),
+                        preferred_name: Set(preferred.clone()),
+                        legal_name: Set(c.legal_name.clone()),
+                        birth_year: Set(c.birth_year),
+                        birth_date: Set(c.birth_date),
+                        language: Set(c.language),
+                        contact_preference: Set(contact_preference),
+                        do_not_contact: Set(do_not_contact),
+                        home_branch_id: Set(home_branch),
+                        version: Set(1),
+                        created_by: Set(actor_id),
+                        created_at: Set(t),
+                        updated_at: Set(t),
+                    }
+                    .insert(txn)
+                    .await?;
+                    write_name_keys(txn, id, &preferred, c.legal_name.as_deref()).await?;
+                    Ok(m)
+                }
+                .await;
+                let ev = common::write_event(
+                    &ctx,
+                    &result,
+                    Action::Create,
+                    rule,
+                    "patron",
+                    id,
+                    Some(id),
+                    FIELDS,
+                );
+                (result, vec![ev])
+            })
+        })
+        .await?;
+    Ok(Created {
+        patron,
+        possible_duplicates,
+    })
+}
+
+/// Visible patrons whose full preferred or legal name matches, born the same
+/// year. Flagged, never merged.
+async fn duplicates(
+    state: &AppState,
+    actor: &Actor,
+    preferred: &str,
+    legal: Option<&str>,
+    year: Option<i32>,
+) -> ServiceResult<Vec<Uuid>> {
+    let Some(year) = year else { return Ok(vec![]) };
+    let mut keys = vec![name_key(preferred)];
+    if let Some(l) = legal {
+        keys.push(name_key(l));
+    }
+    let matching = Query::select()
+        .column(patron_name_key::Column::PatronId)
+        .from(patron_name_key::Entity)
+        .and_where(Expr::col(patron_name_key::Column::Key).is_in(keys))
+        .to_owned();
+    Ok(patron::Entity::find()
+        .select_only()
+        .column(patron::Column::Id)
+        .filter(Expr::col((patron::Entity, patron::Column::Id)).in_subquery(matching))
+        .filter(patron::Column::BirthYear.eq(year))
+        .filter(patron_scope_condition(actor, &access::patron_scope(actor)))
+        .limit(20)
+        .into_tuple::<Uuid>()
+        .all(&state.db)
+        .await?)
+}
+
+/// One patron, if the caller may see it; a hidden one is not found.
+pub async fn get(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+) -> ServiceResult<patron::Model> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let found = patron::Entity::find_by_id(id).one(&state.db).await?;
+    let decision = match &found {
+        Some(p) => access::read_patron(actor, &common::patron_facts(&state.db, actor, p).await?),
+        None => access::Decision::Deny("no_such_record"),
+    };
+    common::decide(
+        state,
+        &ctx,
+        decision,
+        Action::Read,
+        "patron",
+        id,
+        Some(id),
+        FIELDS,
+    )
+    .await?;
+    found.ok_or(ServiceError::NotFound)
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+    if_match: Option<&str>,
+    input: PatronInput,
+) -> ServiceResult<patron::Model> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let version = super::parse_if_match(if_match)?;
+    let current = patron::Entity::find_by_id(id).one(&state.db).await?;
+    let facts = match &current {
+        Some(p) => Some(common::patron_facts(&state.db, actor, p).await?),
+        None => None,
+    };
+    let readable = facts
+        .as_ref()
+        .is_some_and(|f| access::read_patron(actor, f).is_allowed());
+    let decision = match &facts {
+        Some(f) if readable => access::update_patron(actor, f),
+        _ => access::Decision::Deny("no_such_record"),
+    };
+    if !decision.is_allowed() {
+        let err = if readable {
+            ServiceError::Forbidden
+        } else {
+            ServiceError::NotFound
+        };
+        let ev = ctx
+            .event(
+                Action::Update,
+                crate::audit::Outcome::Denied,
+                decision.rule(),
+            )
+            .record("patron", id)
+            .patron(Some(id));
+        state.recorder.record(vec![ev]).await?;
+        return Err(err);
+    }
+    let mut issues = Issues::default();
+    let c = check(&mut issues, &input);
+    issues.finish()?;
+    let mut fields = Vec::new();
+    for (present, name) in [
+        (c.preferred_name.is_some(), "preferred_name"),
+        (c.legal_name.is_some(), "legal_name"),
+        (c.birth_year.is_some(), "birth_year"),
+        (c.birth_date.is_some(), "birth_date"),
+        (c.language.is_some(), "language"),
+        (input.contact_preference.is_some(), "contact_preference"),
+        (input.do_not_contact.is_some(), "do_not_contact"),
+        (input.home_branch_id.is_some(), "home_branch_id"),
+    ] {
+        if present {
+            fields.push(name);
+        }
+    }
+    let rule = decision.rule();
+    let scope_branches = actor.branches.clone();
+    state
+        .recorder
+        .write(move |txn| {
+            Box::pin(async move {
+                let result = async {
+                    let current = patron::Entity::find_by_id(id)
+                        .one(txn)
+                        .await?
+                        .ok_or(ServiceError::NotFound)?;
+                    if current.version != version {
+                        return Err(ServiceError::Stale(Box::new(
+                            crate::api::patrons::patron_json(&current),
+                        )));
+                    }
+                    if let Some(b) = input.home_branch_id
+                        && !scope_branches.contains(&b)
+                    {
+                        return Err(ServiceError::invalid(
+                            "home_branch_id",
+                            "must be one of your branches",
+                        ));
+                    }
+                    let names_changed = c.preferred_name.is_some() || c.legal_name.is_some();
+                    let mut m = current.into_active_model();
+                    if let Some(v) = c.preferred_name {
+                        m.preferred_name = Set(v);
+                    }
+                    if let Some(v) = c.legal_name {
+                        m.legal_name = Set(Some(v));
+                    }
+                    if let Some(v) = c.birth_year {
+                        m.birth_year = Set(Some(v));
+                    }
+                    if let Some(v) = c.birth_date {
+                        m.birth_date = Set(Some(v));
+                    }
+                    if let Some(v) = c.language {
+                        m.language = Set(Some(v));
+                    }
+                    if let Some(v) = input.contact_preference {
+                        m.contact_preference = Set(Some(v.as_str().to_owned()));
+                    }
+                    if let Some(v) = input.do_not_contact {
+                        m.do_not_contact = Set(v);
+                    }
+                    if let Some(v) = input.home_branch_id {
+                        m.home_branch_id = Set(v);
+                    }
+                    m.version = Set(version + 1);
+                    m.updated_at = Set(now());
+                    let m = m.update(txn).await?;
+                    if names_changed {
+                        write_name_keys(txn, id, &m.preferred_name, m.legal_name.as_deref())
+                            .await?;
+                    }
+                    Ok(m)
+                }
+                .await;
+                let ev = common::write_event(
+                    &ctx,
+                    &result,
+                    Action::Update,
+                    rule,
+                    "patron",
+                    id,
+                    Some(id),
+                    &fields,
+                );
+                (result, vec![ev])
+            })
+        })
+        .await
+}
+
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Patrons the caller may see, by name or alias prefix (case and accents
+/// ignored) when `q` is given, in creation order.
+pub async fn search(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    q: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> ServiceResult<Page<patron::Model>> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let decision = access::casework_lists(actor);
+    if !decision.is_allowed() {
+        return Err(common::deny(
+            state,
+            &ctx,
+            decision,
+            Action::Search,
+            "patron",
+            ServiceError::Forbidden,
+        )
+        .await);
+    }
+    let cursor = Cursor::decode(cursor)?;
+    let limit = page_size(limit);
+    let key = match q {
+        Some(q) => {
+            let k = name_key(q);
+            if k.is_empty() || k.chars().count() > 100 {
+                return Err(ServiceError::invalid("q", "must have 1 to 100 characters"));
+            }
+            Some(k)
+        }
+        None => None,
+    };
+    let mut select =
+        patron::Entity::find().filter(patron_scope_condition(actor, &access::patron_scope(actor)));
+    if let Some(k) = &key {
+        // A prefix as an index range: key >= k and key < k + U+10FFFF.
+        let upper = format!("{k}\u{10FFFF}");
+        let matching = Query::select()
+            .distinct()
+            .column(patron_name_key::Column::PatronId)
+            .from(patron_name_key::Entity)
+            .and_where(Expr::col(patron_name_key::Column::Key).gte(k.clone()))
+            .and_where(Expr::col(patron_name_key::Column::Key).lt(upper))
+            .to_owned();
+        select =
+            select.filter(Expr::col((patron::Entity, patron::Column::Id)).in_subquery(matching));
+    }
+    if let Some(c) = &cursor {
+        select = select.filter(patron::Column::Id.gt(c.id));
+    }
+    let mut rows = select
+        .order_by_asc(patron::Column::Id)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| {
+            Cursor {
+                k: String::new(),
+                id: r.id,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    let ev = ctx
+        .event(
+            Action::Search,
+            crate::audit::Outcome::Allowed,
+            decision.rule(),
+        )
+        .record_type("patron")
+        .query(serde_json::json!({ "q": q }).to_string())
+        .results(rows.iter().map(|r| r.id).collect())
+        .fields(FIELDS);
+    state.recorder.record(vec![ev]).await?;
+    Ok(Page {
+        items: rows,
+        next_cursor,
+    })
+}
