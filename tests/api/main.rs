@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod casework;
 mod cli;
 mod directory;
 mod foundation;
