@@ -135,13 +135,14 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
         .await?;
         branch_ids.push(b.id);
     }
+    let mut accounts = Vec::new();
     for (username, display_name, role, password) in &DEMO_ACCOUNTS[1..] {
         let branches = match role {
             Role::Auditor => vec![],
             Role::Supervisor => branch_ids.clone(),
             _ => vec![branch_ids[0]],
         };
-        directory::create_staff(
+        let created = directory::create_staff(
             state,
             Some(&admin_actor),
             &meta,
@@ -155,8 +156,111 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
             },
         )
         .await?;
+        accounts.push(crate::access::Actor {
+            staff_id: created.account.id,
+            role: *role,
+            branches: created.branches,
+            session_id: Uuid::nil(),
+        });
     }
+    seed_demo_casework(state, &accounts, branch_ids[0]).await?;
     Ok(true)
+}
+
+/// A few invented patrons at the Main branch, one case with the demo peer on
+/// its team, a note and a contact, so that every casework screen has data.
+async fn seed_demo_casework(
+    state: &AppState,
+    accounts: &[crate::access::Actor],
+    main: Uuid,
+) -> ServiceResult<()> {
+    use crate::services::{cases, contacts, notes, patrons};
+    let (Some(peer), Some(worker)) = (
+        accounts.iter().find(|a| a.role == Role::Peer),
+        accounts.iter().find(|a| a.role == Role::SocialWorker),
+    ) else {
+        return Ok(());
+    };
+    let meta = RequestMeta::default();
+    let mut ids = Vec::new();
+    for (name, year) in [
+        ("Avery Demo", 1979),
+        ("Blake Example", 1992),
+        ("Carmen Sample", 1968),
+        ("Dev Placeholder", 2001),
+    ] {
+        let created = patrons::create(
+            state,
+            worker,
+            &meta,
+            None,
+            patrons::PatronInput {
+                preferred_name: Some(name.into()),
+                legal_name: None,
+                birth_year: Some(year),
+                birth_date: None,
+                language: None,
+                contact_preference: None,
+                do_not_contact: None,
+                home_branch_id: Some(main),
+            },
+        )
+        .await?;
+        ids.push(created.patron.id);
+    }
+    let case = cases::open(
+        state,
+        worker,
+        &meta,
+        cases::NewCase {
+            id: None,
+            patron_id: ids[0],
+            branch_id: None,
+            summary: Some("Demo case: looking for housing.".into()),
+        },
+    )
+    .await?;
+    cases::change(
+        state,
+        worker,
+        &meta,
+        case.case.id,
+        Some("\"1\""),
+        cases::Change::AddMember(peer.staff_id),
+    )
+    .await?;
+    notes::create(
+        state,
+        worker,
+        &meta,
+        case.case.id,
+        notes::NewNote {
+            id: None,
+            sensitivity: crate::domain::Sensitivity::Standard,
+            body: "Demo note: applied for the housing list.".into(),
+            amends_note_id: None,
+            occurred_at: None,
+        },
+    )
+    .await?;
+    contacts::create(
+        state,
+        peer,
+        &meta,
+        None,
+        contacts::ContactInput {
+            branch_id: Some(main),
+            patron_id: None,
+            occurred_at: None,
+            duration_minutes: Some(10),
+            kind: Some(crate::domain::ContactKind::Outreach),
+            needs: Some(vec![crate::domain::Need::Food]),
+            services_given: Some(vec!["Food pantry list".into()]),
+            note: None,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Branch ids for codes, in order; the first unknown code is an error.

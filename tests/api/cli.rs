@@ -199,6 +199,33 @@ async fn demo_mode_says_so_and_every_documented_account_signs_in() {
             .await
             .unwrap();
         assert_eq!(me["role"], role.as_str());
+        let get = |path: &str| {
+            reqwest::Client::new()
+                .get(format!("http://127.0.0.1:{port}{path}"))
+                .bearer_auth(token["access_token"].as_str().unwrap())
+                .send()
+        };
+        match role {
+            casework::domain::Role::SocialWorker => {
+                let patrons: Value = get("/v1/patrons").await.unwrap().json().await.unwrap();
+                assert_eq!(
+                    patrons["items"].as_array().unwrap().len(),
+                    4,
+                    "invented patrons"
+                );
+                let caseload: Value = get("/v1/me/caseload").await.unwrap().json().await.unwrap();
+                assert_eq!(caseload["items"].as_array().unwrap().len(), 1);
+            }
+            casework::domain::Role::Peer => {
+                let caseload: Value = get("/v1/me/caseload").await.unwrap().json().await.unwrap();
+                assert_eq!(
+                    caseload["items"].as_array().unwrap().len(),
+                    1,
+                    "the peer is on the demo case team"
+                );
+            }
+            _ => {}
+        }
     }
     terminate(&mut child);
 }

@@ -7,5 +7,6 @@ mod cli;
 mod directory;
 mod foundation;
 mod helpers;
+mod plans;
 mod roles;
 mod sessions;
