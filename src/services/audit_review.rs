@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use super::common;
 use crate::{
     access::{self, Actor},
     audit::{self, Action, AuditContext, Outcome, RequestMeta, Verification},
@@ -78,17 +79,12 @@ pub async fn list(
     if let Some(after) = cursor {
         q = q.filter(audit_event::Column::Seq.gt(after));
     }
-    let mut events = q
+    let events = q
         .order_by_asc(audit_event::Column::Seq)
         .limit(limit + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if events.len() as u64 > limit {
-        events.truncate(limit as usize);
-        events.last().map(|e| e.seq.to_string())
-    } else {
-        None
-    };
+    let (events, next_cursor) = common::page(events, limit, |e| e.seq.to_string());
     let ev = ctx
         .event(Action::Search, Outcome::Allowed, decision.rule())
         .record_type("audit_event")

@@ -8,10 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    common::{self, Cursor, client_id, optional_text, page_size},
-    patrons::Page,
-};
+use super::common::{self, Cursor, Page, client_id, optional_text, page_size};
 use crate::{
     access::{self, Actor, CaseFacts, Decision},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
@@ -436,24 +433,19 @@ pub async fn caseload(
                 ),
         );
     }
-    let mut rows = q
+    let rows = q
         .order_by_desc(case_file::Column::LastActivityAt)
         .order_by_desc(case_file::Column::Id)
         .limit(limit + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| {
-            Cursor {
-                k: r.last_activity_at.clone(),
-                id: r.id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
+    let (rows, next_cursor) = common::page(rows, limit, |r| {
+        Cursor {
+            k: r.last_activity_at.clone(),
+            id: r.id,
+        }
+        .encode()
+    });
     let today = Utc::now().date_naive();
     let mut items = Vec::with_capacity(rows.len());
     for case in rows {

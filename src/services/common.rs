@@ -219,6 +219,52 @@ impl Cursor {
     }
 }
 
+/// One page of a list and where the next one starts.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Cuts `rows` (fetched with `limit + 1`) to a page, with the cursor of its
+/// last row when more follow.
+pub fn page<T, K>(mut rows: Vec<T>, limit: u64, key: impl Fn(&T) -> K) -> (Vec<T>, Option<K>) {
+    if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        let next = rows.last().map(key);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+/// Refuses a change the policy denied, after recording the denial: a record
+/// the caller cannot even read is not found (404), one it can read but not
+/// change is forbidden (403).
+#[allow(clippy::too_many_arguments)]
+pub async fn refuse_change(
+    state: &AppState,
+    ctx: &AuditContext,
+    decision: Decision,
+    readable: bool,
+    action: Action,
+    record_type: &'static str,
+    id: Uuid,
+    patron_id: Option<Uuid>,
+) -> ServiceError {
+    let ev = ctx
+        .event(action, Outcome::Denied, decision.rule())
+        .record(record_type, id)
+        .patron(patron_id);
+    if let Err(e) = state.recorder.record(vec![ev]).await {
+        return e;
+    }
+    if readable {
+        ServiceError::Forbidden
+    } else {
+        ServiceError::NotFound
+    }
+}
+
 /// Largest page a list returns.
 pub const MAX_PAGE: u64 = 200;
 

@@ -7,10 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    common::{self, Cursor, client_id, page_size},
-    patrons::Page,
-};
+use super::common::{self, Cursor, Page, client_id, page_size};
 use crate::{
     access::{self, Actor, PatronFacts},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
@@ -83,16 +80,17 @@ pub async fn create(
         _ => access::Decision::Deny("no_such_record"),
     };
     if !decision.is_allowed() {
-        let ev = ctx
-            .event(Action::Create, Outcome::Denied, decision.rule())
-            .record("consent", id)
-            .patron(Some(patron_id));
-        state.recorder.record(vec![ev]).await?;
-        return Err(if readable {
-            ServiceError::Forbidden
-        } else {
-            ServiceError::NotFound
-        });
+        return Err(common::refuse_change(
+            state,
+            &ctx,
+            decision,
+            readable,
+            Action::Create,
+            "consent",
+            id,
+            Some(patron_id),
+        )
+        .await);
     }
     let actor_id = actor.staff_id;
     let rule = decision.rule();
@@ -171,23 +169,18 @@ pub async fn list(
     if let Some(c) = &cursor {
         q = q.filter(consent::Column::Id.lt(c.id));
     }
-    let mut rows = q
+    let rows = q
         .order_by_desc(consent::Column::Id)
         .limit(limit + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| {
-            Cursor {
-                k: String::new(),
-                id: r.id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
+    let (rows, next_cursor) = common::page(rows, limit, |r| {
+        Cursor {
+            k: String::new(),
+            id: r.id,
+        }
+        .encode()
+    });
     let ev = ctx
         .event(Action::Search, Outcome::Allowed, decision.rule())
         .record_type("consent")
@@ -226,16 +219,17 @@ pub async fn revoke(
     };
     let patron = found.as_ref().map(|c| c.patron_id);
     if !decision.is_allowed() {
-        let ev = ctx
-            .event(Action::Update, Outcome::Denied, decision.rule())
-            .record("consent", id)
-            .patron(patron);
-        state.recorder.record(vec![ev]).await?;
-        return Err(if readable {
-            ServiceError::Forbidden
-        } else {
-            ServiceError::NotFound
-        });
+        return Err(common::refuse_change(
+            state,
+            &ctx,
+            decision,
+            readable,
+            Action::Update,
+            "consent",
+            id,
+            patron,
+        )
+        .await);
     }
     let actor_id = actor.staff_id;
     let rule = decision.rule();

@@ -7,10 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    common::{self, Cursor, client_id, occurred_at, optional_text, page_size},
-    patrons::Page,
-};
+use super::common::{self, Cursor, Page, client_id, occurred_at, optional_text, page_size};
 use crate::{
     access::{self, Actor, ContactFacts},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
@@ -255,16 +252,17 @@ pub async fn update(
     };
     let patron = found.as_ref().and_then(|c| c.patron_id);
     if !decision.is_allowed() {
-        let ev = ctx
-            .event(Action::Update, Outcome::Denied, decision.rule())
-            .record("contact", id)
-            .patron(patron);
-        state.recorder.record(vec![ev]).await?;
-        return Err(if readable {
-            ServiceError::Forbidden
-        } else {
-            ServiceError::NotFound
-        });
+        return Err(common::refuse_change(
+            state,
+            &ctx,
+            decision,
+            readable,
+            Action::Update,
+            "contact",
+            id,
+            patron,
+        )
+        .await);
     }
     let mut issues = Issues::default();
     let c = check(&mut issues, &input, false);
@@ -390,24 +388,19 @@ pub async fn mine(
                 ),
         );
     }
-    let mut rows = q
+    let rows = q
         .order_by_desc(contact::Column::OccurredAt)
         .order_by_desc(contact::Column::Id)
         .limit(limit + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| {
-            Cursor {
-                k: r.occurred_at.clone(),
-                id: r.id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
+    let (rows, next_cursor) = common::page(rows, limit, |r| {
+        Cursor {
+            k: r.occurred_at.clone(),
+            id: r.id,
+        }
+        .encode()
+    });
     let ev = ctx
         .event(Action::Search, Outcome::Allowed, decision.rule())
         .record_type("contact")

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::common;
 use crate::{
     access::{self, Actor, Decision},
     audit::{Action, AuditContext, Outcome, RequestMeta},
@@ -444,13 +445,8 @@ pub async fn list_staff(
     if let Some(after) = cursor {
         q = q.filter(staff::Column::Id.gt(after));
     }
-    let mut rows = q.limit(limit + 1).all(&state.db).await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let rows = q.limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) = common::page(rows, limit, |r| r.id);
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let links = branches_of(&state.db, &ids).await?;
     let items = rows

@@ -7,10 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    common::{self, Cursor, client_id, optional_text, page_size},
-    patrons::Page,
-};
+use super::common::{self, Cursor, Page, client_id, optional_text, page_size};
 use crate::{
     access::{self, Actor, FollowUpFacts},
     audit::{Action, AuditContext, Outcome, RequestMeta},
@@ -333,24 +330,19 @@ pub async fn mine(
             ),
         );
     }
-    let mut rows = q
+    let rows = q
         .order_by_asc(follow_up::Column::DueOn)
         .order_by_asc(follow_up::Column::Id)
         .limit(limit + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| {
-            Cursor {
-                k: r.due_on.to_string(),
-                id: r.id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
+    let (rows, next_cursor) = common::page(rows, limit, |r| {
+        Cursor {
+            k: r.due_on.to_string(),
+            id: r.id,
+        }
+        .encode()
+    });
     let ev = ctx
         .event(Action::Search, Outcome::Allowed, decision.rule())
         .record_type("follow_up")

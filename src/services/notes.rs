@@ -11,8 +11,7 @@ use uuid::Uuid;
 
 use super::{
     cases,
-    common::{self, Cursor, client_id, occurred_at, page_size},
-    patrons::Page,
+    common::{self, Cursor, Page, client_id, occurred_at, page_size},
 };
 use crate::{
     access::{self, Actor},
@@ -152,23 +151,18 @@ pub async fn list(
     if let Some(c) = &cursor {
         q = q.filter(case_note::Column::Id.gt(c.id));
     }
-    let mut rows = q
+    let rows = q
         .order_by_asc(case_note::Column::Id)
         .limit(limit + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| {
-            Cursor {
-                k: String::new(),
-                id: r.id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
+    let (rows, next_cursor) = common::page(rows, limit, |r| {
+        Cursor {
+            k: String::new(),
+            id: r.id,
+        }
+        .encode()
+    });
     let ev = ctx
         .event(
             Action::Search,

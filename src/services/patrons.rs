@@ -10,7 +10,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::common::{self, Cursor, client_id, optional_text, page_size, patron_scope_condition};
+use super::common::{
+    self, Cursor, Page, client_id, optional_text, page_size, patron_scope_condition,
+};
 use crate::{
     access::{self, Actor},
     audit::{Action, AuditContext, RequestMeta},
@@ -305,21 +307,17 @@ pub async fn update(
         _ => access::Decision::Deny("no_such_record"),
     };
     if !decision.is_allowed() {
-        let err = if readable {
-            ServiceError::Forbidden
-        } else {
-            ServiceError::NotFound
-        };
-        let ev = ctx
-            .event(
-                Action::Update,
-                crate::audit::Outcome::Denied,
-                decision.rule(),
-            )
-            .record("patron", id)
-            .patron(Some(id));
-        state.recorder.record(vec![ev]).await?;
-        return Err(err);
+        return Err(common::refuse_change(
+            state,
+            &ctx,
+            decision,
+            readable,
+            Action::Update,
+            "patron",
+            id,
+            Some(id),
+        )
+        .await);
     }
     let mut issues = Issues::default();
     let c = check(&mut issues, &input);
@@ -415,11 +413,6 @@ pub async fn update(
         .await
 }
 
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
 /// Patrons the caller may see, by name or alias prefix (case and accents
 /// ignored) when `q` is given, in creation order.
 pub async fn search(
@@ -473,23 +466,18 @@ pub async fn search(
     if let Some(c) = &cursor {
         select = select.filter(patron::Column::Id.gt(c.id));
     }
-    let mut rows = select
+    let rows = select
         .order_by_asc(patron::Column::Id)
         .limit(limit + 1)
         .all(&state.db)
         .await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| {
-            Cursor {
-                k: String::new(),
-                id: r.id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
+    let (rows, next_cursor) = common::page(rows, limit, |r| {
+        Cursor {
+            k: String::new(),
+            id: r.id,
+        }
+        .encode()
+    });
     let ev = ctx
         .event(
             Action::Search,
