@@ -28,6 +28,8 @@ const ACCOUNT_FAILURES: i32 = 5;
 const ADDRESS_FAILURES: i32 = 20;
 const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+/// The first lock; each further failure doubles it.
+const FIRST_LOCK: Duration = Duration::from_secs(30);
 
 pub struct LoginInput {
     pub username: String,
@@ -69,7 +71,7 @@ async fn locked_for(
 }
 
 /// Counts one failure against each key, locking it once past its limit:
-/// the lock doubles with each further failure, up to 15 minutes.
+/// 30 seconds, doubling with each further failure, up to 15 minutes.
 async fn count_failure(db: &impl ConnectionTrait, keys: &[(String, i32)]) -> ServiceResult<()> {
     let now = now();
     for (key, limit) in keys {
@@ -84,7 +86,10 @@ async fn count_failure(db: &impl ConnectionTrait, keys: &[(String, i32)]) -> Ser
         };
         let locked_until = (failures >= *limit).then(|| {
             let exp = (failures - limit).clamp(0, 20) as u32;
-            let secs = 2u64.saturating_pow(exp).min(MAX_LOCK.as_secs());
+            let secs = FIRST_LOCK
+                .as_secs()
+                .saturating_mul(2u64.saturating_pow(exp))
+                .min(MAX_LOCK.as_secs());
             now + chrono::Duration::seconds(secs as i64)
         });
         let row = login_throttle::ActiveModel {
