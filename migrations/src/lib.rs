@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_directory;
 mod m20261128_000002_audit;
 mod m20261128_000003_casework;
+mod m20261128_000004_audit_action_index;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_directory::Migration),
             Box::new(m20261128_000002_audit::Migration),
             Box::new(m20261128_000003_casework::Migration),
+            Box::new(m20261128_000004_audit_action_index::Migration),
         ]
     }
 }
