@@ -271,6 +271,16 @@ pub fn manage_case_team(actor: &Actor, c: &CaseFacts) -> Decision {
     }
 }
 
+/// Who can be put on a case team: peers, social workers and supervisors.
+pub fn may_join_case_team(role: Role) -> bool {
+    matches!(role, Role::Peer | Role::SocialWorker | Role::Supervisor)
+}
+
+/// Who can own a case: social workers.
+pub fn may_own_case(role: Role) -> bool {
+    role == Role::SocialWorker
+}
+
 pub fn reassign_case(actor: &Actor, c: &CaseFacts) -> Decision {
     match actor.role {
         Role::Supervisor if actor.in_branch(c.branch) => {
@@ -621,5 +631,17 @@ mod tests {
         assert!(reassign_case(&in_branch(Role::Supervisor, b), &case).is_allowed());
         assert!(!reassign_case(&in_branch(Role::Supervisor, Uuid::now_v7()), &case).is_allowed());
         assert!(manage_case_team(&worker, &case).is_allowed());
+    }
+
+    #[test]
+    fn teams_are_casework_roles_and_owners_are_social_workers() {
+        for role in Role::ALL {
+            assert_eq!(
+                may_join_case_team(role),
+                !NON_CASEWORK.contains(&role),
+                "{role:?}"
+            );
+            assert_eq!(may_own_case(role), role == Role::SocialWorker, "{role:?}");
+        }
     }
 }

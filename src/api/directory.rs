@@ -283,18 +283,12 @@ impl DirectoryApi {
         #[oai(validator(max_length = 200))]
         cursor: Query<Option<String>>,
     ) -> Result<Json<StaffList>, ProblemResponse> {
-        let cursor = super::decode_cursor(cursor.0.as_deref())?;
-        let page = services::directory::list_staff(
-            &state,
-            &auth.0,
-            &meta,
-            cursor,
-            limit.0.unwrap_or(super::DEFAULT_PAGE),
-        )
-        .await?;
+        let page =
+            services::directory::list_staff(&state, &auth.0, &meta, cursor.0.as_deref(), limit.0)
+                .await?;
         Ok(Json(StaffList {
             items: page.items.into_iter().map(staff_out).collect(),
-            next_cursor: page.next_cursor.map(super::encode_cursor),
+            next_cursor: page.next_cursor,
         }))
     }
 

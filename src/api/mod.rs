@@ -18,7 +18,6 @@ pub mod patrons;
 pub mod problem;
 pub mod security;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use poem::{
     Endpoint, EndpointExt, Route,
     middleware::{Compression, SizeLimit},
@@ -39,27 +38,6 @@ pub fn write_limit(ep: impl Endpoint) -> impl Endpoint {
 
 /// Default page size of lists.
 pub const DEFAULT_PAGE: u64 = 50;
-
-/// Cursors are opaque to clients: the last id of a page, base64url-encoded.
-pub fn encode_cursor(id: uuid::Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
-}
-
-pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<uuid::Uuid>, problem::ProblemResponse> {
-    let Some(c) = cursor else { return Ok(None) };
-    URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| uuid::Uuid::from_slice(&b).ok())
-        .map(Some)
-        .ok_or_else(|| {
-            crate::error::ServiceError::invalid(
-                "cursor",
-                "must be a next_cursor from a previous page",
-            )
-            .into()
-        })
-}
 
 #[derive(Tags)]
 pub enum ApiTags {

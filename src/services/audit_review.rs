@@ -29,16 +29,6 @@ pub struct EventPage {
     pub next_cursor: Option<String>,
 }
 
-async fn deny(state: &AppState, ctx: &AuditContext, action: Action, rule: &str) -> ServiceError {
-    let ev = ctx
-        .event(action, Outcome::Denied, rule)
-        .record_type("audit_event");
-    match state.recorder.record(vec![ev]).await {
-        Ok(()) => ServiceError::Forbidden,
-        Err(e) => e,
-    }
-}
-
 /// Events matching `filter`, oldest first, `limit` at a time after `cursor`
 /// (the last `seq` of the previous page).
 pub async fn list(
@@ -52,7 +42,15 @@ pub async fn list(
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_audit(actor);
     if !decision.is_allowed() {
-        return Err(deny(state, &ctx, Action::Search, decision.rule()).await);
+        return Err(common::deny(
+            state,
+            &ctx,
+            decision,
+            Action::Search,
+            "audit_event",
+            ServiceError::Forbidden,
+        )
+        .await);
     }
     let mut q = audit_event::Entity::find();
     if let Some(v) = filter.actor_id {
@@ -106,7 +104,15 @@ pub async fn verify(
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_audit(actor);
     if !decision.is_allowed() {
-        return Err(deny(state, &ctx, Action::Verify, decision.rule()).await);
+        return Err(common::deny(
+            state,
+            &ctx,
+            decision,
+            Action::Verify,
+            "audit_event",
+            ServiceError::Forbidden,
+        )
+        .await);
     }
     let result = audit::verify(&state.db).await?;
     let outcome = match result {

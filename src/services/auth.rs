@@ -414,24 +414,23 @@ pub async fn authenticate(state: &AppState, token: &str) -> ServiceResult<Actor>
     {
         return Ok(actor);
     }
-    let refused = ServiceError::Unauthorized("the session has ended");
+    const ENDED: ServiceError = ServiceError::Unauthorized("the session has ended");
     let session = device_session::Entity::find_by_id(claims.sid)
         .one(&state.db)
         .await?
-        .ok_or(ServiceError::Unauthorized("the session has ended"))?;
+        .ok_or(ENDED)?;
     if session.staff_id != claims.sub
         || session.revoked_at.is_some()
         || session.expires_at <= Utc::now()
     {
-        return Err(refused);
+        return Err(ENDED);
     }
     let account = staff::Entity::find_by_id(claims.sub)
         .one(&state.db)
         .await?
         .filter(|a| a.active)
-        .ok_or(ServiceError::Unauthorized("the session has ended"))?;
-    let role =
-        Role::parse(&account.role).ok_or(ServiceError::Unauthorized("the session has ended"))?;
+        .ok_or(ENDED)?;
+    let role = Role::parse(&account.role).ok_or(ENDED)?;
     let branches = staff_branch::Entity::find()
         .filter(staff_branch::Column::StaffId.eq(account.id))
         .all(&state.db)

@@ -17,7 +17,7 @@ use crate::{
     services::now,
     startup::AppState,
 };
-use entities::{case_file, case_member, follow_up, patron, staff};
+use entities::{case_file, case_member, follow_up, staff};
 
 pub const FIELDS: &[&str] = &[
     "id",
@@ -57,17 +57,7 @@ pub async fn open(
     let id = client_id(&mut issues, input.id);
     let summary = optional_text(&mut issues, "summary", input.summary.as_deref(), 4000);
     issues.finish()?;
-    let p = patron::Entity::find_by_id(input.patron_id)
-        .one(&state.db)
-        .await?;
-    let readable = match &p {
-        Some(p) => access::read_patron(actor, &common::patron_facts(&state.db, actor, p).await?)
-            .is_allowed(),
-        None => false,
-    };
-    let Some(p) = p.filter(|_| readable) else {
-        return Err(ServiceError::invalid("patron_id", "no such patron"));
-    };
+    let p = common::visible_patron(state, &ctx, actor, Action::Create, input.patron_id).await?;
     let branch = input.branch_id.unwrap_or(p.home_branch_id);
     let decision = access::open_case(actor, branch);
     if !decision.is_allowed() {
@@ -233,15 +223,15 @@ impl Change {
     }
 }
 
-/// A staff member who can be put on a case: active, in a casework role.
-async fn casework_staff(
+/// An active staff member whose role the policy accepts for this place on a case.
+async fn eligible_staff(
     txn: &impl ConnectionTrait,
     id: Uuid,
-    roles: &[Role],
+    eligible: fn(Role) -> bool,
     field: &str,
 ) -> ServiceResult<()> {
     let s = staff::Entity::find_by_id(id).one(txn).await?;
-    let ok = s.is_some_and(|s| s.active && roles.iter().any(|r| r.as_str() == s.role));
+    let ok = s.is_some_and(|s| s.active && Role::parse(&s.role).is_some_and(eligible));
     if ok {
         Ok(())
     } else {
@@ -276,13 +266,7 @@ async fn apply(
     match change {
         Change::Summary(s) => m.summary = Set(Some(s)),
         Change::AddMember(staff_id) => {
-            casework_staff(
-                txn,
-                staff_id,
-                &[Role::Peer, Role::SocialWorker, Role::Supervisor],
-                "staff_id",
-            )
-            .await?;
+            eligible_staff(txn, staff_id, access::may_join_case_team, "staff_id").await?;
             if staff_id == current.owner_id || team.contains(&staff_id) {
                 return Err(ServiceError::Conflict("already on the case"));
             }
@@ -322,7 +306,7 @@ async fn apply(
             m.status_reason = Set(Some(reason));
         }
         Change::Reassign(owner) => {
-            casework_staff(txn, owner, &[Role::SocialWorker], "owner_id").await?;
+            eligible_staff(txn, owner, access::may_own_case, "owner_id").await?;
             if owner == current.owner_id {
                 return Err(ServiceError::Conflict("already the owner"));
             }

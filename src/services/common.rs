@@ -114,6 +114,34 @@ pub async fn patron_facts(
     })
 }
 
+/// The patron a request refers to (a contact's or a new case's), when the
+/// caller may see it. Otherwise the denial is recorded and the request is
+/// refused as if the patron did not exist.
+pub async fn visible_patron(
+    state: &AppState,
+    ctx: &AuditContext,
+    actor: &Actor,
+    action: Action,
+    id: Uuid,
+) -> ServiceResult<patron::Model> {
+    let found = patron::Entity::find_by_id(id).one(&state.db).await?;
+    let decision = match &found {
+        Some(p) => crate::access::read_patron(actor, &patron_facts(&state.db, actor, p).await?),
+        None => Decision::Deny("no_such_record"),
+    };
+    match found {
+        Some(p) if decision.is_allowed() => Ok(p),
+        _ => {
+            let ev = ctx
+                .event(action, Outcome::Denied, decision.rule())
+                .record("patron", id)
+                .patron(Some(id));
+            state.recorder.record(vec![ev]).await?;
+            Err(ServiceError::invalid("patron_id", "no such patron"))
+        }
+    }
+}
+
 /// Records the outcome of an access decision about one record. A denied
 /// read answers exactly as a missing record: 404.
 #[allow(clippy::too_many_arguments)]

@@ -16,7 +16,7 @@ use crate::{
     services::now,
     startup::AppState,
 };
-use entities::{contact, patron};
+use entities::contact;
 
 pub const FIELDS: &[&str] = &[
     "id",
@@ -83,23 +83,6 @@ fn check(issues: &mut Issues, input: &ContactInput, creating: bool) -> Checked {
     }
 }
 
-/// A patron id given by the caller must name a patron the caller can see;
-/// otherwise it is refused like one that does not exist.
-async fn check_patron(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> ServiceResult<()> {
-    let p = patron::Entity::find_by_id(id).one(db).await?;
-    let ok = match &p {
-        Some(p) => {
-            access::read_patron(actor, &common::patron_facts(db, actor, p).await?).is_allowed()
-        }
-        None => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(ServiceError::invalid("patron_id", "no such patron"))
-    }
-}
-
 pub async fn create(
     state: &AppState,
     actor: &Actor,
@@ -114,11 +97,11 @@ pub async fn create(
     if input.kind.is_none() {
         issues.add("kind", "is required");
     }
-    let Some(branch) = input.branch_id else {
+    if input.branch_id.is_none() {
         issues.add("branch_id", "is required");
-        return Err(issues.finish().err().unwrap_or_default().into());
-    };
+    }
     issues.finish()?;
+    let branch = input.branch_id.unwrap_or_default();
     let decision = access::create_contact(actor, branch);
     if !decision.is_allowed() {
         return Err(common::deny(
@@ -132,7 +115,7 @@ pub async fn create(
         .await);
     }
     if let Some(p) = input.patron_id {
-        check_patron(&state.db, actor, p).await?;
+        common::visible_patron(state, &ctx, actor, Action::Create, p).await?;
     }
     let worker = actor.staff_id;
     let rule = decision.rule();
@@ -185,7 +168,7 @@ pub async fn create(
         .await
 }
 
-async fn facts(
+pub async fn facts(
     db: &impl ConnectionTrait,
     actor: &Actor,
     c: &contact::Model,
@@ -271,7 +254,7 @@ pub async fn update(
     }
     issues.finish()?;
     if let Some(p) = input.patron_id {
-        check_patron(&state.db, actor, p).await?;
+        common::visible_patron(state, &ctx, actor, Action::Update, p).await?;
     }
     let mut fields = Vec::new();
     for (present, name) in [

@@ -45,17 +45,6 @@ async fn require(
     Err(ServiceError::Forbidden)
 }
 
-fn check_client_id(issues: &mut Issues, id: Option<Uuid>) -> Uuid {
-    match id {
-        Some(id) if id.get_version_num() == 7 => id,
-        Some(_) => {
-            issues.add("id", "must be a UUIDv7");
-            Uuid::nil()
-        }
-        None => Uuid::now_v7(),
-    }
-}
-
 // ---- branches --------------------------------------------------------------
 
 pub struct NewBranch {
@@ -74,7 +63,7 @@ pub async fn create_branch(
     let decision = access::manage_directory(actor);
     require(state, &ctx, decision, Action::Create, "branch", input.id).await?;
     let mut issues = Issues::default();
-    let id = check_client_id(&mut issues, input.id);
+    let id = common::client_id(&mut issues, input.id);
     let code = domain::parse_branch_code(&mut issues, "code", &input.code);
     let name = issues.text("name", &input.name, 1, 200);
     issues.finish()?;
@@ -109,18 +98,16 @@ pub async fn create_branch(
                     .await?)
                 }
                 .await;
-                let ev = ctx
-                    .event(
-                        Action::Create,
-                        if result.is_ok() {
-                            Outcome::Allowed
-                        } else {
-                            Outcome::Error
-                        },
-                        decision.rule(),
-                    )
-                    .record("branch", id)
-                    .fields(&["id", "code", "name"]);
+                let ev = common::write_event(
+                    &ctx,
+                    &result,
+                    Action::Create,
+                    decision.rule(),
+                    "branch",
+                    id,
+                    None,
+                    &["id", "code", "name"],
+                );
                 (result, vec![ev])
             })
         })
@@ -240,18 +227,16 @@ pub async fn update_branch(
                     Ok(m.update(txn).await?)
                 }
                 .await;
-                let ev = ctx
-                    .event(
-                        Action::Update,
-                        if result.is_ok() {
-                            Outcome::Allowed
-                        } else {
-                            Outcome::Error
-                        },
-                        decision.rule(),
-                    )
-                    .record("branch", id)
-                    .fields(&fields);
+                let ev = common::write_event(
+                    &ctx,
+                    &result,
+                    Action::Update,
+                    decision.rule(),
+                    "branch",
+                    id,
+                    None,
+                    &fields,
+                );
                 (result, vec![ev])
             })
         })
@@ -324,7 +309,7 @@ pub async fn create_staff(
         None => (AuditContext::anonymous(meta), "system"),
     };
     let mut issues = Issues::default();
-    let id = check_client_id(&mut issues, input.id);
+    let id = common::client_id(&mut issues, input.id);
     let username = domain::parse_username(&mut issues, "username", &input.username);
     let display_name = issues.text("display_name", &input.display_name, 1, 200);
     domain::parse_password(&mut issues, "password", &input.password);
@@ -373,25 +358,23 @@ pub async fn create_staff(
                     Ok(StaffView { account, branches })
                 }
                 .await;
-                let ev = ctx
-                    .event(
-                        Action::Create,
-                        if result.is_ok() {
-                            Outcome::Allowed
-                        } else {
-                            Outcome::Error
-                        },
-                        rule,
-                    )
-                    .record("staff", id)
-                    .fields(&[
+                let ev = common::write_event(
+                    &ctx,
+                    &result,
+                    Action::Create,
+                    rule,
+                    "staff",
+                    id,
+                    None,
+                    &[
                         "id",
                         "username",
                         "display_name",
                         "role",
                         "branches",
                         "password",
-                    ]);
+                    ],
+                );
                 (result, vec![ev])
             })
         })
@@ -418,19 +401,14 @@ async fn view(db: &impl ConnectionTrait, account: staff::Model) -> ServiceResult
     Ok(StaffView { account, branches })
 }
 
-pub struct StaffPage {
-    pub items: Vec<StaffView>,
-    pub next_cursor: Option<Uuid>,
-}
-
 /// Accounts ordered by id (UUIDv7: creation order), `limit` after `cursor`.
 pub async fn list_staff(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    cursor: Option<Uuid>,
-    limit: u64,
-) -> ServiceResult<StaffPage> {
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> ServiceResult<common::Page<StaffView>> {
     let ctx = AuditContext::for_actor(actor, meta);
     require(
         state,
@@ -441,12 +419,20 @@ pub async fn list_staff(
         None,
     )
     .await?;
+    let cursor = common::Cursor::decode(cursor)?;
+    let limit = common::page_size(limit);
     let mut q = staff::Entity::find().order_by_asc(staff::Column::Id);
     if let Some(after) = cursor {
-        q = q.filter(staff::Column::Id.gt(after));
+        q = q.filter(staff::Column::Id.gt(after.id));
     }
     let rows = q.limit(limit + 1).all(&state.db).await?;
-    let (rows, next_cursor) = common::page(rows, limit, |r| r.id);
+    let (rows, next_cursor) = common::page(rows, limit, |r| {
+        common::Cursor {
+            k: String::new(),
+            id: r.id,
+        }
+        .encode()
+    });
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let links = branches_of(&state.db, &ids).await?;
     let items = rows
@@ -461,7 +447,7 @@ pub async fn list_staff(
             StaffView { account, branches }
         })
         .collect();
-    Ok(StaffPage { items, next_cursor })
+    Ok(common::Page { items, next_cursor })
 }
 
 pub async fn get_staff(
@@ -597,18 +583,16 @@ pub async fn update_staff(
                     view(txn, account).await
                 }
                 .await;
-                let ev = ctx
-                    .event(
-                        Action::Update,
-                        if result.is_ok() {
-                            Outcome::Allowed
-                        } else {
-                            Outcome::Error
-                        },
-                        decision.rule(),
-                    )
-                    .record("staff", id)
-                    .fields(&fields);
+                let ev = common::write_event(
+                    &ctx,
+                    &result,
+                    Action::Update,
+                    decision.rule(),
+                    "staff",
+                    id,
+                    None,
+                    &fields,
+                );
                 (result, vec![ev])
             })
         })

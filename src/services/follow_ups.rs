@@ -89,15 +89,7 @@ pub async fn create(
             .await?
         {
             Some(c) => {
-                let on_team = match c.patron_id {
-                    Some(p) => common::on_patrons_team(&state.db, actor, p).await?,
-                    None => false,
-                };
-                let facts = access::ContactFacts {
-                    worker: c.worker_id,
-                    branch: c.branch_id,
-                    patron_on_callers_team: on_team,
-                };
+                let facts = super::contacts::facts(&state.db, actor, &c).await?;
                 (
                     c.branch_id,
                     c.patron_id,

@@ -15,7 +15,7 @@ use super::common::{
 };
 use crate::{
     access::{self, Actor},
-    audit::{Action, AuditContext, RequestMeta},
+    audit::{Action, AuditContext, Outcome, RequestMeta},
     domain::{ContactPreference, Issues, name_key, name_keys},
     error::{ServiceError, ServiceResult},
     services::now,
@@ -139,11 +139,11 @@ pub async fn create(
     if c.preferred_name.is_none() {
         issues.add("preferred_name", "is required");
     }
-    let Some(home_branch) = input.home_branch_id else {
+    if input.home_branch_id.is_none() {
         issues.add("home_branch_id", "is required");
-        return Err(issues.finish().err().unwrap_or_default().into());
-    };
+    }
     issues.finish()?;
+    let home_branch = input.home_branch_id.unwrap_or_default();
     let decision = access::create_patron(actor, home_branch);
     if !decision.is_allowed() {
         return Err(common::deny(
@@ -169,6 +169,7 @@ pub async fn create(
     let contact_preference = input.contact_preference.map(|p| p.as_str().to_owned());
     let do_not_contact = input.do_not_contact.unwrap_or(false);
     let rule = decision.rule();
+    let flagged = possible_duplicates.clone();
     let patron = state
         .recorder
         .write(move |txn| {
@@ -216,7 +217,19 @@ pub async fn create(
                     Some(id),
                     FIELDS,
                 );
-                (result, vec![ev])
+                let mut events = vec![ev];
+                // Flagging a duplicate discloses that patron's id: audited
+                // like a search that returned it.
+                if result.is_ok() && !flagged.is_empty() {
+                    events.push(
+                        ctx.event(Action::Search, Outcome::Allowed, rule)
+                            .record_type("patron")
+                            .query(r#"{"possible_duplicates_of":"new patron"}"#)
+                            .results(flagged)
+                            .fields(&["id"]),
+                    );
+                }
+                (result, events)
             })
         })
         .await?;
@@ -479,11 +492,7 @@ pub async fn search(
         .encode()
     });
     let ev = ctx
-        .event(
-            Action::Search,
-            crate::audit::Outcome::Allowed,
-            decision.rule(),
-        )
+        .event(Action::Search, Outcome::Allowed, decision.rule())
         .record_type("patron")
         .query(serde_json::json!({ "q": q }).to_string())
         .results(rows.iter().map(|r| r.id).collect())
