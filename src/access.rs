@@ -78,8 +78,14 @@ pub fn read_audit(actor: &Actor) -> Decision {
 // ---- casework ----------------------------------------------------------------
 //
 // Only peers, social workers and supervisors ever reach casework records.
-// Every other role is denied, and the services answer such a denial exactly
-// as they answer a record that does not exist.
+// Every other role is denied before any row is loaded, and the services
+// answer such a denial exactly as they answer a record that does not exist.
+//
+// Who may see which record of a kind is a [`Scope`]: a list of grants, each
+// naming one way a record enters the caller's view ([`Term`]) and the rule
+// that grants it. A single read is decided by the scope (`admits`), and a
+// list is the scope turned into SQL, term by term, by the services: one
+// definition serves both, so a list never shows what a read would refuse.
 
 impl Actor {
     fn in_branch(&self, branch: Uuid) -> bool {
@@ -87,25 +93,256 @@ impl Actor {
     }
 }
 
-/// Which records of a kind a caller may list: the services turn this into
-/// query conditions, so lists and searches never return what a read would refuse.
+/// One way a record enters a caller's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Term {
+    /// The caller made it or it is theirs: a patron they recorded, a contact
+    /// they logged, a follow-up assigned to or set by them.
+    Mine,
+    /// The caller owns or is on the team of the case it belongs to; for a
+    /// patron or a contact, of any case of that patron.
+    Team,
+    /// It belongs to one of the caller's branches.
+    Branch,
+}
+
+/// How much of a record a grant shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Full,
+    /// What a peer on a case team needs: no close/reopen reasons, no activity
+    /// time that restricted notes could move.
+    Summary,
+}
+
+/// One way into a scope and the rule that names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub term: Term,
+    pub rule: &'static str,
+    pub view: View,
+}
+
+/// Which records of one kind a caller may see: any record that one of the
+/// grants admits. No grants: the caller's role reaches none.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    Nothing,
-    /// Made by, or assigned to, the caller.
-    Own,
-    /// Own, plus records of patrons whose cases the caller works on.
-    OwnOrTeam,
-    /// Own or team, plus everything in these branches.
-    OwnTeamOrBranches(Vec<Uuid>),
-    /// Everything in these branches.
-    Branches(Vec<Uuid>),
+pub struct Scope {
+    pub grants: Vec<Grant>,
+    /// The caller's branches, for [`Term::Branch`].
+    pub branches: Vec<Uuid>,
+    /// The rule named when the role reaches the kind, but not this record.
+    out_of_scope: &'static str,
+}
+
+/// What the policy needs to know about one record, relative to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    pub mine: bool,
+    pub team: bool,
+    pub branch: Uuid,
+}
+
+impl Scope {
+    fn of(actor: &Actor, grants: &[(Term, &'static str)], out_of_scope: &'static str) -> Scope {
+        Scope {
+            grants: grants
+                .iter()
+                .map(|&(term, rule)| Grant {
+                    term,
+                    rule,
+                    view: View::Full,
+                })
+                .collect(),
+            branches: actor.branches.clone(),
+            out_of_scope,
+        }
+    }
+
+    fn nothing() -> Scope {
+        Scope {
+            grants: Vec::new(),
+            branches: Vec::new(),
+            out_of_scope: "casework_roles_only",
+        }
+    }
+
+    fn viewed(mut self, view: View) -> Scope {
+        for g in &mut self.grants {
+            g.view = view;
+        }
+        self
+    }
+
+    pub fn is_nothing(&self) -> bool {
+        self.grants.is_empty()
+    }
+
+    /// The denial for a caller whose role reaches nothing of this kind.
+    pub fn nothing_rule(&self) -> Decision {
+        Decision::Deny(if self.is_nothing() {
+            "casework_roles_only"
+        } else {
+            self.out_of_scope
+        })
+    }
+
+    pub fn terms(&self) -> impl Iterator<Item = Term> + '_ {
+        self.grants.iter().map(|g| g.term)
+    }
+
+    fn holds(&self, term: Term, f: &Facts) -> bool {
+        match term {
+            Term::Mine => f.mine,
+            Term::Team => f.team,
+            Term::Branch => self.branches.contains(&f.branch),
+        }
+    }
+
+    /// The first grant that admits a record with these facts.
+    pub fn admits(&self, f: &Facts) -> Result<Grant, Decision> {
+        self.grants
+            .iter()
+            .find(|g| self.holds(g.term, f))
+            .copied()
+            .ok_or_else(|| self.nothing_rule())
+    }
+
+    /// The same, as a decision.
+    pub fn decide(&self, f: &Facts) -> Decision {
+        match self.admits(f) {
+            Ok(g) => Decision::Allow(g.rule),
+            Err(d) => d,
+        }
+    }
+}
+
+pub fn patron_scope(actor: &Actor) -> Scope {
+    use Term::*;
+    match actor.role {
+        Role::Peer => Scope::of(
+            actor,
+            &[
+                (Mine, "peer_own_or_team_patron"),
+                (Team, "peer_own_or_team_patron"),
+            ],
+            "patron_out_of_scope",
+        ),
+        Role::SocialWorker => Scope::of(
+            actor,
+            &[
+                (Mine, "worker_own_or_team_patron"),
+                (Team, "worker_own_or_team_patron"),
+                (Branch, "worker_branch_patron"),
+            ],
+            "patron_out_of_scope",
+        ),
+        Role::Supervisor => Scope::of(
+            actor,
+            &[(Branch, "supervisor_branch_patron")],
+            "patron_out_of_scope",
+        ),
+        _ => Scope::nothing(),
+    }
+}
+
+pub fn contact_scope(actor: &Actor) -> Scope {
+    use Term::*;
+    match actor.role {
+        Role::Peer => Scope::of(actor, &[(Mine, "peer_own_contact")], "contact_out_of_scope"),
+        Role::SocialWorker => Scope::of(
+            actor,
+            &[
+                (Mine, "worker_own_or_team_contact"),
+                (Team, "worker_own_or_team_contact"),
+            ],
+            "contact_out_of_scope",
+        ),
+        Role::Supervisor => Scope::of(
+            actor,
+            &[(Branch, "supervisor_branch_contact")],
+            "contact_out_of_scope",
+        ),
+        _ => Scope::nothing(),
+    }
+}
+
+/// Cases: peers see the summary of the cases they are on the team of.
+pub fn case_scope(actor: &Actor) -> Scope {
+    use Term::*;
+    match actor.role {
+        Role::Peer => Scope::of(actor, &[(Team, "peer_team_case_summary")], "case_out_of_scope")
+            .viewed(View::Summary),
+        Role::SocialWorker => {
+            Scope::of(actor, &[(Team, "worker_own_or_team_case")], "case_out_of_scope")
+        }
+        Role::Supervisor => Scope::of(
+            actor,
+            &[(Branch, "supervisor_branch_case")],
+            "case_out_of_scope",
+        ),
+        _ => Scope::nothing(),
+    }
+}
+
+pub fn follow_up_scope(actor: &Actor) -> Scope {
+    use Term::*;
+    match actor.role {
+        Role::Peer => Scope::of(
+            actor,
+            &[(Mine, "peer_own_follow_up")],
+            "follow_up_out_of_scope",
+        ),
+        Role::SocialWorker => Scope::of(
+            actor,
+            &[
+                (Mine, "worker_own_or_team_follow_up"),
+                (Team, "worker_own_or_team_follow_up"),
+            ],
+            "follow_up_out_of_scope",
+        ),
+        Role::Supervisor => Scope::of(
+            actor,
+            &[
+                (Mine, "supervisor_branch_follow_up"),
+                (Branch, "supervisor_branch_follow_up"),
+            ],
+            "follow_up_out_of_scope",
+        ),
+        _ => Scope::nothing(),
+    }
+}
+
+/// A patron's consents, decided on the patron's facts.
+pub fn consent_scope(actor: &Actor) -> Scope {
+    use Term::*;
+    match actor.role {
+        Role::Peer => Scope::of(
+            actor,
+            &[(Team, "peer_reads_team_consents")],
+            "consent_out_of_scope",
+        ),
+        Role::SocialWorker => Scope::of(
+            actor,
+            &[
+                (Team, "worker_reads_own_or_team_consents"),
+                (Mine, "worker_reads_own_or_team_consents"),
+            ],
+            "consent_out_of_scope",
+        ),
+        Role::Supervisor => Scope::of(
+            actor,
+            &[(Branch, "supervisor_reads_branch_consents")],
+            "consent_out_of_scope",
+        ),
+        _ => Scope::nothing(),
+    }
 }
 
 /// Facts about a case that decide access to it and to what hangs off it.
 #[derive(Debug, Clone)]
 pub struct CaseFacts {
     pub owner: Uuid,
+    /// Current team members besides the owner.
     pub team: Vec<Uuid>,
     pub branch: Uuid,
 }
@@ -117,15 +354,15 @@ impl CaseFacts {
     fn member(&self, a: &Actor) -> bool {
         self.team.contains(&a.staff_id)
     }
-}
 
-/// Facts about a patron: who recorded them, their home branch, and whether
-/// the caller owns or is on the team of one of their cases.
-#[derive(Debug, Clone)]
-pub struct PatronFacts {
-    pub created_by: Uuid,
-    pub home_branch: Uuid,
-    pub caller_on_team: bool,
+    /// The case as a record in scope: its team is the owner and the members.
+    pub fn facts(&self, a: &Actor) -> Facts {
+        Facts {
+            mine: self.owned_by(a),
+            team: self.owned_by(a) || self.member(a),
+            branch: self.branch,
+        }
+    }
 }
 
 pub fn create_patron(actor: &Actor, home_branch: Uuid) -> Decision {
@@ -138,47 +375,20 @@ pub fn create_patron(actor: &Actor, home_branch: Uuid) -> Decision {
     }
 }
 
-pub fn read_patron(actor: &Actor, p: &PatronFacts) -> Decision {
-    let own_or_team = p.created_by == actor.staff_id || p.caller_on_team;
-    match actor.role {
-        Role::Peer if own_or_team => Decision::Allow("peer_own_or_team_patron"),
-        Role::SocialWorker if own_or_team => Decision::Allow("worker_own_or_team_patron"),
-        Role::SocialWorker if actor.in_branch(p.home_branch) => {
-            Decision::Allow("worker_branch_patron")
-        }
-        Role::Supervisor if actor.in_branch(p.home_branch) => {
-            Decision::Allow("supervisor_branch_patron")
-        }
-        Role::Peer | Role::SocialWorker | Role::Supervisor => Decision::Deny("patron_out_of_scope"),
-        _ => Decision::Deny("casework_roles_only"),
-    }
+pub fn read_patron(actor: &Actor, p: &Facts) -> Decision {
+    patron_scope(actor).decide(p)
 }
 
-pub fn update_patron(actor: &Actor, p: &PatronFacts) -> Decision {
+/// Supervisors update their branches' patrons, and move a patron only to
+/// another of their own branches.
+pub fn update_patron(actor: &Actor, p: &Facts, new_home: Option<Uuid>) -> Decision {
     match actor.role {
-        Role::Supervisor if actor.in_branch(p.home_branch) => {
-            Decision::Allow("supervisor_updates_branch_patron")
-        }
+        Role::Supervisor if actor.in_branch(p.branch) => match new_home {
+            Some(b) if !actor.in_branch(b) => Decision::Deny("patron_move_outside_own_branches"),
+            _ => Decision::Allow("supervisor_updates_branch_patron"),
+        },
         _ => Decision::Deny("patron_update_supervisor_only"),
     }
-}
-
-pub fn patron_scope(actor: &Actor) -> Scope {
-    match actor.role {
-        Role::Peer => Scope::OwnOrTeam,
-        Role::SocialWorker => Scope::OwnTeamOrBranches(actor.branches.clone()),
-        Role::Supervisor => Scope::Branches(actor.branches.clone()),
-        _ => Scope::Nothing,
-    }
-}
-
-/// Facts about a contact.
-#[derive(Debug, Clone)]
-pub struct ContactFacts {
-    pub worker: Uuid,
-    pub branch: Uuid,
-    /// The contact's patron has a case the caller owns or works on.
-    pub patron_on_callers_team: bool,
 }
 
 pub fn create_contact(actor: &Actor, branch: Uuid) -> Decision {
@@ -191,37 +401,15 @@ pub fn create_contact(actor: &Actor, branch: Uuid) -> Decision {
     }
 }
 
-pub fn read_contact(actor: &Actor, c: &ContactFacts) -> Decision {
-    let own = c.worker == actor.staff_id;
-    match actor.role {
-        Role::Peer if own => Decision::Allow("peer_own_contact"),
-        Role::SocialWorker if own || c.patron_on_callers_team => {
-            Decision::Allow("worker_own_or_team_contact")
-        }
-        Role::Supervisor if actor.in_branch(c.branch) => {
-            Decision::Allow("supervisor_branch_contact")
-        }
-        Role::Peer | Role::SocialWorker | Role::Supervisor => {
-            Decision::Deny("contact_out_of_scope")
-        }
-        _ => Decision::Deny("casework_roles_only"),
-    }
+pub fn read_contact(actor: &Actor, c: &Facts) -> Decision {
+    contact_scope(actor).decide(c)
 }
 
 /// Only the worker who logged a contact corrects it.
-pub fn update_contact(actor: &Actor, c: &ContactFacts) -> Decision {
+pub fn update_contact(actor: &Actor, c: &Facts) -> Decision {
     match actor.role {
-        Role::Peer | Role::SocialWorker if c.worker == actor.staff_id => {
-            Decision::Allow("author_updates_own_contact")
-        }
+        Role::Peer | Role::SocialWorker if c.mine => Decision::Allow("author_updates_own_contact"),
         _ => Decision::Deny("contact_update_author_only"),
-    }
-}
-
-pub fn list_own_contacts(actor: &Actor) -> Decision {
-    match actor.role {
-        Role::Peer | Role::SocialWorker | Role::Supervisor => Decision::Allow("own_contacts"),
-        _ => Decision::Deny("casework_roles_only"),
     }
 }
 
@@ -236,15 +424,7 @@ pub fn open_case(actor: &Actor, branch: Uuid) -> Decision {
 }
 
 pub fn read_case(actor: &Actor, c: &CaseFacts) -> Decision {
-    match actor.role {
-        Role::Peer if c.member(actor) => Decision::Allow("peer_team_case_summary"),
-        Role::SocialWorker if c.owned_by(actor) || c.member(actor) => {
-            Decision::Allow("worker_own_or_team_case")
-        }
-        Role::Supervisor if actor.in_branch(c.branch) => Decision::Allow("supervisor_branch_case"),
-        Role::Peer | Role::SocialWorker | Role::Supervisor => Decision::Deny("case_out_of_scope"),
-        _ => Decision::Deny("casework_roles_only"),
-    }
+    case_scope(actor).decide(&c.facts(actor))
 }
 
 /// Changing a case's summary, closing and reopening it.
@@ -271,7 +451,7 @@ pub fn manage_case_team(actor: &Actor, c: &CaseFacts) -> Decision {
     }
 }
 
-/// Who can be put on a case team: peers, social workers and supervisors.
+/// Who can be put on a case team: active peers, social workers and supervisors.
 pub fn may_join_case_team(role: Role) -> bool {
     matches!(role, Role::Peer | Role::SocialWorker | Role::Supervisor)
 }
@@ -287,14 +467,6 @@ pub fn reassign_case(actor: &Actor, c: &CaseFacts) -> Decision {
             Decision::Allow("supervisor_reassigns_branch_case")
         }
         _ => Decision::Deny("reassign_supervisor_only"),
-    }
-}
-
-pub fn case_scope(actor: &Actor) -> Scope {
-    match actor.role {
-        Role::Peer | Role::SocialWorker => Scope::OwnOrTeam,
-        Role::Supervisor => Scope::Branches(actor.branches.clone()),
-        _ => Scope::Nothing,
     }
 }
 
@@ -341,59 +513,32 @@ pub fn visible_note_sensitivities(actor: &Actor, c: &CaseFacts) -> Vec<Sensitivi
         .collect()
 }
 
-/// Facts about a consent's patron, plus who recorded the consent.
-pub fn read_consents(actor: &Actor, p: &PatronFacts) -> Decision {
-    match actor.role {
-        Role::Peer if p.caller_on_team => Decision::Allow("peer_reads_team_consents"),
-        Role::SocialWorker if p.caller_on_team || p.created_by == actor.staff_id => {
-            Decision::Allow("worker_reads_own_or_team_consents")
-        }
-        Role::Supervisor if actor.in_branch(p.home_branch) => {
-            Decision::Allow("supervisor_reads_branch_consents")
-        }
-        Role::Peer | Role::SocialWorker | Role::Supervisor => {
-            Decision::Deny("consent_out_of_scope")
-        }
-        _ => Decision::Deny("casework_roles_only"),
+/// A note may correct only an earlier note of the same case that the caller
+/// can read.
+pub fn amend_note(actor: &Actor, c: &CaseFacts, target: Option<Sensitivity>) -> Decision {
+    match target {
+        Some(s) if read_note(actor, c, s).is_allowed() => Decision::Allow("amends_readable_note"),
+        _ => Decision::Deny("amended_note_out_of_scope"),
     }
+}
+
+pub fn read_consents(actor: &Actor, p: &Facts) -> Decision {
+    consent_scope(actor).decide(p)
 }
 
 /// Recording and revoking consents: a social worker on the patron's case team
 /// (or who recorded the patron).
-pub fn manage_consents(actor: &Actor, p: &PatronFacts) -> Decision {
+pub fn manage_consents(actor: &Actor, p: &Facts) -> Decision {
     match actor.role {
-        Role::SocialWorker if p.caller_on_team || p.created_by == actor.staff_id => {
+        Role::SocialWorker if p.team || p.mine => {
             Decision::Allow("worker_manages_own_or_team_consents")
         }
         _ => Decision::Deny("consent_write_worker_only"),
     }
 }
 
-/// Facts about a follow-up.
-#[derive(Debug, Clone)]
-pub struct FollowUpFacts {
-    pub assigned_to: Uuid,
-    pub created_by: Uuid,
-    pub branch: Uuid,
-    /// The follow-up hangs off a case the caller owns or works on.
-    pub on_callers_team: bool,
-}
-
-pub fn read_follow_up(actor: &Actor, f: &FollowUpFacts) -> Decision {
-    let own = f.assigned_to == actor.staff_id || f.created_by == actor.staff_id;
-    match actor.role {
-        Role::Peer if own => Decision::Allow("peer_own_follow_up"),
-        Role::SocialWorker if own || f.on_callers_team => {
-            Decision::Allow("worker_own_or_team_follow_up")
-        }
-        Role::Supervisor if own || actor.in_branch(f.branch) => {
-            Decision::Allow("supervisor_branch_follow_up")
-        }
-        Role::Peer | Role::SocialWorker | Role::Supervisor => {
-            Decision::Deny("follow_up_out_of_scope")
-        }
-        _ => Decision::Deny("casework_roles_only"),
-    }
+pub fn read_follow_up(actor: &Actor, f: &Facts) -> Decision {
+    follow_up_scope(actor).decide(f)
 }
 
 /// Setting a follow-up on a record the caller can read; marking one done
@@ -410,20 +555,12 @@ pub fn create_follow_up(actor: &Actor, parent_readable: bool) -> Decision {
     }
 }
 
-pub fn list_own_follow_ups(actor: &Actor) -> Decision {
-    match actor.role {
-        Role::Peer | Role::SocialWorker | Role::Supervisor => Decision::Allow("own_follow_ups"),
-        _ => Decision::Deny("casework_roles_only"),
-    }
-}
-
-/// Listing and searching casework at all.
-pub fn casework_lists(actor: &Actor) -> Decision {
-    match actor.role {
-        Role::Peer | Role::SocialWorker | Role::Supervisor => {
-            Decision::Allow("casework_scoped_list")
-        }
-        _ => Decision::Deny("casework_roles_only"),
+/// The caller's own lists ("my contacts", "my follow-ups", "my caseload"):
+/// the records of the kind's scope that are also the caller's own.
+pub fn own_list(scope: &Scope) -> Decision {
+    match scope.grants.first() {
+        Some(_) => Decision::Allow("own_records_in_scope"),
+        None => scope.nothing_rule(),
     }
 }
 

@@ -8,8 +8,8 @@ use crate::{
     auth,
     domain::Role,
     error::ServiceResult,
-    services::directory::{self, NewStaff},
-    startup::AppState,
+    directory::service::{self as directory, NewStaff},
+    state::AppState,
 };
 use entities::branch;
 
@@ -174,7 +174,7 @@ async fn seed_demo_casework(
     accounts: &[crate::access::Actor],
     main: Uuid,
 ) -> ServiceResult<()> {
-    use crate::services::{cases, contacts, notes, patrons};
+    use crate::casework::{cases, contacts, notes, patrons};
     let (Some(peer), Some(worker)) = (
         accounts.iter().find(|a| a.role == Role::Peer),
         accounts.iter().find(|a| a.role == Role::SocialWorker),

@@ -12,8 +12,9 @@ use crate::{
     db,
     domain::Role,
     error::ServiceError,
-    services::directory::{self, NewStaff},
-    startup::{AppState, Application},
+    directory::service::{self as directory, NewStaff},
+    startup::Application,
+    state::AppState,
     telemetry,
 };
 
@@ -230,7 +231,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 fn openapi(write: bool, check: bool) -> anyhow::Result<()> {
-    let spec = crate::api::spec_yaml();
+    let spec = crate::http::spec_yaml();
     if write {
         std::fs::write(SPEC_PATH, &spec).with_context(|| format!("cannot write {SPEC_PATH}"))?;
         println!("wrote {SPEC_PATH}");

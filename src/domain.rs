@@ -253,6 +253,22 @@ text_enum! {
 }
 
 text_enum! {
+    /// The kinds of record the audit trail and the change log name.
+    RecordKind {
+        Branch = "branch",
+        Staff = "staff",
+        Session = "session",
+        AuditEvent = "audit_event",
+        Patron = "patron",
+        Contact = "contact",
+        Case = "case",
+        CaseNote = "case_note",
+        Consent = "consent",
+        FollowUp = "follow_up",
+    }
+}
+
+text_enum! {
     FollowUpStatus { Open = "open", Done = "done" }
 }
 
@@ -317,4 +333,45 @@ mod casework_tests {
         );
         assert_eq!(name_key("Zoë"), "zoe");
     }
+}
+
+/// A client-chosen id must be a UUIDv7 (time-ordered, like the server's).
+pub fn client_id(issues: &mut Issues, id: Option<uuid::Uuid>) -> uuid::Uuid {
+    match id {
+        Some(id) if id.get_version_num() == 7 => id,
+        Some(_) => {
+            issues.add("id", "must be a UUIDv7");
+            uuid::Uuid::nil()
+        }
+        None => uuid::Uuid::now_v7(),
+    }
+}
+
+/// When something happened, as the device says: not more than a day ahead
+/// of the server's clock (clock drift), not before 2000.
+pub fn occurred_at(
+    issues: &mut Issues,
+    field: &str,
+    value: Option<chrono::DateTime<chrono::Utc>>,
+) -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    let v = value.unwrap_or(now);
+    if v > now + chrono::Duration::days(1) {
+        issues.add(field, "must not be in the future");
+    } else if v.timestamp() < 946_684_800 {
+        issues.add(field, "must be after 2000-01-01");
+    }
+    v
+}
+
+/// An optional text field: trimmed, bounded, empty meaning absent.
+pub fn optional_text(
+    issues: &mut Issues,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
+    value
+        .map(|v| issues.text(field, v, 0, max))
+        .filter(|v| !v.is_empty())
 }

@@ -1,5 +1,5 @@
 //! The service layer's error. The API maps it to problem+json in one place
-//! (`api::errors`). Messages are fixed texts: no record content, ever.
+//! (`http::problem`). Messages are fixed texts: no record content, ever.
 
 use crate::domain::FieldIssue;
 
@@ -12,9 +12,13 @@ pub enum ServiceError {
     Forbidden,
     #[error("conflict: {0}")]
     Conflict(&'static str),
-    /// The `If-Match` version is not the current one; carries the current record.
+    /// The `If-Match` version is not the current one; carries the current
+    /// record, which the API renders as it renders a read.
     #[error("stale version")]
-    Stale(Box<serde_json::Value>),
+    Stale(Box<dyn Current>),
+    /// The same `Idempotency-Key` came with another request.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
     #[error("If-Match is required")]
     PreconditionRequired,
     #[error("invalid input")]
@@ -25,6 +29,13 @@ pub enum ServiceError {
     Throttled { retry_after_secs: u64 },
     #[error("unexpected: {0}")]
     Unexpected(String),
+}
+
+/// A record as it is now, for a 412 answer. Services hand over their own
+/// view of the record; the API layer (which implements this) renders it, so
+/// services never depend on the API.
+pub trait Current: std::fmt::Debug + Send + Sync {
+    fn to_json(&self) -> serde_json::Value;
 }
 
 impl ServiceError {

@@ -1,15 +1,28 @@
 //! Casework: referral and case management for social work in public libraries.
+//!
+//! Domains over a shared kernel. `casework` (patrons, contacts, cases,
+//! notes, consents, follow-ups) and `safety` (security records) are the two
+//! sides of the wall and never import each other; `directory` and
+//! `oversight` serve both. The kernel: `access` (the policy), `audit` (the
+//! trail and the single writer), `unit` (one unit of work per operation),
+//! `auth`, `http`, `db`, `config`, `domain`, `paging`.
 
 pub mod access;
-pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod casework;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod domain;
 pub mod error;
-pub mod services;
+pub mod http;
+pub mod oversight;
+pub mod paging;
+pub mod safety;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
+pub mod unit;

@@ -22,6 +22,8 @@ pub struct Model {
     pub record_type: Option<String>,
     pub record_id: Option<Uuid>,
     pub patron_id: Option<Uuid>,
+    /// JSON array of the patron ids a list or search disclosed.
+    pub patron_ids: String,
     pub outcome: String,
     pub rule: String,
     pub purpose: Option<String>,

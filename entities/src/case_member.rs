@@ -9,6 +9,10 @@ pub struct Model {
     pub staff_id: Uuid,
     pub added_by: Uuid,
     pub added_at: DateTimeUtc,
+    /// Set when the member leaves the team; the row stays so that the
+    /// change can be told to their devices.
+    pub ended_at: Option<DateTimeUtc>,
+    pub ended_by: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,10 +1,12 @@
 //! sea-orm entities, one module per table. Behaviour lives in the service crate.
 
 pub mod audit_event;
+pub mod audit_event_patron;
 pub mod branch;
 pub mod case_file;
 pub mod case_member;
 pub mod case_note;
+pub mod change_log;
 pub mod consent;
 pub mod contact;
 pub mod device_session;

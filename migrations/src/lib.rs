@@ -8,6 +8,7 @@ mod m20261128_000001_directory;
 mod m20261128_000002_audit;
 mod m20261128_000003_casework;
 mod m20261128_000004_audit_action_index;
+mod m20261128_000005_unit_of_work;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_audit::Migration),
             Box::new(m20261128_000003_casework::Migration),
             Box::new(m20261128_000004_audit_action_index::Migration),
+            Box::new(m20261128_000005_unit_of_work::Migration),
         ]
     }
 }

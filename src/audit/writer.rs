@@ -1,0 +1,420 @@
+//! The single writer: every operation's unit of work commits here.
+//!
+//! A unit runs inside a savepoint of a shared transaction; what it did (its
+//! changes, its audit events, its change-log rows and, for a POST with an
+//! `Idempotency-Key`, the key and the record it answered with) commits
+//! together, and many units share one commit (group commit: one flush for
+//! the whole batch). A unit that fails is rolled back to its savepoint alone;
+//! its denial or error event is still written. A unit that panics is caught
+//! the same way: its caller gets an error, its event is written with the
+//! outcome `error`. A response leaves only after the commit that holds its
+//! events, so an access that could not be audited did not happen. If the
+//! writer task itself dies it is started again; `/readyz` answers 503 while
+//! it is down.
+
+use std::{
+    panic::AssertUnwindSafe,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use chrono::Utc;
+use futures_util::{FutureExt, future::BoxFuture};
+use sea_orm::{
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    QuerySelect, TransactionTrait,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
+
+use super::{AuditContext, NewEvent, Outcome, chain_head, format_time, to_row};
+use crate::{domain::RecordKind, error::ServiceError};
+use entities::{audit_event, audit_event_patron, change_log};
+
+/// What one operation does inside the writer: its savepoint, and what it
+/// records. Built by the writer, lent to the operation.
+pub struct Unit {
+    txn: DatabaseTransaction,
+    ctx: AuditContext,
+    /// The operation's own event; its outcome follows the result.
+    subject: Option<NewEvent>,
+    /// Events kept whatever happens (denials, reads on the way).
+    always: Vec<NewEvent>,
+    /// Events kept only when the unit's changes stand.
+    on_success: Vec<NewEvent>,
+    changes: Vec<(RecordKind, Uuid)>,
+}
+
+impl Unit {
+    /// The unit's savepoint: every statement of the operation runs on it.
+    pub fn txn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    pub fn ctx(&self) -> &AuditContext {
+        &self.ctx
+    }
+
+    /// Sets the operation's own event. Its outcome is decided when the unit
+    /// ends: allowed when it succeeded, denied when it was refused as not
+    /// found or forbidden, error otherwise.
+    pub fn subject(&mut self, ev: NewEvent) {
+        self.subject = Some(ev);
+    }
+
+    /// An event that is written whatever becomes of the unit.
+    pub fn record(&mut self, ev: NewEvent) {
+        self.always.push(ev);
+    }
+
+    /// Events written whatever becomes of the unit.
+    pub fn record_all(&mut self, events: Vec<NewEvent>) {
+        self.always.extend(events);
+    }
+
+    /// An event written only when the unit's changes stand.
+    pub fn on_success(&mut self, ev: NewEvent) {
+        self.on_success.push(ev);
+    }
+
+    /// Appends a change-log row (numbered at commit) for a record that was
+    /// created, changed, or entered or left someone's view.
+    pub fn changed(&mut self, kind: RecordKind, id: Uuid) {
+        self.changes.push((kind, id));
+    }
+
+    pub(crate) fn take_subject(&mut self) -> Option<NewEvent> {
+        self.subject.take()
+    }
+
+    pub(crate) fn edit_subject(&mut self, edit: impl FnOnce(&mut NewEvent)) {
+        if let Some(ev) = &mut self.subject {
+            edit(ev);
+        }
+    }
+
+    fn settle(&mut self, outcome: Outcome) {
+        if let Some(ev) = &mut self.subject {
+            ev.outcome = outcome;
+        }
+    }
+}
+
+fn outcome_of<T>(result: &Result<T, ServiceError>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Allowed,
+        Err(ServiceError::NotFound | ServiceError::Forbidden) => Outcome::Denied,
+        Err(_) => Outcome::Error,
+    }
+}
+
+/// What a finished unit hands back: whether its changes stand, and how to
+/// tell its caller once the commit is known.
+struct Finished {
+    keep: bool,
+    deliver: Box<dyn FnOnce(Option<ServiceError>) + Send>,
+}
+
+type Run = Box<dyn for<'u> FnOnce(&'u mut Unit) -> BoxFuture<'u, Finished> + Send>;
+
+struct Job {
+    ctx: AuditContext,
+    run: Run,
+}
+
+/// Largest number of units that share one commit.
+const MAX_BATCH: usize = 256;
+
+/// Handle to the single writer task. Cheap to clone.
+#[derive(Clone)]
+pub struct Recorder {
+    tx: mpsc::Sender<Job>,
+    running: Arc<AtomicBool>,
+}
+
+impl Recorder {
+    /// Starts the writer, and a supervisor that starts it again if it dies,
+    /// on the current runtime.
+    pub fn start(db: DatabaseConnection) -> Recorder {
+        let (tx, rx) = mpsc::channel::<Job>(4096);
+        let rx = Arc::new(Mutex::new(rx));
+        let running = Arc::new(AtomicBool::new(true));
+        let flag = running.clone();
+        tokio::spawn(async move {
+            loop {
+                flag.store(true, Ordering::SeqCst);
+                let writer = tokio::spawn(writer_loop(db.clone(), rx.clone()));
+                match writer.await {
+                    // The channel closed: every handle is gone.
+                    Ok(()) => break,
+                    Err(_) => {
+                        flag.store(false, Ordering::SeqCst);
+                        tracing::error!("the audit writer died; starting it again");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                }
+            }
+            flag.store(false, Ordering::SeqCst);
+        });
+        Recorder { tx, running }
+    }
+
+    /// Whether the writer is up (for `/readyz`).
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst) && !self.tx.is_closed()
+    }
+
+    /// Appends events on their own (reads, searches, denials) and returns
+    /// once they are durable.
+    pub async fn record(&self, events: Vec<NewEvent>) -> Result<(), ServiceError> {
+        self.run(AuditContext::default(), move |unit| {
+            Box::pin(async move {
+                for ev in events {
+                    unit.record(ev);
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Runs `work` as one unit: its statements, the events and change-log
+    /// rows it leaves in the unit, all in one savepoint of the writer's
+    /// transaction. When `work` fails its changes are undone, the events it
+    /// recorded with [`Unit::record`] and its subject event (outcome denied or
+    /// error) are still written, and its error is returned.
+    pub async fn run<T, F>(&self, ctx: AuditContext, work: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: for<'u> FnOnce(&'u mut Unit) -> BoxFuture<'u, Result<T, ServiceError>> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T, ServiceError>>();
+        let run: Run = Box::new(move |unit| {
+            Box::pin(async move {
+                let result = work(unit).await;
+                unit.settle(outcome_of(&result));
+                Finished {
+                    keep: result.is_ok(),
+                    deliver: Box::new(move |commit_error| {
+                        let _ = tx.send(match commit_error {
+                            Some(e) => Err(e),
+                            None => result,
+                        });
+                    }),
+                }
+            })
+        });
+        self.tx
+            .send(Job { ctx, run })
+            .await
+            .map_err(|_| ServiceError::Unexpected("audit writer stopped".into()))?;
+        // A unit that panicked drops its sender: the caller gets a 500.
+        rx.await
+            .map_err(|_| ServiceError::Unexpected("a unit of work failed".into()))?
+    }
+
+    /// Kills the writer task, as a bug in it would. Only for tests of its
+    /// supervision.
+    #[doc(hidden)]
+    pub async fn crash_writer_for_tests(&self) {
+        let _ = self
+            .tx
+            .send(Job {
+                ctx: AuditContext::default(),
+                run: Box::new(|_| Box::pin(async { std::panic::panic_any(WriterCrash) })),
+            })
+            .await;
+    }
+}
+
+/// The panic payload that the writer does not catch.
+struct WriterCrash;
+
+async fn writer_loop(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    let mut rx = rx.lock().await;
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&db, std::mem::take(&mut batch)).await;
+    }
+}
+
+fn batch_failed(done: Vec<Finished>, pending: Vec<Job>, err: &ServiceError) {
+    // Units not yet run are dropped, which closes their channels; tell the
+    // ones that ran what happened.
+    drop(pending);
+    for d in done {
+        (d.deliver)(Some(ServiceError::Unexpected(err.to_string())));
+    }
+}
+
+async fn change_head(txn: &DatabaseTransaction) -> Result<i64, sea_orm::DbErr> {
+    let max = change_log::Entity::find()
+        .select_only()
+        .expr_as(Expr::col(change_log::Column::Seq).max(), "max")
+        .into_tuple::<Option<i64>>()
+        .one(txn)
+        .await?;
+    Ok(max.flatten().unwrap_or(0))
+}
+
+async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
+    let txn = match crate::db::begin_write(db).await {
+        Ok(t) => t,
+        Err(e) => {
+            let err = ServiceError::unexpected("audit batch begin", e);
+            batch_failed(Vec::new(), batch, &err);
+            return;
+        }
+    };
+    // The chain lock also orders the change log: both heads are read under it.
+    let heads = async {
+        let chain = chain_head(&txn).await?;
+        let changes = change_head(&txn).await?;
+        Ok::<_, sea_orm::DbErr>((chain, changes))
+    }
+    .await;
+    let ((mut seq, mut prev_hash), mut change_seq) = match heads {
+        Ok(h) => h,
+        Err(e) => {
+            batch_failed(
+                Vec::new(),
+                batch,
+                &ServiceError::unexpected("audit chain head", e),
+            );
+            return;
+        }
+    };
+    let recorded_at = format_time(Utc::now());
+    let mut finished: Vec<Finished> = Vec::with_capacity(batch.len());
+    let mut jobs = batch.into_iter();
+    while let Some(job) = jobs.next() {
+        let (done, events, changes) = match run_job(&txn, job).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = txn.rollback().await;
+                batch_failed(finished, jobs.collect(), &e);
+                return;
+            }
+        };
+        let mut rows = Vec::with_capacity(events.len());
+        let mut disclosed = Vec::new();
+        for ev in events {
+            seq += 1;
+            disclosed.extend(ev.patron_ids.iter().map(|p| audit_event_patron::ActiveModel {
+                patron_id: Set(*p),
+                seq: Set(seq),
+            }));
+            let row = to_row(ev, seq, &recorded_at, &prev_hash);
+            prev_hash = row.hash.clone();
+            rows.push(row.into_active_model());
+        }
+        let change_rows: Vec<change_log::ActiveModel> = changes
+            .into_iter()
+            .map(|(kind, id)| {
+                change_seq += 1;
+                change_log::ActiveModel {
+                    seq: Set(change_seq),
+                    kind: Set(kind.as_str().to_owned()),
+                    record_id: Set(id),
+                    changed_at: Set(recorded_at.clone()),
+                }
+            })
+            .collect();
+        let appended = async {
+            if !rows.is_empty() {
+                audit_event::Entity::insert_many(rows).exec(&txn).await?;
+            }
+            if !disclosed.is_empty() {
+                audit_event_patron::Entity::insert_many(disclosed)
+                    .exec(&txn)
+                    .await?;
+            }
+            if !change_rows.is_empty() {
+                change_log::Entity::insert_many(change_rows)
+                    .exec(&txn)
+                    .await?;
+            }
+            Ok::<(), sea_orm::DbErr>(())
+        }
+        .await;
+        if let Err(e) = appended {
+            let err = ServiceError::unexpected("audit insert", e);
+            let _ = txn.rollback().await;
+            finished.push(done);
+            batch_failed(finished, jobs.collect(), &err);
+            return;
+        }
+        finished.push(done);
+    }
+    match txn.commit().await {
+        Ok(()) => {
+            for d in finished {
+                (d.deliver)(None);
+            }
+        }
+        Err(e) => batch_failed(
+            finished,
+            Vec::new(),
+            &ServiceError::unexpected("audit commit", e),
+        ),
+    }
+}
+
+type Ran = (Finished, Vec<NewEvent>, Vec<(RecordKind, Uuid)>);
+
+/// Runs one unit inside a savepoint; a failed or panicking unit leaves no
+/// trace but its events. An error here means the shared transaction itself
+/// broke.
+async fn run_job(txn: &DatabaseTransaction, job: Job) -> Result<Ran, ServiceError> {
+    let savepoint = txn.begin().await?;
+    let mut unit = Unit {
+        txn: savepoint,
+        ctx: job.ctx,
+        subject: None,
+        always: Vec::new(),
+        on_success: Vec::new(),
+        changes: Vec::new(),
+    };
+    let outcome = AssertUnwindSafe((job.run)(&mut unit)).catch_unwind().await;
+    let finished = match outcome {
+        Err(payload) if payload.is::<WriterCrash>() => std::panic::resume_unwind(payload),
+        Err(_) => {
+            tracing::error!("a unit of work panicked; its changes were rolled back");
+            unit.settle(Outcome::Error);
+            Finished {
+                keep: false,
+                // The unit's sender was dropped in the panic; its caller
+                // sees an error.
+                deliver: Box::new(|_| {}),
+            }
+        }
+        Ok(f) => f,
+    };
+    let Unit {
+        txn: savepoint,
+        subject,
+        mut always,
+        on_success,
+        changes,
+        ..
+    } = unit;
+    always.extend(subject);
+    if finished.keep {
+        savepoint.commit().await?;
+        always.extend(on_success);
+        Ok((finished, always, changes))
+    } else {
+        savepoint.rollback().await?;
+        Ok((finished, always, Vec::new()))
+    }
+}

@@ -1,0 +1,117 @@
+//! Sign-in, refresh and sign-out.
+
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use uuid::Uuid;
+
+use crate::http::{ApiTags, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::{
+    audit::RequestMeta,
+    auth::ACCESS_TOKEN_TTL,
+    auth::service::{self, TokenPair},
+    state::AppState,
+};
+
+pub struct AuthApi;
+
+#[derive(Object)]
+pub struct LoginRequest {
+    #[oai(validator(max_length = 256))]
+    pub username: String,
+    #[oai(validator(max_length = 1024))]
+    pub password: String,
+    /// A name for this device, shown in the session list ("Main branch tablet 3").
+    #[oai(validator(max_length = 100))]
+    pub device_name: String,
+}
+
+#[derive(Object)]
+pub struct RefreshRequest {
+    #[oai(validator(max_length = 256))]
+    pub refresh_token: String,
+}
+
+#[derive(Object)]
+pub struct TokenResponse {
+    /// JWT for `Authorization: Bearer`; valid for `expires_in` seconds.
+    pub access_token: String,
+    /// Opaque; exchange it at `/v1/auth/refresh`. Each one works once.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    pub expires_in: u64,
+    /// The device session these tokens belong to.
+    pub session_id: Uuid,
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(t: TokenPair) -> Self {
+        TokenResponse {
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            token_type: "Bearer".into(),
+            expires_in: ACCESS_TOKEN_TTL.as_secs(),
+            session_id: t.session_id,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum LoggedOut {
+    /// The session has ended.
+    #[oai(status = 204)]
+    Done,
+}
+
+#[OpenApi(prefix_path = "/v1/auth", tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Sign in with username and password; starts a device session.
+    ///
+    /// Wrong username, wrong password and a deactivated account answer the
+    /// same 401. Repeated failures answer 429 with `Retry-After`.
+    #[oai(path = "/login", method = "post", transform = "write_limit")]
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: Json<LoginRequest>,
+    ) -> Result<Json<TokenResponse>, ProblemResponse> {
+        let body = body.0;
+        let input = service::LoginInput {
+            username: body.username,
+            password: body.password,
+            device_name: body.device_name,
+        };
+        Ok(Json(
+            service::login(&state, &meta, input).await?.into(),
+        ))
+    }
+
+    /// Exchange a refresh token for new tokens. The old refresh token stops
+    /// working; presenting it again ends the whole session.
+    #[oai(path = "/refresh", method = "post", transform = "write_limit")]
+    async fn refresh(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: Json<RefreshRequest>,
+    ) -> Result<Json<TokenResponse>, ProblemResponse> {
+        Ok(Json(
+            service::refresh(&state, &meta, body.0.refresh_token)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Sign out: ends the caller's session.
+    #[oai(path = "/logout", method = "post")]
+    async fn logout(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+    ) -> Result<LoggedOut, ProblemResponse> {
+        service::logout(&state, &auth.0, &meta).await?;
+        Ok(LoggedOut::Done)
+    }
+}

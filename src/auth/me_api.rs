@@ -1,0 +1,96 @@
+//! The caller's own account and device sessions.
+
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+use uuid::Uuid;
+
+use crate::http::{
+    ApiTags,
+
+    problem::ProblemResponse,
+    security::BearerAuth,
+};
+use crate::{audit::RequestMeta, state::AppState};
+use crate::directory::api::{StaffOut, staff_out};
+use entities::device_session;
+
+pub struct MeApi;
+
+#[derive(Object)]
+pub struct SessionOut {
+    pub id: Uuid,
+    pub device_name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// True for the session making this request.
+    pub current: bool,
+}
+
+#[derive(Object)]
+pub struct SessionList {
+    pub items: Vec<SessionOut>,
+}
+
+pub fn session_list(rows: Vec<device_session::Model>, current: Uuid) -> SessionList {
+    SessionList {
+        items: rows
+            .into_iter()
+            .map(|s| SessionOut {
+                current: s.id == current,
+                id: s.id,
+                device_name: s.device_name,
+                created_at: s.created_at,
+                last_used_at: s.last_used_at,
+                expires_at: s.expires_at,
+            })
+            .collect(),
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum Revoked {
+    /// The session has ended; its tokens stop working within seconds.
+    #[oai(status = 204)]
+    Done,
+}
+
+#[OpenApi(prefix_path = "/v1/me", tag = "ApiTags::Sessions")]
+impl MeApi {
+    /// The signed-in account.
+    #[oai(path = "/", method = "get")]
+    async fn me(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+    ) -> Result<Json<StaffOut>, ProblemResponse> {
+        let view = crate::directory::service::get_staff(&state, &auth.0, &meta, auth.0.staff_id).await?;
+        Ok(Json(staff_out(view)))
+    }
+
+    /// The caller's live device sessions, newest first.
+    #[oai(path = "/sessions", method = "get")]
+    async fn sessions(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+    ) -> Result<Json<SessionList>, ProblemResponse> {
+        let rows = crate::auth::sessions::list(&state, &auth.0, &meta, auth.0.staff_id).await?;
+        Ok(Json(session_list(rows, auth.0.session_id)))
+    }
+
+    /// End one of the caller's sessions (a lost tablet).
+    #[oai(path = "/sessions/:id", method = "delete")]
+    async fn revoke(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Revoked, ProblemResponse> {
+        crate::auth::sessions::revoke(&state, &auth.0, &meta, auth.0.staff_id, id.0).await?;
+        Ok(Revoked::Done)
+    }
+}

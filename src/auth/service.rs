@@ -1,0 +1,495 @@
+//! Sign-in, token refresh, sign-out, brute-force slowing, and turning an
+//! access token into the `Actor` of a request.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::RecordKind,
+    access::Actor,
+    audit::{Action, AuditContext, NewEvent, Outcome, RequestMeta},
+    auth::{self, SESSION_IDLE_TTL},
+    domain::{Issues, Role},
+    error::{ServiceError, ServiceResult},
+    unit::now,
+    state::AppState,
+};
+use entities::{device_session, login_throttle, refresh_token, staff, staff_branch};
+
+/// Failures in the window after which an account is slowed down.
+const ACCOUNT_FAILURES: i32 = 5;
+/// Failures in the window after which a client address is slowed down
+/// (higher: a branch's staff may share one public address).
+const ADDRESS_FAILURES: i32 = 20;
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+/// The first lock; each further failure doubles it.
+const FIRST_LOCK: Duration = Duration::from_secs(30);
+
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+    pub device_name: String,
+}
+
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub session_id: Uuid,
+}
+
+fn throttle_keys(username: &str, meta: &RequestMeta) -> Vec<(String, i32)> {
+    let mut keys = vec![(format!("account:{username}"), ACCOUNT_FAILURES)];
+    if let Some(addr) = &meta.client_addr {
+        keys.push((format!("address:{addr}"), ADDRESS_FAILURES));
+    }
+    keys
+}
+
+/// Seconds until the longest lock on any of `keys` ends, if one is in force.
+async fn locked_for(
+    db: &impl ConnectionTrait,
+    keys: &[(String, i32)],
+) -> ServiceResult<Option<u64>> {
+    let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+    let rows = login_throttle::Entity::find()
+        .filter(login_throttle::Column::Key.is_in(names))
+        .all(db)
+        .await?;
+    let now = Utc::now();
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.locked_until)
+        .filter(|until| *until > now)
+        .map(|until| (until - now).num_seconds().max(1) as u64)
+        .max())
+}
+
+/// Counts one failure against each key, locking it once past its limit:
+/// 30 seconds, doubling with each further failure, up to 15 minutes.
+async fn count_failure(db: &impl ConnectionTrait, keys: &[(String, i32)]) -> ServiceResult<()> {
+    let now = now();
+    for (key, limit) in keys {
+        let existing = login_throttle::Entity::find_by_id(key.clone())
+            .one(db)
+            .await?;
+        let (failures, first) = match &existing {
+            Some(r) if (now - r.first_failure_at).to_std().unwrap_or_default() < FAILURE_WINDOW => {
+                (r.failures + 1, r.first_failure_at)
+            }
+            _ => (1, now),
+        };
+        let locked_until = (failures >= *limit).then(|| {
+            let exp = (failures - limit).clamp(0, 20) as u32;
+            let secs = FIRST_LOCK
+                .as_secs()
+                .saturating_mul(2u64.saturating_pow(exp))
+                .min(MAX_LOCK.as_secs());
+            now + chrono::Duration::seconds(secs as i64)
+        });
+        let row = login_throttle::ActiveModel {
+            key: Set(key.clone()),
+            failures: Set(failures),
+            first_failure_at: Set(first),
+            locked_until: Set(locked_until),
+        };
+        if existing.is_some() {
+            row.update(db).await?;
+        } else {
+            row.insert(db).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Takes back one counted attempt (a sign-in that succeeded).
+async fn uncount(db: &impl ConnectionTrait, key: &str, limit: i32) -> ServiceResult<()> {
+    if let Some(r) = login_throttle::Entity::find_by_id(key.to_owned())
+        .one(db)
+        .await?
+    {
+        let failures = (r.failures - 1).max(0);
+        let mut m = r.into_active_model();
+        m.failures = Set(failures);
+        if failures < limit {
+            m.locked_until = Set(None);
+        }
+        m.update(db).await?;
+    }
+    Ok(())
+}
+
+pub async fn login(
+    state: &AppState,
+    meta: &RequestMeta,
+    input: LoginInput,
+) -> ServiceResult<TokenPair> {
+    let mut issues = Issues::default();
+    let username = issues
+        .text("username", &input.username, 1, 64)
+        .to_lowercase();
+    let device_name = issues.text("device_name", &input.device_name, 1, 100);
+    if input.password.is_empty() || input.password.chars().count() > 1024 {
+        issues.add("password", "must have 1 to 1024 characters");
+    }
+    issues.finish()?;
+
+    let ctx = AuditContext::anonymous(meta);
+    let keys = throttle_keys(&username, meta);
+    // Decided and counted in one unit: each attempt is counted as a failure
+    // before the password is checked (and taken back if it was right), so
+    // parallel guesses cannot all pass before the lock applies.
+    let throttle_keys = keys.clone();
+    let throttled = ctx
+        .event(Action::LoginFailed, Outcome::Denied, "throttled")
+        .record_type(RecordKind::Staff);
+    state
+        .recorder
+        .run(AuditContext::default(), move |u| {
+            Box::pin(async move {
+                if let Some(retry_after_secs) = locked_for(u.txn(), &throttle_keys).await? {
+                    u.record(throttled);
+                    return Err(ServiceError::Throttled { retry_after_secs });
+                }
+                count_failure(u.txn(), &throttle_keys).await
+            })
+        })
+        .await?;
+
+    let account = staff::Entity::find()
+        .filter(staff::Column::Username.eq(username.clone()))
+        .one(&state.db)
+        .await?;
+    let password_ok = auth::verify_password(
+        account.as_ref().map(|s| s.password_hash.clone()),
+        input.password,
+    )
+    .await;
+    let account = match account {
+        Some(a) if password_ok && a.active => a,
+        other => {
+            let mut event = ctx.event(Action::LoginFailed, Outcome::Denied, "bad_credentials");
+            event = match &other {
+                Some(a) => event.record(RecordKind::Staff, a.id),
+                None => event.record_type(RecordKind::Staff),
+            };
+            // The failure was counted before the check.
+            state.recorder.record(vec![event]).await?;
+            // The same answer whether the username exists, the password is
+            // wrong or the account is deactivated.
+            return Err(ServiceError::Unauthorized("invalid credentials"));
+        }
+    };
+
+    let session_id = Uuid::now_v7();
+    let (refresh, refresh_hash) = auth::new_refresh_token();
+    let staff_id = account.id;
+    let mut ctx = ctx;
+    ctx.actor_id = Some(staff_id);
+    ctx.actor_role = Role::parse(&account.role);
+    ctx.session_id = Some(session_id);
+    let event = ctx
+        .event(Action::Login, Outcome::Allowed, "password")
+        .record(RecordKind::Session, session_id);
+    let account_key = keys[0].0.clone();
+    let address_keys: Vec<(String, i32)> = keys.into_iter().skip(1).collect();
+    state
+        .recorder
+        .run(AuditContext::default(), move |u| {
+            Box::pin(async move {
+                let (result, events) = async {
+                    let txn = u.txn();
+                    let result = async {
+                        let t = now();
+                        device_session::ActiveModel {
+                            id: Set(session_id),
+                            staff_id: Set(staff_id),
+                            device_name: Set(device_name),
+                            created_at: Set(t),
+                            last_used_at: Set(t),
+                            expires_at: Set(
+                                t + chrono::Duration::from_std(SESSION_IDLE_TTL).unwrap_or_default()
+                            ),
+                            revoked_at: Set(None),
+                            revoked_reason: Set(None),
+                        }
+                        .insert(txn)
+                        .await?;
+                        insert_refresh(txn, refresh_hash, session_id).await?;
+                        login_throttle::Entity::delete_by_id(account_key)
+                            .exec(txn)
+                            .await?;
+                        // The attempt was counted against the address too.
+                        for (key, limit) in address_keys {
+                            uncount(txn, &key, limit).await?;
+                        }
+                        Ok(())
+                    }
+                    .await;
+                    (result, vec![event])
+                }
+                .await;
+                u.record_all(events);
+                result
+            })
+        })
+        .await?;
+    let access_token = state
+        .keys
+        .issue(staff_id, session_id)
+        .map_err(|e| ServiceError::unexpected("sign token", e))?;
+    Ok(TokenPair {
+        access_token,
+        refresh_token: refresh,
+        session_id,
+    })
+}
+
+async fn insert_refresh(
+    txn: &impl ConnectionTrait,
+    hash: String,
+    session_id: Uuid,
+) -> ServiceResult<()> {
+    refresh_token::ActiveModel {
+        token_hash: Set(hash),
+        session_id: Set(session_id),
+        issued_at: Set(now()),
+        used_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+enum RefreshOutcome {
+    Rotated { staff_id: Uuid, session_id: Uuid },
+    Refused,
+    Reused { session_id: Uuid },
+}
+
+/// Rotates a refresh token. A token presented a second time means it was
+/// copied: the whole session is revoked.
+pub async fn refresh(
+    state: &AppState,
+    meta: &RequestMeta,
+    token: String,
+) -> ServiceResult<TokenPair> {
+    if token.is_empty() || token.len() > 256 {
+        return Err(ServiceError::invalid(
+            "refresh_token",
+            "must be a refresh token",
+        ));
+    }
+    let hash = auth::refresh_token_hash(&token);
+    let (new_token, new_hash) = auth::new_refresh_token();
+    let ctx = AuditContext::anonymous(meta);
+    let outcome = state
+        .recorder
+        .run(AuditContext::default(), move |u| {
+            Box::pin(async move {
+                let (result, events) = async {
+                    let txn = u.txn();
+                    match rotate(txn, &ctx, hash, new_hash).await {
+                        Ok((outcome, events)) => (Ok(outcome), events),
+                        Err(e) => (Err(e), vec![]),
+                    }
+                }
+                .await;
+                u.record_all(events);
+                result
+            })
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Rotated {
+            staff_id,
+            session_id,
+        } => {
+            let access_token = state
+                .keys
+                .issue(staff_id, session_id)
+                .map_err(|e| ServiceError::unexpected("sign token", e))?;
+            Ok(TokenPair {
+                access_token,
+                refresh_token: new_token,
+                session_id,
+            })
+        }
+        RefreshOutcome::Reused { session_id } => {
+            state.actor_cache.invalidate(&session_id);
+            Err(ServiceError::Unauthorized(
+                "refresh token already used; the session is revoked",
+            ))
+        }
+        RefreshOutcome::Refused => Err(ServiceError::Unauthorized("invalid refresh token")),
+    }
+}
+
+async fn rotate(
+    txn: &impl ConnectionTrait,
+    ctx: &AuditContext,
+    hash: String,
+    new_hash: String,
+) -> ServiceResult<(RefreshOutcome, Vec<NewEvent>)> {
+    let Some(stored) = refresh_token::Entity::find_by_id(hash).one(txn).await? else {
+        let ev = ctx
+            .event(
+                Action::LoginFailed,
+                Outcome::Denied,
+                "unknown_refresh_token",
+            )
+            .record_type(RecordKind::Session);
+        return Ok((RefreshOutcome::Refused, vec![ev]));
+    };
+    let session_id = stored.session_id;
+    let session = device_session::Entity::find_by_id(session_id)
+        .one(txn)
+        .await?;
+    let Some(session) = session else {
+        return Ok((RefreshOutcome::Refused, vec![]));
+    };
+    let mut ctx = ctx.clone();
+    ctx.actor_id = Some(session.staff_id);
+    ctx.session_id = Some(session_id);
+    let now = now();
+    if stored.used_at.is_some() {
+        if session.revoked_at.is_none() {
+            revoke_session(txn, session.clone(), "refresh_reuse").await?;
+        }
+        let ev = ctx
+            .event(Action::Revoke, Outcome::Denied, "refresh_token_reuse")
+            .record(RecordKind::Session, session_id);
+        return Ok((RefreshOutcome::Reused { session_id }, vec![ev]));
+    }
+    let account = staff::Entity::find_by_id(session.staff_id).one(txn).await?;
+    let active = account.as_ref().is_some_and(|a| a.active);
+    ctx.actor_role = account.as_ref().and_then(|a| Role::parse(&a.role));
+    if session.revoked_at.is_some() || session.expires_at <= now || !active {
+        let ev = ctx
+            .event(Action::LoginFailed, Outcome::Denied, "session_ended")
+            .record(RecordKind::Session, session_id);
+        return Ok((RefreshOutcome::Refused, vec![ev]));
+    }
+    let staff_id = session.staff_id;
+    let mut used = stored.into_active_model();
+    used.used_at = Set(Some(now));
+    used.update(txn).await?;
+    insert_refresh(txn, new_hash, session_id).await?;
+    let mut s = session.into_active_model();
+    s.last_used_at = Set(now);
+    s.expires_at = Set(now + chrono::Duration::from_std(SESSION_IDLE_TTL).unwrap_or_default());
+    s.update(txn).await?;
+    let ev = ctx
+        .event(Action::Refresh, Outcome::Allowed, "refresh_token")
+        .record(RecordKind::Session, session_id);
+    Ok((
+        RefreshOutcome::Rotated {
+            staff_id,
+            session_id,
+        },
+        vec![ev],
+    ))
+}
+
+/// Marks a session revoked (once) and forgets its refresh tokens' validity.
+pub async fn revoke_session(
+    txn: &impl ConnectionTrait,
+    session: device_session::Model,
+    reason: &str,
+) -> ServiceResult<()> {
+    if session.revoked_at.is_some() {
+        return Ok(());
+    }
+    let mut s = session.into_active_model();
+    s.revoked_at = Set(Some(now()));
+    s.revoked_reason = Set(Some(reason.to_owned()));
+    s.update(txn).await?;
+    Ok(())
+}
+
+/// Ends the caller's own session.
+pub async fn logout(state: &AppState, actor: &Actor, meta: &RequestMeta) -> ServiceResult<()> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let session_id = actor.session_id;
+    state
+        .recorder
+        .run(AuditContext::default(), move |u| {
+            Box::pin(async move {
+                let (result, events) = async {
+                    let txn = u.txn();
+                    let result = async {
+                        if let Some(s) = device_session::Entity::find_by_id(session_id)
+                            .one(txn)
+                            .await?
+                        {
+                            revoke_session(txn, s, "logout").await?;
+                        }
+                        Ok(())
+                    }
+                    .await;
+                    let ev = ctx
+                        .event(Action::Logout, Outcome::Allowed, "own_session")
+                        .record(RecordKind::Session, session_id);
+                    (result, vec![ev])
+                }
+                .await;
+                u.record_all(events);
+                result
+            })
+        })
+        .await?;
+    state.actor_cache.invalidate(&session_id);
+    Ok(())
+}
+
+/// The caller behind an access token: a valid signature and claims, a live
+/// session, an active account. Role and branches come from the database,
+/// cached for at most two seconds per session.
+pub async fn authenticate(state: &AppState, token: &str) -> ServiceResult<Actor> {
+    let claims = state.keys.check(token).ok_or(ServiceError::Unauthorized(
+        "invalid or expired access token",
+    ))?;
+    if let Some(actor) = state.actor_cache.get(&claims.sid)
+        && actor.staff_id == claims.sub
+    {
+        return Ok(actor);
+    }
+    const ENDED: ServiceError = ServiceError::Unauthorized("the session has ended");
+    let session = device_session::Entity::find_by_id(claims.sid)
+        .one(&state.db)
+        .await?
+        .ok_or(ENDED)?;
+    if session.staff_id != claims.sub
+        || session.revoked_at.is_some()
+        || session.expires_at <= Utc::now()
+    {
+        return Err(ENDED);
+    }
+    let account = staff::Entity::find_by_id(claims.sub)
+        .one(&state.db)
+        .await?
+        .filter(|a| a.active)
+        .ok_or(ENDED)?;
+    let role = Role::parse(&account.role).ok_or(ENDED)?;
+    let branches = staff_branch::Entity::find()
+        .filter(staff_branch::Column::StaffId.eq(account.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|b| b.branch_id)
+        .collect();
+    let actor = Actor {
+        staff_id: account.id,
+        role,
+        branches,
+        session_id: session.id,
+    };
+    state.actor_cache.insert(session.id, actor.clone());
+    Ok(actor)
+}

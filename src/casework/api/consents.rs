@@ -1,0 +1,182 @@
+//! Consents (releases of information).
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Header, Path, Query},
+    payload::Json,
+};
+use uuid::Uuid;
+
+use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::{
+    audit::RequestMeta,
+    domain::ConsentMethod,
+    casework::consents::{self, NewConsent},
+    state::AppState,
+};
+use entities::consent;
+
+pub struct ConsentsApi;
+
+#[derive(Object, serde::Serialize)]
+pub struct ConsentOut {
+    pub id: Uuid,
+    pub patron_id: Uuid,
+    /// The organization or service information may go to.
+    pub recipient: String,
+    /// What may be shared.
+    pub scope: String,
+    pub purpose: String,
+    pub method: ConsentMethod,
+    pub given_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<Uuid>,
+    /// Given, not expired and not revoked, now.
+    pub valid: bool,
+    pub version: i32,
+    pub created_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub fn consent_out(c: consent::Model) -> ConsentOut {
+    let now = crate::audit::format_time(Utc::now());
+    let valid = c.revoked_at.is_none()
+        && c.given_at <= now
+        && c.expires_at.as_ref().is_none_or(|e| *e > now);
+    ConsentOut {
+        id: c.id,
+        patron_id: c.patron_id,
+        recipient: c.recipient,
+        scope: c.scope,
+        purpose: c.purpose,
+        method: ConsentMethod::parse(&c.method).unwrap_or(ConsentMethod::Verbal),
+        given_at: c.given_at,
+        expires_at: c.expires_at,
+        revoked_at: c.revoked_at,
+        revoked_by: c.revoked_by,
+        valid,
+        version: c.version,
+        created_by: c.created_by,
+        recorded_at: c.recorded_at,
+    }
+}
+
+/// Rendered as a read renders it, for a 412's `current`.
+impl crate::error::Current for consent::Model {
+    fn to_json(&self) -> serde_json::Value {
+        let c = self;
+        serde_json::to_value(consent_out(c.clone())).unwrap_or_default()
+    }
+}
+
+#[derive(Object)]
+pub struct NewConsentIn {
+    /// Optional client-chosen UUIDv7.
+    pub id: Option<Uuid>,
+    #[oai(validator(max_length = 1000))]
+    pub recipient: String,
+    #[oai(validator(max_length = 5000))]
+    pub scope: String,
+    #[oai(validator(max_length = 5000))]
+    pub purpose: String,
+    pub method: ConsentMethod,
+    /// When the patron gave it (default: now).
+    pub given_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Object)]
+pub struct ConsentList {
+    pub items: Vec<ConsentOut>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum ConsentCreated {
+    #[oai(status = 201)]
+    Created(Json<ConsentOut>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum ConsentRead {
+    #[oai(status = 200)]
+    Ok(Json<ConsentOut>, #[oai(header = "ETag")] String),
+}
+
+#[OpenApi(prefix_path = "/v1", tag = "ApiTags::Consents")]
+impl ConsentsApi {
+    /// Record a patron's consent to share information with a recipient
+    /// (social workers on the patron's case).
+    #[oai(
+        path = "/patrons/:id/consents",
+        method = "post",
+        transform = "write_limit"
+    )]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        /// Send the same key again to retry safely: the first answer is replayed.
+        #[oai(name = "Idempotency-Key")]
+        _idempotency_key: Header<Option<String>>,
+        body: Json<NewConsentIn>,
+    ) -> Result<ConsentCreated, ProblemResponse> {
+        let b = body.0;
+        let input = NewConsent {
+            id: b.id,
+            recipient: b.recipient,
+            scope: b.scope,
+            purpose: b.purpose,
+            method: b.method,
+            given_at: b.given_at,
+            expires_at: b.expires_at,
+        };
+        let c = consents::create(&state, &auth.0, &meta, id.0, input).await?;
+        let tag = etag(c.version);
+        Ok(ConsentCreated::Created(Json(consent_out(c)), tag))
+    }
+
+    /// A patron's consents, newest first.
+    #[oai(path = "/patrons/:id/consents", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
+        #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
+    ) -> Result<Json<ConsentList>, ProblemResponse> {
+        let page =
+            consents::list(&state, &auth.0, &meta, id.0, cursor.0.as_deref(), limit.0)
+                .await?;
+        Ok(Json(ConsentList {
+            items: page.items.into_iter().map(consent_out).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    /// Revoke a consent from now on. Requires `If-Match`.
+    #[oai(path = "/consents/:id/revoke", method = "post")]
+    async fn revoke(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        /// Send the same key again to retry safely: the first answer is replayed.
+        #[oai(name = "Idempotency-Key")]
+        _idempotency_key: Header<Option<String>>,
+    ) -> Result<ConsentRead, ProblemResponse> {
+        let c =
+            consents::revoke(&state, &auth.0, &meta, id.0, if_match.0.as_deref()).await?;
+        let tag = etag(c.version);
+        Ok(ConsentRead::Ok(Json(consent_out(c)), tag))
+    }
+}

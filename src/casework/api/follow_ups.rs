@@ -1,0 +1,186 @@
+//! Follow-ups.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Header, Path, Query},
+    payload::Json,
+};
+use uuid::Uuid;
+
+use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::{
+    audit::RequestMeta,
+    domain::FollowUpStatus,
+    casework::follow_ups::{self, NewFollowUp},
+    state::AppState,
+};
+use entities::follow_up;
+
+pub struct FollowUpsApi;
+
+#[derive(Object, serde::Serialize)]
+pub struct FollowUpOut {
+    pub id: Uuid,
+    pub case_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub patron_id: Option<Uuid>,
+    pub branch_id: Uuid,
+    pub assigned_to: Uuid,
+    pub due_on: NaiveDate,
+    /// Open and due before today.
+    pub overdue: bool,
+    pub note: Option<String>,
+    pub status: FollowUpStatus,
+    pub done_at: Option<DateTime<Utc>>,
+    pub done_by: Option<Uuid>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn follow_up_out(f: follow_up::Model) -> FollowUpOut {
+    let status = FollowUpStatus::parse(&f.status).unwrap_or(FollowUpStatus::Open);
+    FollowUpOut {
+        overdue: status == FollowUpStatus::Open && f.due_on < Utc::now().date_naive(),
+        id: f.id,
+        case_id: f.case_id,
+        contact_id: f.contact_id,
+        patron_id: f.patron_id,
+        branch_id: f.branch_id,
+        assigned_to: f.assigned_to,
+        due_on: f.due_on,
+        note: f.note,
+        status,
+        done_at: f.done_at,
+        done_by: f.done_by,
+        version: f.version,
+        created_at: f.created_at,
+    }
+}
+
+/// Rendered as a read renders it, for a 412's `current`.
+impl crate::error::Current for follow_up::Model {
+    fn to_json(&self) -> serde_json::Value {
+        let f = self;
+        serde_json::to_value(follow_up_out(f.clone())).unwrap_or_default()
+    }
+}
+
+#[derive(Object)]
+pub struct NewFollowUpIn {
+    /// Optional client-chosen UUIDv7.
+    pub id: Option<Uuid>,
+    /// Exactly one of `case_id` and `contact_id`.
+    pub case_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub due_on: NaiveDate,
+    #[oai(validator(max_length = 5000))]
+    pub note: Option<String>,
+}
+
+#[derive(Object)]
+pub struct FollowUpList {
+    pub items: Vec<FollowUpOut>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum FollowUpCreated {
+    #[oai(status = 201)]
+    Created(Json<FollowUpOut>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum FollowUpRead {
+    #[oai(status = 200)]
+    Ok(Json<FollowUpOut>, #[oai(header = "ETag")] String),
+}
+
+#[OpenApi(prefix_path = "/v1", tag = "ApiTags::FollowUps")]
+impl FollowUpsApi {
+    /// Set a follow-up on a case or contact you can see; it is assigned to you.
+    #[oai(path = "/follow-ups", method = "post", transform = "write_limit")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        /// Send the same key again to retry safely: the first answer is replayed.
+        #[oai(name = "Idempotency-Key")]
+        _idempotency_key: Header<Option<String>>,
+        body: Json<NewFollowUpIn>,
+    ) -> Result<FollowUpCreated, ProblemResponse> {
+        let b = body.0;
+        let input = NewFollowUp {
+            id: b.id,
+            case_id: b.case_id,
+            contact_id: b.contact_id,
+            due_on: b.due_on,
+            note: b.note,
+        };
+        let f = follow_ups::create(&state, &auth.0, &meta, input).await?;
+        let tag = etag(f.version);
+        Ok(FollowUpCreated::Created(Json(follow_up_out(f)), tag))
+    }
+
+    /// One follow-up.
+    #[oai(path = "/follow-ups/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<FollowUpRead, ProblemResponse> {
+        let f = follow_ups::get(&state, &auth.0, &meta, id.0).await?;
+        let tag = etag(f.version);
+        Ok(FollowUpRead::Ok(Json(follow_up_out(f)), tag))
+    }
+
+    /// Mark a follow-up done. Requires `If-Match`.
+    #[oai(path = "/follow-ups/:id/done", method = "post")]
+    async fn done(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        /// Send the same key again to retry safely: the first answer is replayed.
+        #[oai(name = "Idempotency-Key")]
+        _idempotency_key: Header<Option<String>>,
+    ) -> Result<FollowUpRead, ProblemResponse> {
+        let f =
+            follow_ups::done(&state, &auth.0, &meta, id.0, if_match.0.as_deref()).await?;
+        let tag = etag(f.version);
+        Ok(FollowUpRead::Ok(Json(follow_up_out(f)), tag))
+    }
+
+    /// My open follow-ups, earliest due first (overdue ones lead);
+    /// `due_by` keeps those due on or before a date ("due this week").
+    #[oai(path = "/me/follow-ups", method = "get")]
+    async fn mine(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        due_by: Query<Option<NaiveDate>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
+        #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
+    ) -> Result<Json<FollowUpList>, ProblemResponse> {
+        let page = follow_ups::mine(
+            &state,
+            &auth.0,
+            &meta,
+            due_by.0,
+            cursor.0.as_deref(),
+            limit.0,
+        )
+        .await?;
+        Ok(Json(FollowUpList {
+            items: page.items.into_iter().map(follow_up_out).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+}

@@ -1,0 +1,12 @@
+//! Casework: the confidential side of the wall. Patrons, contacts, cases and
+//! their notes, consents, follow-ups. Nothing here imports `safety`, and no
+//! statement here names a safety table (`tests/api/layout.rs` checks both).
+
+pub mod api;
+pub mod cases;
+pub mod consents;
+pub mod contacts;
+pub mod follow_ups;
+pub mod notes;
+pub mod patrons;
+pub mod scope;

@@ -1,0 +1,333 @@
+//! The policy's scopes as SQL, and the facts the policy needs, loaded.
+//!
+//! `access` says which [`Term`]s admit a record of each kind; this module
+//! says what each term means as a condition on that kind's table. Lists and
+//! searches filter by [`condition`], single reads decide on the facts loaded
+//! here; `tests/api/roles.rs` checks on real data that both agree.
+
+use futures_util::future::BoxFuture;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect,
+    sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr},
+};
+use uuid::Uuid;
+
+use crate::{
+    access::{self, Actor, CaseFacts, Decision, Facts, Scope, Term},
+    audit::Action,
+    domain::RecordKind,
+    error::{ServiceError, ServiceResult},
+    unit::{Loaded, Unit},
+};
+use entities::{case_file, case_member, contact, follow_up, patron};
+
+/// Current team members (a member who left stays in the table with `ended_at`).
+fn active_members(actor: &Actor) -> SelectStatement {
+    Query::select()
+        .column(case_member::Column::CaseId)
+        .from(case_member::Entity)
+        .and_where(Expr::col(case_member::Column::StaffId).eq(actor.staff_id))
+        .and_where(Expr::col(case_member::Column::EndedAt).is_null())
+        .to_owned()
+}
+
+/// Ids of the cases the caller owns or is on the team of, as a condition on
+/// `case_file`.
+pub fn my_cases(actor: &Actor) -> Condition {
+    Condition::any()
+        .add(Expr::col((case_file::Entity, case_file::Column::OwnerId)).eq(actor.staff_id))
+        .add(Expr::col((case_file::Entity, case_file::Column::Id)).in_subquery(active_members(actor)))
+}
+
+/// Ids of the cases the caller owns or works on, as a subquery.
+fn my_case_ids(actor: &Actor) -> SelectStatement {
+    Query::select()
+        .column(case_file::Column::Id)
+        .from(case_file::Entity)
+        .cond_where(
+            Condition::any()
+                .add(Expr::col(case_file::Column::OwnerId).eq(actor.staff_id))
+                .add(Expr::col(case_file::Column::Id).in_subquery(active_members(actor))),
+        )
+        .to_owned()
+}
+
+/// Ids of the patrons whose cases the caller owns or works on, as a subquery.
+fn my_team_patrons(actor: &Actor) -> SelectStatement {
+    Query::select()
+        .column(case_file::Column::PatronId)
+        .from(case_file::Entity)
+        .cond_where(
+            Condition::any()
+                .add(Expr::col(case_file::Column::OwnerId).eq(actor.staff_id))
+                .add(Expr::col(case_file::Column::Id).in_subquery(active_members(actor))),
+        )
+        .to_owned()
+}
+
+fn never() -> SimpleExpr {
+    Expr::val(1).eq(0)
+}
+
+/// What one term of a scope means for one kind of record, as SQL.
+fn term(kind: RecordKind, term: Term, actor: &Actor, branches: &[Uuid]) -> SimpleExpr {
+    use RecordKind as K;
+    let me = actor.staff_id;
+    match (kind, term) {
+        (K::Patron, Term::Mine) => patron::Column::CreatedBy.eq(me),
+        (K::Patron, Term::Team) => {
+            Expr::col((patron::Entity, patron::Column::Id)).in_subquery(my_team_patrons(actor))
+        }
+        (K::Patron, Term::Branch) => patron::Column::HomeBranchId.is_in(branches.to_vec()),
+        (K::Contact, Term::Mine) => contact::Column::WorkerId.eq(me),
+        (K::Contact, Term::Team) => contact::Column::PatronId.in_subquery(my_team_patrons(actor)),
+        (K::Contact, Term::Branch) => contact::Column::BranchId.is_in(branches.to_vec()),
+        (K::Case, Term::Mine) => case_file::Column::OwnerId.eq(me),
+        (K::Case, Term::Team) => Expr::col((case_file::Entity, case_file::Column::Id))
+            .in_subquery(my_case_ids(actor)),
+        (K::Case, Term::Branch) => case_file::Column::BranchId.is_in(branches.to_vec()),
+        (K::FollowUp, Term::Mine) => follow_up::Column::AssignedTo
+            .eq(me)
+            .or(follow_up::Column::CreatedBy.eq(me)),
+        (K::FollowUp, Term::Team) => follow_up::Column::CaseId.in_subquery(my_case_ids(actor)),
+        (K::FollowUp, Term::Branch) => follow_up::Column::BranchId.is_in(branches.to_vec()),
+        _ => never(),
+    }
+}
+
+/// The rows of `kind` that `scope` admits.
+pub fn condition(kind: RecordKind, scope: &Scope, actor: &Actor) -> Condition {
+    let mut any = Condition::any();
+    if scope.is_nothing() {
+        return Condition::all().add(never());
+    }
+    for t in scope.terms() {
+        any = any.add(term(kind, t, actor, &scope.branches));
+    }
+    any
+}
+
+/// Current team members of a case, besides the owner.
+pub async fn team_of(db: &impl ConnectionTrait, case_id: Uuid) -> ServiceResult<Vec<Uuid>> {
+    let mut team = case_member::Entity::find()
+        .select_only()
+        .column(case_member::Column::StaffId)
+        .filter(case_member::Column::CaseId.eq(case_id))
+        .filter(case_member::Column::EndedAt.is_null())
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?;
+    team.sort();
+    Ok(team)
+}
+
+pub async fn case_facts(
+    db: &impl ConnectionTrait,
+    case: &case_file::Model,
+) -> ServiceResult<CaseFacts> {
+    Ok(CaseFacts {
+        owner: case.owner_id,
+        team: team_of(db, case.id).await?,
+        branch: case.branch_id,
+    })
+}
+
+/// Whether the caller owns or works on any case of `patron_id`.
+pub async fn on_patrons_team(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    patron_id: Uuid,
+) -> ServiceResult<bool> {
+    let n = case_file::Entity::find()
+        .filter(case_file::Column::PatronId.eq(patron_id))
+        .filter(my_cases(actor))
+        .count(db)
+        .await?;
+    Ok(n > 0)
+}
+
+pub async fn patron_facts(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    p: &patron::Model,
+) -> ServiceResult<Facts> {
+    Ok(Facts {
+        mine: p.created_by == actor.staff_id,
+        team: on_patrons_team(db, actor, p.id).await?,
+        branch: p.home_branch_id,
+    })
+}
+
+pub async fn contact_facts(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    c: &contact::Model,
+) -> ServiceResult<Facts> {
+    let team = match c.patron_id {
+        Some(p) => on_patrons_team(db, actor, p).await?,
+        None => false,
+    };
+    Ok(Facts {
+        mine: c.worker_id == actor.staff_id,
+        team,
+        branch: c.branch_id,
+    })
+}
+
+pub async fn follow_up_facts(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    f: &follow_up::Model,
+) -> ServiceResult<Facts> {
+    let team = match f.case_id {
+        Some(case_id) => match case_file::Entity::find_by_id(case_id).one(db).await? {
+            Some(c) => case_facts(db, &c).await?.facts(actor).team,
+            None => false,
+        },
+        None => false,
+    };
+    Ok(Facts {
+        mine: f.assigned_to == actor.staff_id || f.created_by == actor.staff_id,
+        team,
+        branch: f.branch_id,
+    })
+}
+
+pub async fn load_patron(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<Option<Loaded<patron::Model>>> {
+    Ok(match patron::Entity::find_by_id(id).one(db).await? {
+        Some(p) => Some(Loaded {
+            facts: patron_facts(db, actor, &p).await?,
+            patron: Some(p.id),
+            record: p,
+        }),
+        None => None,
+    })
+}
+
+pub async fn load_contact(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<Option<Loaded<contact::Model>>> {
+    Ok(match contact::Entity::find_by_id(id).one(db).await? {
+        Some(c) => Some(Loaded {
+            facts: contact_facts(db, actor, &c).await?,
+            patron: c.patron_id,
+            record: c,
+        }),
+        None => None,
+    })
+}
+
+/// A case with its current team.
+pub type CaseWithFacts = (case_file::Model, CaseFacts);
+
+pub async fn load_case(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<Option<Loaded<CaseWithFacts>>> {
+    Ok(match case_file::Entity::find_by_id(id).one(db).await? {
+        Some(c) => {
+            let cf = case_facts(db, &c).await?;
+            Some(Loaded {
+                facts: cf.facts(actor),
+                patron: Some(c.patron_id),
+                record: (c, cf),
+            })
+        }
+        None => None,
+    })
+}
+
+pub async fn load_follow_up(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<Option<Loaded<follow_up::Model>>> {
+    Ok(match follow_up::Entity::find_by_id(id).one(db).await? {
+        Some(f) => Some(Loaded {
+            facts: follow_up_facts(db, actor, &f).await?,
+            patron: f.patron_id,
+            record: f,
+        }),
+        None => None,
+    })
+}
+
+/// A patron that a request refers to (a contact's, a new case's), inside a
+/// unit: one the caller may not see is refused as if it did not exist, and
+/// the refusal is the unit's denial.
+pub async fn visible_patron(
+    unit: &mut Unit,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<patron::Model> {
+    let scope = access::patron_scope(actor);
+    let decision = if scope.is_nothing() {
+        Err(scope.nothing_rule())
+    } else {
+        match load_patron(unit.txn(), actor, id).await? {
+            Some(l) => scope.admits(&l.facts).map(|_| l.record),
+            None => Err(Decision::Deny("no_such_record")),
+        }
+    };
+    decision.map_err(|d| {
+        unit.deny(
+            d,
+            Some(id),
+            ServiceError::invalid("patron_id", "no such patron"),
+        )
+    })
+}
+
+/// Loads a record for a change inside a unit, policy first: a role that
+/// reaches nothing of the kind is refused before anything is loaded; a
+/// record the caller cannot read is not found (404); one it can read but
+/// `decide` refuses is forbidden (403). Every refusal is the unit's denial.
+pub async fn for_change<T: Send + 'static>(
+    unit: &mut Unit,
+    scope: &Scope,
+    load: impl for<'a> FnOnce(&'a DatabaseTransaction) -> BoxFuture<'a, ServiceResult<Option<Loaded<T>>>>,
+    decide: impl FnOnce(&T, &Facts) -> Decision,
+) -> ServiceResult<Changing<T>> {
+    if scope.is_nothing() {
+        return Err(unit.deny(scope.nothing_rule(), None, ServiceError::NotFound));
+    }
+    let Some(l) = load(unit.txn()).await? else {
+        return Err(unit.deny(
+            Decision::Deny("no_such_record"),
+            None,
+            ServiceError::NotFound,
+        ));
+    };
+    if let Err(d) = scope.admits(&l.facts) {
+        return Err(unit.deny(d, l.patron, ServiceError::NotFound));
+    }
+    let d = decide(&l.record, &l.facts);
+    if !d.is_allowed() {
+        return Err(unit.deny(d, l.patron, ServiceError::Forbidden));
+    }
+    Ok(Changing {
+        record: l.record,
+        facts: l.facts,
+        rule: d.rule(),
+        patron: l.patron,
+    })
+}
+
+/// A record loaded for a change the policy allowed.
+pub struct Changing<T> {
+    pub record: T,
+    pub facts: Facts,
+    pub rule: &'static str,
+    pub patron: Option<Uuid>,
+}
+
+/// The action named in events about list denials.
+pub const LIST: Action = Action::Search;

@@ -1,0 +1,377 @@
+//! Branches and staff accounts (admins change them; every role reads them),
+//! and an admin's view of anyone's device sessions.
+
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Header, Path, Query},
+    payload::Json,
+};
+use uuid::Uuid;
+
+use crate::http::{
+    ApiTags, etag,
+
+    problem::ProblemResponse,
+    security::BearerAuth,
+    write_limit,
+};
+use crate::{
+    audit::RequestMeta,
+    domain::Role,
+    directory::service::{self, StaffView},
+    state::AppState,
+};
+use crate::auth::me_api::{Revoked, SessionList, session_list};
+use entities::branch;
+
+pub struct DirectoryApi;
+
+#[derive(Object, serde::Serialize)]
+pub struct BranchOut {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn branch_out(b: branch::Model) -> BranchOut {
+    BranchOut {
+        id: b.id,
+        code: b.code,
+        name: b.name,
+        version: b.version,
+        created_at: b.created_at,
+        updated_at: b.updated_at,
+    }
+}
+
+/// The API form of a branch, as carried in a 412 problem's `current`.
+/// Rendered as a read renders it, for a 412's `current`.
+impl crate::error::Current for branch::Model {
+    fn to_json(&self) -> serde_json::Value {
+        let b = self;
+        serde_json::to_value(branch_out(b.clone())).unwrap_or_default()
+    }
+}
+
+#[derive(Object)]
+pub struct NewBranchIn {
+    /// Optional client-chosen UUIDv7.
+    pub id: Option<Uuid>,
+    /// Short code, e.g. `MAIN`: 2 to 16 letters, digits or `-`.
+    #[oai(validator(max_length = 64))]
+    pub code: String,
+    #[oai(validator(max_length = 1000))]
+    pub name: String,
+}
+
+#[derive(Object)]
+pub struct BranchPatchIn {
+    #[oai(validator(max_length = 64))]
+    pub code: Option<String>,
+    #[oai(validator(max_length = 1000))]
+    pub name: Option<String>,
+}
+
+#[derive(Object)]
+pub struct BranchList {
+    pub items: Vec<BranchOut>,
+}
+
+#[derive(ApiResponse)]
+pub enum BranchCreated {
+    #[oai(status = 201)]
+    Created(Json<BranchOut>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum BranchRead {
+    #[oai(status = 200)]
+    Ok(Json<BranchOut>, #[oai(header = "ETag")] String),
+}
+
+#[derive(Object, serde::Serialize)]
+pub struct StaffOut {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub branches: Vec<Uuid>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub fn staff_out(v: StaffView) -> StaffOut {
+    StaffOut {
+        id: v.account.id,
+        username: v.account.username,
+        display_name: v.account.display_name,
+        // Stored roles are written only from `Role`; an unknown one cannot occur.
+        role: Role::parse(&v.account.role).unwrap_or(Role::Staff),
+        branches: v.branches,
+        active: v.account.active,
+        version: v.account.version,
+        created_at: v.account.created_at,
+        updated_at: v.account.updated_at,
+    }
+}
+
+/// The API form of an account, as carried in a 412 problem's `current`.
+/// Rendered as a read renders it, for a 412's `current`.
+impl crate::error::Current for StaffView {
+    fn to_json(&self) -> serde_json::Value {
+        let v = self;
+        serde_json::to_value(staff_out(v.clone())).unwrap_or_default()
+    }
+}
+
+#[derive(Object)]
+pub struct NewStaffIn {
+    /// Optional client-chosen UUIDv7.
+    pub id: Option<Uuid>,
+    /// 3 to 64 letters, digits, `.`, `_` or `-`; case-insensitive.
+    #[oai(validator(max_length = 256))]
+    pub username: String,
+    #[oai(validator(max_length = 1000))]
+    pub display_name: String,
+    pub role: Role,
+    #[oai(default)]
+    pub branches: Vec<Uuid>,
+    /// At least 12 characters.
+    #[oai(validator(max_length = 1024))]
+    pub password: String,
+}
+
+#[derive(Object)]
+pub struct StaffPatchIn {
+    #[oai(validator(max_length = 1000))]
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub branches: Option<Vec<Uuid>>,
+    /// `false` deactivates the account and ends all its sessions.
+    pub active: Option<bool>,
+    /// A new password; ends all the account's sessions.
+    #[oai(validator(max_length = 1024))]
+    pub password: Option<String>,
+}
+
+#[derive(Object)]
+pub struct StaffList {
+    pub items: Vec<StaffOut>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum StaffCreated {
+    #[oai(status = 201)]
+    Created(Json<StaffOut>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum StaffRead {
+    #[oai(status = 200)]
+    Ok(Json<StaffOut>, #[oai(header = "ETag")] String),
+}
+
+#[OpenApi(prefix_path = "/v1", tag = "ApiTags::Directory")]
+impl DirectoryApi {
+    /// Create a branch (admin).
+    #[oai(path = "/branches", method = "post", transform = "write_limit")]
+    async fn create_branch(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        body: Json<NewBranchIn>,
+    ) -> Result<BranchCreated, ProblemResponse> {
+        let b = body.0;
+        let input = service::NewBranch {
+            id: b.id,
+            code: b.code,
+            name: b.name,
+        };
+        let m = service::create_branch(&state, &auth.0, &meta, input).await?;
+        let tag = etag(m.version);
+        Ok(BranchCreated::Created(Json(branch_out(m)), tag))
+    }
+
+    /// All branches, by code.
+    #[oai(path = "/branches", method = "get")]
+    async fn list_branches(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+    ) -> Result<Json<BranchList>, ProblemResponse> {
+        let rows = service::list_branches(&state, &auth.0, &meta).await?;
+        Ok(Json(BranchList {
+            items: rows.into_iter().map(branch_out).collect(),
+        }))
+    }
+
+    /// One branch, with its version as `ETag`.
+    #[oai(path = "/branches/:id", method = "get")]
+    async fn get_branch(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<BranchRead, ProblemResponse> {
+        let m = service::get_branch(&state, &auth.0, &meta, id.0).await?;
+        Ok(BranchRead::Ok(Json(branch_out(m.clone())), etag(m.version)))
+    }
+
+    /// Change a branch (admin). Requires `If-Match` with the current `ETag`.
+    #[oai(path = "/branches/:id", method = "patch", transform = "write_limit")]
+    async fn update_branch(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<BranchPatchIn>,
+    ) -> Result<BranchRead, ProblemResponse> {
+        let patch = service::BranchPatch {
+            code: body.0.code,
+            name: body.0.name,
+        };
+        let m = service::update_branch(
+            &state,
+            &auth.0,
+            &meta,
+            id.0,
+            if_match.0.as_deref(),
+            patch,
+        )
+        .await?;
+        Ok(BranchRead::Ok(Json(branch_out(m.clone())), etag(m.version)))
+    }
+
+    /// Create a staff account (admin).
+    #[oai(path = "/staff", method = "post", transform = "write_limit")]
+    async fn create_staff(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        body: Json<NewStaffIn>,
+    ) -> Result<StaffCreated, ProblemResponse> {
+        let b = body.0;
+        let input = service::NewStaff {
+            id: b.id,
+            username: b.username,
+            display_name: b.display_name,
+            role: b.role,
+            branches: b.branches,
+            password: b.password,
+        };
+        let v = service::create_staff(&state, Some(&auth.0), &meta, input).await?;
+        let tag = etag(v.account.version);
+        Ok(StaffCreated::Created(Json(staff_out(v)), tag))
+    }
+
+    /// Staff accounts in creation order, a page at a time.
+    #[oai(path = "/staff", method = "get")]
+    async fn list_staff(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        /// Page size, 1 to 200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        #[oai(validator(max_length = 200))]
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<StaffList>, ProblemResponse> {
+        let page =
+            service::list_staff(&state, &auth.0, &meta, cursor.0.as_deref(), limit.0)
+                .await?;
+        Ok(Json(StaffList {
+            items: page.items.into_iter().map(staff_out).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    /// One staff account, with its version as `ETag`.
+    #[oai(path = "/staff/:id", method = "get")]
+    async fn get_staff(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<StaffRead, ProblemResponse> {
+        let v = service::get_staff(&state, &auth.0, &meta, id.0).await?;
+        let tag = etag(v.account.version);
+        Ok(StaffRead::Ok(Json(staff_out(v)), tag))
+    }
+
+    /// Change a staff account (admin): name, role, branches, active, password.
+    /// Requires `If-Match`. Deactivating ends every session of the account.
+    #[oai(path = "/staff/:id", method = "patch", transform = "write_limit")]
+    async fn update_staff(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        body: Json<StaffPatchIn>,
+    ) -> Result<StaffRead, ProblemResponse> {
+        let b = body.0;
+        let patch = service::StaffPatch {
+            display_name: b.display_name,
+            role: b.role,
+            branches: b.branches,
+            active: b.active,
+            password: b.password,
+        };
+        let v = service::update_staff(
+            &state,
+            &auth.0,
+            &meta,
+            id.0,
+            if_match.0.as_deref(),
+            patch,
+        )
+        .await?;
+        let tag = etag(v.account.version);
+        Ok(StaffRead::Ok(Json(staff_out(v)), tag))
+    }
+
+    /// Live sessions of an account (the account itself, or an admin).
+    #[oai(path = "/staff/:id/sessions", method = "get")]
+    async fn staff_sessions(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<SessionList>, ProblemResponse> {
+        let rows = crate::auth::sessions::list(&state, &auth.0, &meta, id.0).await?;
+        Ok(Json(session_list(rows, auth.0.session_id)))
+    }
+
+    /// End a session of an account (the account itself, or an admin).
+    #[oai(path = "/staff/:id/sessions/:session_id", method = "delete")]
+    async fn revoke_staff_session(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        session_id: Path<Uuid>,
+    ) -> Result<Revoked, ProblemResponse> {
+        crate::auth::sessions::revoke(&state, &auth.0, &meta, id.0, session_id.0).await?;
+        Ok(Revoked::Done)
+    }
+}

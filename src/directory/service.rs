@@ -1,0 +1,631 @@
+//! The directory: branches and staff accounts. Admins change it; every role
+//! reads it. Every change is audited with the names of the fields it touched.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::{
+    access::{self, Actor, Decision},
+    audit::{Action, AuditContext, Outcome, RequestMeta},
+    auth,
+    domain::{self, Issues, RecordKind, Role},
+    error::{ServiceError, ServiceResult},
+    unit::now,
+    state::AppState,
+};
+use entities::{branch, device_session, staff, staff_branch};
+
+/// A staff account as the directory shows it (never the password hash).
+#[derive(Debug, Clone)]
+pub struct StaffView {
+    pub account: staff::Model,
+    pub branches: Vec<Uuid>,
+}
+
+async fn require(
+    state: &AppState,
+    ctx: &AuditContext,
+    decision: Decision,
+    action: Action,
+    record_type: crate::domain::RecordKind,
+    id: Option<Uuid>,
+) -> ServiceResult<()> {
+    if decision.is_allowed() {
+        return Ok(());
+    }
+    let mut ev = ctx
+        .event(action, Outcome::Denied, decision.rule())
+        .record_type(record_type);
+    ev.record_id = id;
+    state.recorder.record(vec![ev]).await?;
+    Err(ServiceError::Forbidden)
+}
+
+// ---- branches --------------------------------------------------------------
+
+pub struct NewBranch {
+    pub id: Option<Uuid>,
+    pub code: String,
+    pub name: String,
+}
+
+pub async fn create_branch(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    input: NewBranch,
+) -> ServiceResult<branch::Model> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let decision = access::manage_directory(actor);
+    require(state, &ctx, decision, Action::Create, RecordKind::Branch, input.id).await?;
+    let mut issues = Issues::default();
+    let id = crate::domain::client_id(&mut issues, input.id);
+    let code = domain::parse_branch_code(&mut issues, "code", &input.code);
+    let name = issues.text("name", &input.name, 1, 200);
+    issues.finish()?;
+    let actor_id = actor.staff_id;
+    state
+        .recorder
+        .run(AuditContext::default(), move |u| {
+            Box::pin(async move {
+                let (result, events) = async {
+                    let txn = u.txn();
+                    let result = async {
+                        if branch::Entity::find_by_id(id).one(txn).await?.is_some() {
+                            return Err(ServiceError::Conflict("a branch with this id exists"));
+                        }
+                        if branch::Entity::find()
+                            .filter(branch::Column::Code.eq(code.clone()))
+                            .one(txn)
+                            .await?
+                            .is_some()
+                        {
+                            return Err(ServiceError::Conflict("a branch with this code exists"));
+                        }
+                        let t = now();
+                        Ok(branch::ActiveModel {
+                            id: Set(id),
+                            code: Set(code),
+                            name: Set(name),
+                            version: Set(1),
+                            created_at: Set(t),
+                            updated_at: Set(t),
+                            created_by: Set(Some(actor_id)),
+                        }
+                        .insert(txn)
+                        .await?)
+                    }
+                    .await;
+                    let ev = crate::unit::write_event(
+                        &ctx,
+                        &result,
+                        Action::Create,
+                        decision.rule(),
+                        RecordKind::Branch,
+                        id,
+                        None,
+                        &["id", "code", "name"],
+                    );
+                    (result, vec![ev])
+                }
+                .await;
+                u.record_all(events);
+                result
+            })
+        })
+        .await
+}
+
+pub async fn list_branches(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<Vec<branch::Model>> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    require(
+        state,
+        &ctx,
+        access::read_directory(actor),
+        Action::Search,
+        RecordKind::Branch,
+        None,
+    )
+    .await?;
+    Ok(branch::Entity::find()
+        .order_by_asc(branch::Column::Code)
+        .all(&state.db)
+        .await?)
+}
+
+pub async fn get_branch(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+) -> ServiceResult<branch::Model> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    require(
+        state,
+        &ctx,
+        access::read_directory(actor),
+        Action::Read,
+        RecordKind::Branch,
+        Some(id),
+    )
+    .await?;
+    branch::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub struct BranchPatch {
+    pub code: Option<String>,
+    pub name: Option<String>,
+}
+
+pub async fn update_branch(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+    if_match: Option<&str>,
+    patch: BranchPatch,
+) -> ServiceResult<branch::Model> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let decision = access::manage_directory(actor);
+    require(state, &ctx, decision, Action::Update, RecordKind::Branch, Some(id)).await?;
+    let version = crate::unit::parse_if_match(if_match)?;
+    let mut issues = Issues::default();
+    let code = patch
+        .code
+        .as_deref()
+        .map(|c| domain::parse_branch_code(&mut issues, "code", c));
+    let name = patch
+        .name
+        .as_deref()
+        .map(|n| issues.text("name", n, 1, 200));
+    issues.finish()?;
+    let mut fields = Vec::new();
+    if code.is_some() {
+        fields.push("code");
+    }
+    if name.is_some() {
+        fields.push("name");
+    }
+    state
+        .recorder
+        .run(AuditContext::default(), move |u| {
+            Box::pin(async move {
+                let (result, events) = async {
+                    let txn = u.txn();
+                    let result = async {
+                        let current = branch::Entity::find_by_id(id)
+                            .one(txn)
+                            .await?
+                            .ok_or(ServiceError::NotFound)?;
+                        if current.version != version {
+                            return Err(ServiceError::Stale(Box::new(
+                                current,
+                            )));
+                        }
+                        if let Some(code) = &code {
+                            let clash = branch::Entity::find()
+                                .filter(branch::Column::Code.eq(code.clone()))
+                                .filter(branch::Column::Id.ne(id))
+                                .one(txn)
+                                .await?;
+                            if clash.is_some() {
+                                return Err(ServiceError::Conflict("a branch with this code exists"));
+                            }
+                        }
+                        let mut m = current.into_active_model();
+                        if let Some(code) = code {
+                            m.code = Set(code);
+                        }
+                        if let Some(name) = name {
+                            m.name = Set(name);
+                        }
+                        m.version = Set(version + 1);
+                        m.updated_at = Set(now());
+                        Ok(m.update(txn).await?)
+                    }
+                    .await;
+                    let ev = crate::unit::write_event(
+                        &ctx,
+                        &result,
+                        Action::Update,
+                        decision.rule(),
+                        RecordKind::Branch,
+                        id,
+                        None,
+                        &fields,
+                    );
+                    (result, vec![ev])
+                }
+                .await;
+                u.record_all(events);
+                result
+            })
+        })
+        .await
+}
+
+// ---- staff -----------------------------------------------------------------
+
+pub struct NewStaff {
+    pub id: Option<Uuid>,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub branches: Vec<Uuid>,
+    pub password: String,
+}
+
+async fn check_branches(txn: &impl ConnectionTrait, branches: &[Uuid]) -> ServiceResult<()> {
+    let found = branch::Entity::find()
+        .filter(branch::Column::Id.is_in(branches.to_vec()))
+        .count(txn)
+        .await?;
+    if found as usize != branches.len() {
+        return Err(ServiceError::invalid("branches", "every branch must exist"));
+    }
+    Ok(())
+}
+
+async fn set_branches(
+    txn: &impl ConnectionTrait,
+    staff_id: Uuid,
+    branches: &[Uuid],
+) -> ServiceResult<()> {
+    staff_branch::Entity::delete_many()
+        .filter(staff_branch::Column::StaffId.eq(staff_id))
+        .exec(txn)
+        .await?;
+    if !branches.is_empty() {
+        staff_branch::Entity::insert_many(branches.iter().map(|b| staff_branch::ActiveModel {
+            staff_id: Set(staff_id),
+            branch_id: Set(*b),
+        }))
+        .exec(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn dedup(mut v: Vec<Uuid>) -> Vec<Uuid> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Creates an account. Used by the API (as an admin) and by the command line
+/// and first start (as the system: `actor` is `None`).
+pub async fn create_staff(
+    state: &AppState,
+    actor: Option<&Actor>,
+    meta: &RequestMeta,
+    input: NewStaff,
+) -> ServiceResult<StaffView> {
+    let (ctx, rule) = match actor {
+        Some(a) => {
+            let ctx = AuditContext::for_actor(a, meta);
+            let decision = access::manage_directory(a);
+            require(state, &ctx, decision, Action::Create, RecordKind::Staff, input.id).await?;
+            (ctx, decision.rule())
+        }
+        None => (AuditContext::anonymous(meta), "system"),
+    };
+    let mut issues = Issues::default();
+    let id = crate::domain::client_id(&mut issues, input.id);
+    let username = domain::parse_username(&mut issues, "username", &input.username);
+    let display_name = issues.text("display_name", &input.display_name, 1, 200);
+    domain::parse_password(&mut issues, "password", &input.password);
+    if input.branches.len() > 50 {
+        issues.add("branches", "must have at most 50 branches");
+    }
+    issues.finish()?;
+    let branches = dedup(input.branches);
+    let password_hash = auth::hash_password(input.password)
+        .await
+        .map_err(|e| ServiceError::unexpected("password hash", e))?;
+    let created_by = actor.map(|a| a.staff_id);
+    let role = input.role;
+    state
+        .recorder
+        .run(AuditContext::default(), move |u| {
+            Box::pin(async move {
+                let (result, events) = async {
+                    let txn = u.txn();
+                    let result = async {
+                        if staff::Entity::find_by_id(id).one(txn).await?.is_some() {
+                            return Err(ServiceError::Conflict("an account with this id exists"));
+                        }
+                        let taken = staff::Entity::find()
+                            .filter(staff::Column::Username.eq(username.clone()))
+                            .one(txn)
+                            .await?;
+                        if taken.is_some() {
+                            return Err(ServiceError::Conflict("this username is taken"));
+                        }
+                        check_branches(txn, &branches).await?;
+                        let t = now();
+                        let account = staff::ActiveModel {
+                            id: Set(id),
+                            username: Set(username),
+                            display_name: Set(display_name),
+                            role: Set(role.as_str().to_owned()),
+                            active: Set(true),
+                            password_hash: Set(password_hash),
+                            version: Set(1),
+                            created_at: Set(t),
+                            updated_at: Set(t),
+                            created_by: Set(created_by),
+                        }
+                        .insert(txn)
+                        .await?;
+                        set_branches(txn, id, &branches).await?;
+                        Ok(StaffView { account, branches })
+                    }
+                    .await;
+                    let ev = crate::unit::write_event(
+                        &ctx,
+                        &result,
+                        Action::Create,
+                        rule,
+                        RecordKind::Staff,
+                        id,
+                        None,
+                        &[
+                            "id",
+                            "username",
+                            "display_name",
+                            "role",
+                            "branches",
+                            "password",
+                        ],
+                    );
+                    (result, vec![ev])
+                }
+                .await;
+                u.record_all(events);
+                result
+            })
+        })
+        .await
+}
+
+async fn branches_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> ServiceResult<Vec<(Uuid, Uuid)>> {
+    Ok(staff_branch::Entity::find()
+        .filter(staff_branch::Column::StaffId.is_in(ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.staff_id, r.branch_id))
+        .collect())
+}
+
+async fn view(db: &impl ConnectionTrait, account: staff::Model) -> ServiceResult<StaffView> {
+    let mut branches: Vec<Uuid> = branches_of(db, &[account.id])
+        .await?
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect();
+    branches.sort();
+    Ok(StaffView { account, branches })
+}
+
+/// Accounts ordered by id (UUIDv7: creation order), `limit` after `cursor`.
+pub async fn list_staff(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> ServiceResult<crate::paging::Page<StaffView>> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    require(
+        state,
+        &ctx,
+        access::read_directory(actor),
+        Action::Search,
+        RecordKind::Staff,
+        None,
+    )
+    .await?;
+    let cursor = crate::paging::Cursor::decode(cursor)?;
+    let limit = crate::paging::page_size(limit);
+    let mut q = staff::Entity::find().order_by_asc(staff::Column::Id);
+    if let Some(after) = cursor {
+        q = q.filter(staff::Column::Id.gt(after.id));
+    }
+    let rows = q.limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) = crate::paging::page(rows, limit, |r| {
+        crate::paging::Cursor {
+            k: String::new(),
+            id: r.id,
+        }
+        .encode()
+    });
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let links = branches_of(&state.db, &ids).await?;
+    let items = rows
+        .into_iter()
+        .map(|account| {
+            let mut branches: Vec<Uuid> = links
+                .iter()
+                .filter(|(s, _)| *s == account.id)
+                .map(|(_, b)| *b)
+                .collect();
+            branches.sort();
+            StaffView { account, branches }
+        })
+        .collect();
+    Ok(crate::paging::Page { items, next_cursor })
+}
+
+pub async fn get_staff(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+) -> ServiceResult<StaffView> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    require(
+        state,
+        &ctx,
+        access::read_directory(actor),
+        Action::Read,
+        RecordKind::Staff,
+        Some(id),
+    )
+    .await?;
+    let account = staff::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    view(&state.db, account).await
+}
+
+#[derive(Default)]
+pub struct StaffPatch {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub branches: Option<Vec<Uuid>>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+/// Changes an account. Deactivating it, or changing its password, ends every
+/// session it has in the same transaction.
+pub async fn update_staff(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+    if_match: Option<&str>,
+    patch: StaffPatch,
+) -> ServiceResult<StaffView> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let decision = access::manage_directory(actor);
+    require(state, &ctx, decision, Action::Update, RecordKind::Staff, Some(id)).await?;
+    let version = crate::unit::parse_if_match(if_match)?;
+    let mut issues = Issues::default();
+    let display_name = patch
+        .display_name
+        .as_deref()
+        .map(|n| issues.text("display_name", n, 1, 200));
+    if let Some(p) = &patch.password {
+        domain::parse_password(&mut issues, "password", p);
+    }
+    if patch.branches.as_ref().is_some_and(|b| b.len() > 50) {
+        issues.add("branches", "must have at most 50 branches");
+    }
+    if patch.active == Some(false) && id == actor.staff_id {
+        issues.add("active", "an admin cannot deactivate their own account");
+    }
+    issues.finish()?;
+    let password_hash = match patch.password {
+        Some(p) => Some(
+            auth::hash_password(p)
+                .await
+                .map_err(|e| ServiceError::unexpected("password hash", e))?,
+        ),
+        None => None,
+    };
+    let branches = patch.branches.map(dedup);
+    let mut fields = Vec::new();
+    for (present, name) in [
+        (display_name.is_some(), "display_name"),
+        (patch.role.is_some(), "role"),
+        (branches.is_some(), "branches"),
+        (patch.active.is_some(), "active"),
+        (password_hash.is_some(), "password"),
+    ] {
+        if present {
+            fields.push(name);
+        }
+    }
+    let role = patch.role;
+    let active = patch.active;
+    let end_sessions = active == Some(false) || password_hash.is_some();
+    let result = state
+        .recorder
+        .run(AuditContext::default(), move |u| {
+            Box::pin(async move {
+                let (result, events) = async {
+                    let txn = u.txn();
+                    let result = async {
+                        let current = staff::Entity::find_by_id(id)
+                            .one(txn)
+                            .await?
+                            .ok_or(ServiceError::NotFound)?;
+                        if current.version != version {
+                            let current = view(txn, current).await?;
+                            return Err(ServiceError::Stale(Box::new(
+                                current,
+                            )));
+                        }
+                        if let Some(b) = &branches {
+                            check_branches(txn, b).await?;
+                            set_branches(txn, id, b).await?;
+                        }
+                        let mut m = current.into_active_model();
+                        if let Some(v) = display_name {
+                            m.display_name = Set(v);
+                        }
+                        if let Some(v) = role {
+                            m.role = Set(v.as_str().to_owned());
+                        }
+                        if let Some(v) = active {
+                            m.active = Set(v);
+                        }
+                        if let Some(v) = password_hash {
+                            m.password_hash = Set(v);
+                        }
+                        m.version = Set(version + 1);
+                        m.updated_at = Set(now());
+                        let account = m.update(txn).await?;
+                        if end_sessions {
+                            let live = device_session::Entity::find()
+                                .filter(device_session::Column::StaffId.eq(id))
+                                .filter(device_session::Column::RevokedAt.is_null())
+                                .all(txn)
+                                .await?;
+                            for s in live {
+                                crate::auth::service::revoke_session(txn, s, "account_changed").await?;
+                            }
+                        }
+                        view(txn, account).await
+                    }
+                    .await;
+                    let ev = crate::unit::write_event(
+                        &ctx,
+                        &result,
+                        Action::Update,
+                        decision.rule(),
+                        RecordKind::Staff,
+                        id,
+                        None,
+                        &fields,
+                    );
+                    (result, vec![ev])
+                }
+                .await;
+                u.record_all(events);
+                result
+            })
+        })
+        .await?;
+    // Role, branch and session changes must show at once on this instance.
+    state.actor_cache.invalidate_all();
+    Ok(result)
+}
+
+/// Whether any account exists (first start creates the admin when none does).
+pub async fn any_staff(db: &impl ConnectionTrait) -> ServiceResult<bool> {
+    Ok(staff::Entity::find().count(db).await? > 0)
+}

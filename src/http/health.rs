@@ -1,0 +1,52 @@
+//! Liveness and readiness.
+
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+
+use super::{ApiTags, problem::Problem};
+use crate::state::AppState;
+
+pub struct HealthApi;
+
+#[derive(Debug, Object)]
+pub struct HealthStatus {
+    /// `ok` when the check passed.
+    pub status: String,
+}
+
+#[derive(ApiResponse)]
+pub enum ReadyResponse {
+    /// The database answers and every migration is applied.
+    #[oai(status = 200)]
+    Ready(Json<HealthStatus>),
+    /// Not ready: the database is unreachable or migrations are pending.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    NotReady(Json<Problem>),
+}
+
+#[OpenApi(tag = "ApiTags::Health")]
+impl HealthApi {
+    /// Liveness: the process is up and serving.
+    #[oai(path = "/healthz", method = "get")]
+    async fn healthz(&self) -> Json<HealthStatus> {
+        Json(HealthStatus {
+            status: "ok".into(),
+        })
+    }
+
+    /// Readiness: the database is reachable and its migrations are current.
+    #[oai(path = "/readyz", method = "get")]
+    async fn readyz(&self, state: Data<&AppState>) -> ReadyResponse {
+        match crate::db::ready(&state.db).await {
+            Ok(()) => ReadyResponse::Ready(Json(HealthStatus {
+                status: "ok".into(),
+            })),
+            Err(reason) => {
+                tracing::warn!(reason = %reason, "not ready");
+                ReadyResponse::NotReady(Json(
+                    Problem::for_status(poem::http::StatusCode::SERVICE_UNAVAILABLE).detail(reason),
+                ))
+            }
+        }
+    }
+}

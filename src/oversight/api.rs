@@ -1,0 +1,177 @@
+//! The audit trail, for auditors.
+
+use poem::web::Data;
+use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
+use uuid::Uuid;
+
+use crate::http::{ApiTags, problem::ProblemResponse, security::BearerAuth};
+use crate::{
+    audit::{Action, Outcome, RequestMeta, Verification},
+    oversight::audit_review::{self, EventFilter},
+    state::AppState,
+};
+use entities::audit_event;
+
+pub struct AuditApi;
+
+/// One audited access: who, what, when, with what result. Never content.
+#[derive(Object)]
+pub struct AuditEventOut {
+    pub seq: i64,
+    pub id: Uuid,
+    pub recorded_at: String,
+    pub occurred_at: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: Option<String>,
+    pub actor_branches: Vec<Uuid>,
+    pub session_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub action: String,
+    pub record_type: Option<String>,
+    pub record_id: Option<Uuid>,
+    pub patron_id: Option<Uuid>,
+    pub outcome: String,
+    /// The policy rule that allowed or denied the access.
+    pub rule: String,
+    pub purpose: Option<String>,
+    /// Names of the fields returned or changed.
+    pub fields: Vec<String>,
+    pub query: Option<String>,
+    /// Ids returned by a search.
+    pub result_ids: Vec<Uuid>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+fn event_out(e: audit_event::Model) -> AuditEventOut {
+    AuditEventOut {
+        seq: e.seq,
+        id: e.id,
+        recorded_at: e.recorded_at,
+        occurred_at: e.occurred_at,
+        actor_id: e.actor_id,
+        actor_role: e.actor_role,
+        actor_branches: serde_json::from_str(&e.actor_branches).unwrap_or_default(),
+        session_id: e.session_id,
+        request_id: e.request_id,
+        client_addr: e.client_addr,
+        action: e.action,
+        record_type: e.record_type,
+        record_id: e.record_id,
+        patron_id: e.patron_id,
+        outcome: e.outcome,
+        rule: e.rule,
+        purpose: e.purpose,
+        fields: serde_json::from_str(&e.fields).unwrap_or_default(),
+        query: e.query,
+        result_ids: serde_json::from_str(&e.result_ids).unwrap_or_default(),
+        prev_hash: e.prev_hash,
+        hash: e.hash,
+    }
+}
+
+#[derive(Object)]
+pub struct AuditEventList {
+    pub items: Vec<AuditEventOut>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Object)]
+pub struct VerifyResult {
+    /// True when every link of the chain checks out.
+    pub intact: bool,
+    /// Events checked (when intact).
+    pub events: Option<u64>,
+    /// The first broken row (when not intact).
+    pub broken_seq: Option<i64>,
+    pub broken_id: Option<Uuid>,
+    pub reason: Option<String>,
+}
+
+#[OpenApi(prefix_path = "/v1/audit", tag = "ApiTags::Audit")]
+impl AuditApi {
+    /// Audit events, oldest first, filtered (auditors only). Listing them is
+    /// itself audited.
+    #[oai(path = "/events", method = "get")]
+    async fn events(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        actor_id: Query<Option<Uuid>>,
+        record_id: Query<Option<Uuid>>,
+        /// Every access to this patron's records (an accounting of disclosures).
+        patron_id: Query<Option<Uuid>>,
+        action: Query<Option<Action>>,
+        outcome: Query<Option<Outcome>>,
+        /// Recorded at or after (RFC 3339).
+        from: Query<Option<chrono::DateTime<chrono::Utc>>>,
+        /// Recorded before (RFC 3339).
+        to: Query<Option<chrono::DateTime<chrono::Utc>>>,
+        /// Page size, 1 to 500 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
+        limit: Query<Option<u64>>,
+        #[oai(validator(max_length = 40))] cursor: Query<Option<String>>,
+    ) -> Result<Json<AuditEventList>, ProblemResponse> {
+        let cursor = match cursor.0.as_deref() {
+            None => None,
+            Some(c) => Some(c.parse::<i64>().map_err(|_| {
+                ProblemResponse::from(crate::error::ServiceError::invalid(
+                    "cursor",
+                    "must be a next_cursor from a previous page",
+                ))
+            })?),
+        };
+        let filter = EventFilter {
+            actor_id: actor_id.0,
+            record_id: record_id.0,
+            patron_id: patron_id.0,
+            action: action.0.map(|a| a.as_str().to_owned()),
+            outcome: outcome.0.map(|o| o.as_str().to_owned()),
+            from: from.0,
+            to: to.0,
+        };
+        let page = audit_review::list(
+            &state,
+            &auth.0,
+            &meta,
+            filter,
+            cursor,
+            limit.0.unwrap_or(crate::paging::DEFAULT_PAGE),
+        )
+        .await?;
+        Ok(Json(AuditEventList {
+            items: page.events.into_iter().map(event_out).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    /// Walk the hash chain and report the first broken link (auditors only).
+    #[oai(path = "/verify", method = "get")]
+    async fn verify(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+    ) -> Result<Json<VerifyResult>, ProblemResponse> {
+        let result = audit_review::verify(&state, &auth.0, &meta).await?;
+        Ok(Json(match result {
+            Verification::Intact { events } => VerifyResult {
+                intact: true,
+                events: Some(events),
+                broken_seq: None,
+                broken_id: None,
+                reason: None,
+            },
+            Verification::Broken { seq, id, reason } => VerifyResult {
+                intact: false,
+                events: None,
+                broken_seq: Some(seq),
+                broken_id: Some(id),
+                reason: Some(reason.to_owned()),
+            },
+        }))
+    }
+}

@@ -1,0 +1,4 @@
+//! Oversight: the auditors' review of the trail.
+
+pub mod api;
+pub mod audit_review;

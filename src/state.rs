@@ -1,0 +1,46 @@
+//! What every request handler and service can reach.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::{access::Actor, audit::Recorder, auth::TokenKeys, config::Settings, db};
+
+/// How long a loaded caller is reused before the database is asked again;
+/// bounds how late a revocation made on another instance takes effect.
+pub const ACTOR_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub recorder: Recorder,
+    pub keys: Arc<TokenKeys>,
+    /// Session id to caller, for [`ACTOR_CACHE_TTL`].
+    pub actor_cache: moka::sync::Cache<uuid::Uuid, Actor>,
+}
+
+impl AppState {
+    /// Connects, migrates, loads the signing key and starts the audit writer.
+    pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
+        let db = db::connect(&settings).await?;
+        db::migrate_up(&db)
+            .await
+            .context("cannot apply migrations")?;
+        let keys = Arc::new(TokenKeys::load(&settings)?);
+        let recorder = Recorder::start(db.clone());
+        Ok(AppState {
+            db,
+            settings: Arc::new(settings),
+            recorder,
+            keys,
+            actor_cache: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ACTOR_CACHE_TTL)
+                .build(),
+        })
+    }
+}
+

@@ -1,0 +1,308 @@
+//! The shape every operation has: one unit of work.
+//!
+//! A read decides with the policy (the role first, before any row is
+//! loaded), loads from the read pool and writes its audit event through the
+//! writer before it answers. A write runs as one [`Unit`] inside the single
+//! writer: it loads what the policy needs, asks the policy, changes rows
+//! with `WHERE version = ?`, and leaves its audit events, change-log rows
+//! and idempotency key in the unit, so that all of it commits together or
+//! none of it does.
+
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr,
+};
+use uuid::Uuid;
+
+pub use crate::audit::Unit;
+use crate::{
+    access::{Decision, Facts, Grant, Scope, View},
+    audit::{Action, AuditContext, Outcome},
+    domain::RecordKind,
+    error::{ServiceError, ServiceResult},
+    state::AppState,
+};
+use entities::idempotency_record;
+
+/// The current time, truncated to microseconds (what every backend stores).
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// Parses an `If-Match` value (`"3"`, `W/"3"` or `3`) into a version.
+pub fn parse_if_match(value: Option<&str>) -> ServiceResult<i32> {
+    let raw = value.ok_or(ServiceError::PreconditionRequired)?;
+    raw.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i32>()
+        .map_err(|_| ServiceError::invalid("If-Match", "must be an ETag returned by a read"))
+}
+
+/// Refuses a change made against an old version: the caller gets the record
+/// as it is now (rendered by the API) so that it can merge.
+pub fn stale<T: crate::error::Current + 'static>(current: T) -> ServiceError {
+    ServiceError::Stale(Box::new(current))
+}
+
+/// A single-record update guarded by the version the caller read: it
+/// changes a row only while the row still has that version, whatever else
+/// writes to the database.
+pub async fn update_versioned<A>(
+    txn: &sea_orm::DatabaseTransaction,
+    model: A,
+    version_col: <A::Entity as EntityTrait>::Column,
+    version: i32,
+) -> ServiceResult<Option<<A::Entity as EntityTrait>::Model>>
+where
+    A: ActiveModelTrait + Send,
+    <A::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
+    match <A::Entity as EntityTrait>::update(model)
+        .validate()?
+        .filter(version_col.eq(version))
+        .exec(txn)
+        .await
+    {
+        Ok(m) => Ok(Some(m)),
+        Err(sea_orm::DbErr::RecordNotUpdated) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An `Idempotency-Key` and the fingerprint of the request that carried it
+/// (method, path and body), set by the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request_hash: String,
+    /// Set when the answer is a replay, so that the HTTP layer can say so.
+    pub replayed: Arc<AtomicBool>,
+}
+
+/// Keys are kept this long.
+const KEEP_KEYS_FOR: Duration = Duration::hours(24);
+
+/// What became of an idempotency key.
+pub enum Claim {
+    /// No key, or a new one: do the work.
+    Fresh,
+    /// The same request was answered before: show this record as it is now.
+    Replay(Uuid),
+}
+
+/// What a create or change answered: the record it made, or, for a request
+/// replayed by its idempotency key, the id of the record the first request
+/// made (the caller renders it through the read path).
+pub enum Made<T> {
+    New(T),
+    Replay(Uuid),
+}
+
+impl Unit {
+    /// Ends the unit as a replay of an earlier request: nothing is changed,
+    /// and the read that renders the answer is what the trail records.
+    pub fn replay<T>(&mut self, first: Uuid) -> Made<T> {
+        self.take_subject();
+        Made::Replay(first)
+    }
+
+    /// Starts the operation's own event: what it does to which record.
+    pub fn begin(&mut self, action: Action, kind: RecordKind, id: Option<Uuid>) {
+        let mut ev = self.ctx().event(action, Outcome::Error, "undecided");
+        ev.record_type = Some(kind);
+        ev.record_id = id;
+        self.subject(ev);
+    }
+
+    /// Refuses the operation after recording the denial; the unit's changes
+    /// are undone.
+    pub fn deny(&mut self, decision: Decision, patron: Option<Uuid>, error: ServiceError) -> ServiceError {
+        if let Some(mut ev) = self.take_subject() {
+            ev.outcome = Outcome::Denied;
+            ev.rule = decision.rule().to_owned();
+            ev.patron_id = patron.or(ev.patron_id);
+            ev.fields.clear();
+            self.record(ev);
+        }
+        error
+    }
+
+    /// Marks the operation allowed by `rule`, touching `fields` of a record
+    /// of `patron`.
+    pub fn allow(&mut self, rule: &'static str, patron: Option<Uuid>, fields: &[&'static str]) {
+        self.edit_subject(|ev| {
+            ev.rule = rule.to_owned();
+            ev.patron_id = patron;
+            ev.fields = fields.to_vec();
+        });
+    }
+
+    /// Takes the request's idempotency key for a record about to be made or
+    /// changed, in the unit's transaction: if the work fails the key is
+    /// forgotten with it, if it commits the key commits with it.
+    pub async fn claim(
+        &mut self,
+        key: Option<&IdempotencyKey>,
+        kind: RecordKind,
+        id: Uuid,
+        status: u16,
+    ) -> ServiceResult<Claim> {
+        let (Some(key), Some(staff_id)) = (key, self.ctx().actor_id) else {
+            return Ok(Claim::Fresh);
+        };
+        let k = &key.key;
+        if k.is_empty() || k.len() > 200 || !k.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(ServiceError::invalid(
+                "Idempotency-Key",
+                "must be 1 to 200 visible ASCII characters",
+            ));
+        }
+        let t = now();
+        idempotency_record::Entity::delete_many()
+            .filter(idempotency_record::Column::StaffId.eq(staff_id))
+            .filter(idempotency_record::Column::CreatedAt.lt(t - KEEP_KEYS_FOR))
+            .exec(self.txn())
+            .await?;
+        if let Some(first) = idempotency_record::Entity::find_by_id((staff_id, k.clone()))
+            .one(self.txn())
+            .await?
+        {
+            if first.request_hash != key.request_hash || first.record_type != kind.as_str() {
+                return Err(ServiceError::IdempotencyKeyReused);
+            }
+            key.replayed.store(true, Ordering::SeqCst);
+            return Ok(Claim::Replay(first.record_id));
+        }
+        let row = idempotency_record::ActiveModel {
+            staff_id: Set(staff_id),
+            key: Set(k.clone()),
+            request_hash: Set(key.request_hash.clone()),
+            record_type: Set(kind.as_str().to_owned()),
+            record_id: Set(id),
+            status: Set(i32::from(status)),
+            created_at: Set(t),
+        };
+        match row.insert(self.txn()).await {
+            Ok(_) => Ok(Claim::Fresh),
+            // Another instance took the key a moment ago.
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                Err(ServiceError::Conflict(
+                    "the first request with this Idempotency-Key is still running",
+                ))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A record loaded for a read, with what the policy needs to know about it.
+pub struct Loaded<T> {
+    pub record: T,
+    pub facts: Facts,
+    pub patron: Option<Uuid>,
+}
+
+/// Reads one record under `scope`. The role is checked before anything is
+/// loaded; a record outside the scope answers exactly as a missing one
+/// (404); the access is audited either way, before the answer leaves.
+#[allow(clippy::too_many_arguments)]
+pub async fn read_one<T, Fut>(
+    state: &AppState,
+    ctx: &AuditContext,
+    scope: &Scope,
+    action: Action,
+    kind: RecordKind,
+    id: Uuid,
+    fields: impl Fn(View) -> &'static [&'static str],
+    load: impl FnOnce() -> Fut,
+) -> ServiceResult<(T, Grant)>
+where
+    Fut: Future<Output = ServiceResult<Option<Loaded<T>>>>,
+{
+    let (found, decision) = if scope.is_nothing() {
+        (None, Err(scope.nothing_rule()))
+    } else {
+        match load().await? {
+            Some(l) => {
+                let d = scope.admits(&l.facts);
+                (Some(l), d)
+            }
+            None => (None, Err(Decision::Deny("no_such_record"))),
+        }
+    };
+    let patron = found.as_ref().and_then(|l| l.patron);
+    let mut ev = ctx
+        .event(action, Outcome::Denied, "")
+        .record(kind, id)
+        .patron(patron);
+    match (found, decision) {
+        (Some(l), Ok(grant)) => {
+            ev.outcome = Outcome::Allowed;
+            ev.rule = grant.rule.to_owned();
+            ev.fields = fields(grant.view).to_vec();
+            state.recorder.record(vec![ev]).await?;
+            Ok((l.record, grant))
+        }
+        (_, decision) => {
+            ev.rule = decision
+                .err()
+                .unwrap_or(Decision::Deny("no_such_record"))
+                .rule()
+                .to_owned();
+            state.recorder.record(vec![ev]).await?;
+            Err(ServiceError::NotFound)
+        }
+    }
+}
+
+/// Records a denial of something other than one record (a create in the
+/// wrong branch, a list by a role that has none) and returns `error`.
+pub async fn deny(
+    state: &AppState,
+    ctx: &AuditContext,
+    decision: Decision,
+    action: Action,
+    kind: RecordKind,
+    error: ServiceError,
+) -> ServiceError {
+    let ev = ctx
+        .event(action, Outcome::Denied, decision.rule())
+        .record_type(kind);
+    match state.recorder.record(vec![ev]).await {
+        Ok(()) => error,
+        Err(e) => e,
+    }
+}
+
+/// The event for a write whose outcome follows its result.
+#[allow(clippy::too_many_arguments)]
+pub fn write_event<T>(
+    ctx: &AuditContext,
+    result: &ServiceResult<T>,
+    action: Action,
+    rule: &str,
+    kind: RecordKind,
+    id: Uuid,
+    patron_id: Option<Uuid>,
+    fields: &[&'static str],
+) -> crate::audit::NewEvent {
+    let outcome = match result {
+        Ok(_) => Outcome::Allowed,
+        Err(ServiceError::NotFound | ServiceError::Forbidden) => Outcome::Denied,
+        Err(_) => Outcome::Error,
+    };
+    ctx.event(action, outcome, rule)
+        .record(kind, id)
+        .patron(patron_id)
+        .fields(fields)
+}
