@@ -68,9 +68,10 @@ async fn run() -> anyhow::Result<()> {
                     ..Default::default()
                 };
                 while started.elapsed() < RUN_FOR {
-                    let ev = ctx
-                        .event(Action::Read, Outcome::Allowed, "bench")
-                        .record("bench", uuid::Uuid::now_v7());
+                    let ev = ctx.event(Action::Read, Outcome::Allowed, "bench").record(
+                        casework::domain::RecordKind::AuditEvent,
+                        uuid::Uuid::now_v7(),
+                    );
                     recorder.record(vec![ev]).await.expect("recorded");
                     done.fetch_add(1, Ordering::Relaxed);
                 }

@@ -6,9 +6,9 @@ use uuid::Uuid;
 use crate::{
     audit::RequestMeta,
     auth,
+    directory::service::{self as directory, NewStaff},
     domain::Role,
     error::ServiceResult,
-    directory::service::{self as directory, NewStaff},
     state::AppState,
 };
 use entities::branch;

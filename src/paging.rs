@@ -29,7 +29,11 @@ impl Cursor {
 
     /// A cursor on the id alone (lists in id order).
     pub fn of_id(id: Uuid) -> String {
-        Cursor { k: String::new(), id }.encode()
+        Cursor {
+            k: String::new(),
+            id,
+        }
+        .encode()
     }
 
     pub fn decode(raw: Option<&str>) -> ServiceResult<Option<Cursor>> {

@@ -17,9 +17,7 @@ use std::{
 };
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr};
 use uuid::Uuid;
 
 pub use crate::audit::Unit;
@@ -126,7 +124,12 @@ impl Unit {
 
     /// Refuses the operation after recording the denial; the unit's changes
     /// are undone.
-    pub fn deny(&mut self, decision: Decision, patron: Option<Uuid>, error: ServiceError) -> ServiceError {
+    pub fn deny(
+        &mut self,
+        decision: Decision,
+        patron: Option<Uuid>,
+        error: ServiceError,
+    ) -> ServiceError {
         if let Some(mut ev) = self.take_subject() {
             ev.outcome = Outcome::Denied;
             ev.rule = decision.rule().to_owned();
@@ -240,7 +243,11 @@ where
             None => (None, Err(Decision::Deny("no_such_record"))),
         }
     };
-    let patron = found.as_ref().and_then(|l| l.patron);
+    // A patron is its own patron, loaded or not.
+    let patron = found
+        .as_ref()
+        .and_then(|l| l.patron)
+        .or((kind == RecordKind::Patron).then_some(id));
     let mut ev = ctx
         .event(action, Outcome::Denied, "")
         .record(kind, id)

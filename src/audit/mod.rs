@@ -275,7 +275,12 @@ pub fn hash_row(row: &audit_event::Model) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-pub(crate) fn to_row(ev: NewEvent, seq: i64, recorded_at: &str, prev_hash: &str) -> audit_event::Model {
+pub(crate) fn to_row(
+    ev: NewEvent,
+    seq: i64,
+    recorded_at: &str,
+    prev_hash: &str,
+) -> audit_event::Model {
     let c = ev.context;
     let mut row = audit_event::Model {
         seq,

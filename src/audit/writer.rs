@@ -22,11 +22,11 @@ use std::{
 
 use chrono::Utc;
 use futures_util::{FutureExt, future::BoxFuture};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
     QuerySelect, TransactionTrait,
 };
-use sea_orm::sea_query::{Expr, ExprTrait};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
@@ -310,10 +310,14 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
         let mut disclosed = Vec::new();
         for ev in events {
             seq += 1;
-            disclosed.extend(ev.patron_ids.iter().map(|p| audit_event_patron::ActiveModel {
-                patron_id: Set(*p),
-                seq: Set(seq),
-            }));
+            disclosed.extend(
+                ev.patron_ids
+                    .iter()
+                    .map(|p| audit_event_patron::ActiveModel {
+                        patron_id: Set(*p),
+                        seq: Set(seq),
+                    }),
+            );
             let row = to_row(ev, seq, &recorded_at, &prev_hash);
             prev_hash = row.hash.clone();
             rows.push(row.into_active_model());

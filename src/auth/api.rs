@@ -82,9 +82,7 @@ impl AuthApi {
             password: body.password,
             device_name: body.device_name,
         };
-        Ok(Json(
-            service::login(&state, &meta, input).await?.into(),
-        ))
+        Ok(Json(service::login(&state, &meta, input).await?.into()))
     }
 
     /// Exchange a refresh token for new tokens. The old refresh token stops

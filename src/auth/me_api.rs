@@ -4,14 +4,9 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
 
-use crate::http::{
-    ApiTags,
-
-    problem::ProblemResponse,
-    security::BearerAuth,
-};
-use crate::{audit::RequestMeta, state::AppState};
 use crate::directory::api::{StaffOut, staff_out};
+use crate::http::{ApiTags, problem::ProblemResponse, security::BearerAuth};
+use crate::{audit::RequestMeta, state::AppState};
 use entities::device_session;
 
 pub struct MeApi;
@@ -65,7 +60,8 @@ impl MeApi {
         meta: RequestMeta,
         auth: BearerAuth,
     ) -> Result<Json<StaffOut>, ProblemResponse> {
-        let view = crate::directory::service::get_staff(&state, &auth.0, &meta, auth.0.staff_id).await?;
+        let view =
+            crate::directory::service::get_staff(&state, &auth.0, &meta, auth.0.staff_id).await?;
         Ok(Json(staff_out(view)))
     }
 

@@ -11,14 +11,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    domain::RecordKind,
     access::Actor,
     audit::{Action, AuditContext, NewEvent, Outcome, RequestMeta},
     auth::{self, SESSION_IDLE_TTL},
+    domain::RecordKind,
     domain::{Issues, Role},
     error::{ServiceError, ServiceResult},
-    unit::now,
     state::AppState,
+    unit::now,
 };
 use entities::{device_session, login_throttle, refresh_token, staff, staff_branch};
 
@@ -213,9 +213,8 @@ pub async fn login(
                             device_name: Set(device_name),
                             created_at: Set(t),
                             last_used_at: Set(t),
-                            expires_at: Set(
-                                t + chrono::Duration::from_std(SESSION_IDLE_TTL).unwrap_or_default()
-                            ),
+                            expires_at: Set(t + chrono::Duration::from_std(SESSION_IDLE_TTL)
+                                .unwrap_or_default()),
                             revoked_at: Set(None),
                             revoked_reason: Set(None),
                         }

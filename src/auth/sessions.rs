@@ -4,9 +4,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::{
-    domain::RecordKind,
     access::{self, Actor},
     audit::{Action, AuditContext, Outcome, RequestMeta},
+    domain::RecordKind,
     error::{ServiceError, ServiceResult},
     state::AppState,
 };

@@ -2,9 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Condition,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Condition,
 };
 use uuid::Uuid;
 
@@ -95,6 +94,12 @@ pub async fn open(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Case, Some(id));
+                // A replay is answered by the read path, which re-checks the policy.
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Case, id, 201).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 // The role first: only social workers open cases.
                 let decision = access::open_case(&who, input.branch_id.unwrap_or_default());
                 if !decision.is_allowed() && who.role != Role::SocialWorker {
@@ -106,13 +111,12 @@ pub async fn open(
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, Some(p.id), ServiceError::Forbidden));
                 }
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::Case, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 u.allow(decision.rule(), Some(p.id), FIELDS);
-                if case_file::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
+                if case_file::Entity::find_by_id(id)
+                    .one(u.txn())
+                    .await?
+                    .is_some()
+                {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
                 let t = now();
@@ -248,8 +252,14 @@ async fn eligible_staff(
 /// member's devices can be told the case left their view.
 async fn end_membership(u: &Unit, case_id: Uuid, staff_id: Uuid, by: Uuid) -> ServiceResult<()> {
     case_member::Entity::update_many()
-        .col_expr(case_member::Column::EndedAt, sea_orm::sea_query::Expr::value(now()))
-        .col_expr(case_member::Column::EndedBy, sea_orm::sea_query::Expr::value(by))
+        .col_expr(
+            case_member::Column::EndedAt,
+            sea_orm::sea_query::Expr::value(now()),
+        )
+        .col_expr(
+            case_member::Column::EndedBy,
+            sea_orm::sea_query::Expr::value(by),
+        )
         .filter(case_member::Column::CaseId.eq(case_id))
         .filter(case_member::Column::StaffId.eq(staff_id))
         .filter(case_member::Column::EndedAt.is_null())

@@ -55,14 +55,16 @@ async fn load(
     let Some(c) = consent::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    Ok(match patron::Entity::find_by_id(c.patron_id).one(db).await? {
-        Some(p) => Some(Loaded {
-            facts: scope::patron_facts(db, actor, &p).await?,
-            patron: Some(p.id),
-            record: c,
-        }),
-        None => None,
-    })
+    Ok(
+        match patron::Entity::find_by_id(c.patron_id).one(db).await? {
+            Some(p) => Some(Loaded {
+                facts: scope::patron_facts(db, actor, &p).await?,
+                patron: Some(p.id),
+                record: c,
+            }),
+            None => None,
+        },
+    )
 }
 
 fn load_in<'a>(
@@ -100,6 +102,12 @@ pub async fn create(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Consent, Some(id));
+                // A replay is answered by the read path, which re-checks the policy.
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Consent, id, 201).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 let scope = access::patron_scope(&who);
                 let loader = who.clone();
                 let ch = scope::for_change(
@@ -111,13 +119,12 @@ pub async fn create(
                     |_, f| access::manage_consents(&who, f),
                 )
                 .await?;
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::Consent, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 u.allow(ch.rule, Some(patron_id), FIELDS);
-                if consent::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
+                if consent::Entity::find_by_id(id)
+                    .one(u.txn())
+                    .await?
+                    .is_some()
+                {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
                 let t = now();
@@ -263,7 +270,8 @@ pub async fn revoke(
                 m.revoked_by = Set(Some(who.staff_id));
                 m.version = Set(version + 1);
                 m.updated_at = Set(t);
-                let Some(m) = update_versioned(u.txn(), m, consent::Column::Version, version).await?
+                let Some(m) =
+                    update_versioned(u.txn(), m, consent::Column::Version, version).await?
                 else {
                     return Err(match consent::Entity::find_by_id(id).one(u.txn()).await? {
                         Some(c) => stale(c),

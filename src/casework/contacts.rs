@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, sea_query::Condition,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Condition,
 };
 use uuid::Uuid;
 
@@ -119,6 +119,12 @@ pub async fn create(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Contact, Some(id));
+                // A replay is answered by the read path, which re-checks the policy.
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Contact, id, 201).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 let decision = access::create_contact(&who, branch);
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, patron_id, ServiceError::Forbidden));
@@ -126,13 +132,12 @@ pub async fn create(
                 if let Some(p) = patron_id {
                     scope::visible_patron(u, &who, p).await?;
                 }
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::Contact, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 u.allow(decision.rule(), patron_id, FIELDS);
-                if contact::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
+                if contact::Entity::find_by_id(id)
+                    .one(u.txn())
+                    .await?
+                    .is_some()
+                {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
                 let t = now();
@@ -263,7 +268,8 @@ pub async fn update(
                 }
                 m.version = Set(version + 1);
                 m.updated_at = Set(now());
-                let Some(m) = update_versioned(u.txn(), m, contact::Column::Version, version).await?
+                let Some(m) =
+                    update_versioned(u.txn(), m, contact::Column::Version, version).await?
                 else {
                     return Err(stale_now(u.txn(), id).await);
                 };

@@ -76,6 +76,12 @@ pub async fn create(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::FollowUp, Some(id));
+                // A replay is answered by the read path, which re-checks the policy.
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::FollowUp, id, 201).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 // The parent decides branch and patron; one the caller cannot
                 // read is refused as if it did not exist.
                 let (scope, field) = match input.case_id {
@@ -95,7 +101,9 @@ pub async fn create(
                         .map(|l| (l.record.branch_id, l.patron, l.facts)),
                     (None, None) => None,
                 };
-                let readable = parent.as_ref().is_some_and(|(_, _, f)| scope.admits(f).is_ok());
+                let readable = parent
+                    .as_ref()
+                    .is_some_and(|(_, _, f)| scope.admits(f).is_ok());
                 let decision = access::create_follow_up(&who, readable);
                 let (branch, patron) = match parent {
                     Some((b, p, _)) if decision.is_allowed() => (b, p),
@@ -107,13 +115,12 @@ pub async fn create(
                         ));
                     }
                 };
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::FollowUp, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 u.allow(decision.rule(), patron, FIELDS);
-                if follow_up::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
+                if follow_up::Entity::find_by_id(id)
+                    .one(u.txn())
+                    .await?
+                    .is_some()
+                {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
                 let t = now();
@@ -215,10 +222,12 @@ pub async fn done(
                 let Some(m) =
                     update_versioned(u.txn(), m, follow_up::Column::Version, version).await?
                 else {
-                    return Err(match follow_up::Entity::find_by_id(id).one(u.txn()).await? {
-                        Some(f) => stale(f),
-                        None => ServiceError::NotFound,
-                    });
+                    return Err(
+                        match follow_up::Entity::find_by_id(id).one(u.txn()).await? {
+                            Some(f) => stale(f),
+                            None => ServiceError::NotFound,
+                        },
+                    );
                 };
                 u.changed(RecordKind::FollowUp, id);
                 Ok(m)

@@ -60,13 +60,21 @@ pub async fn create(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::CaseNote, Some(id));
+                // A replay is answered by the read path, which re-checks the policy.
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::CaseNote, id, 201).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 let scope = access::case_scope(&who);
                 let loader = who.clone();
                 let sensitivity = input.sensitivity;
                 let ch = scope::for_change(
                     u,
                     &scope,
-                    move |txn| Box::pin(async move { scope::load_case(txn, &loader, case_id).await }),
+                    move |txn| {
+                        Box::pin(async move { scope::load_case(txn, &loader, case_id).await })
+                    },
                     |(_, cf), _| access::write_note(&who, cf, sensitivity),
                 )
                 .await?;
@@ -86,13 +94,12 @@ pub async fn create(
                         ));
                     }
                 }
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::CaseNote, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 u.allow(ch.rule, ch.patron, FIELDS);
-                if case_note::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
+                if case_note::Entity::find_by_id(id)
+                    .one(u.txn())
+                    .await?
+                    .is_some()
+                {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
                 let t = now();

@@ -159,14 +159,15 @@ pub async fn create(
         .run(ctx.clone(), move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Patron, Some(id));
-                let decision = access::create_patron(&who, home_branch);
-                if !decision.is_allowed() {
-                    return Err(u.deny(decision, None, ServiceError::Forbidden));
-                }
+                // A replay is answered by the read path, which re-checks the policy.
                 if let Claim::Replay(first) =
                     u.claim(key.as_ref(), RecordKind::Patron, id, 201).await?
                 {
                     return Ok(u.replay(first));
+                }
+                let decision = access::create_patron(&who, home_branch);
+                if !decision.is_allowed() {
+                    return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
                 u.allow(decision.rule(), Some(id), FIELDS);
                 if patron::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
@@ -251,7 +252,11 @@ async fn duplicates(
         .await?;
     if !found.is_empty() {
         let ev = ctx
-            .event(Action::Search, Outcome::Allowed, "possible_duplicates_in_scope")
+            .event(
+                Action::Search,
+                Outcome::Allowed,
+                "possible_duplicates_in_scope",
+            )
             .record_type(RecordKind::Patron)
             .query(r#"{"possible_duplicates_of":"new patron"}"#)
             .patrons(found.iter().copied())
@@ -371,7 +376,8 @@ pub async fn update(
                 }
                 m.version = Set(version + 1);
                 m.updated_at = Set(now());
-                let Some(m) = update_versioned(u.txn(), m, patron::Column::Version, version).await?
+                let Some(m) =
+                    update_versioned(u.txn(), m, patron::Column::Version, version).await?
                 else {
                     return Err(stale_now(u.txn(), id).await);
                 };

@@ -37,7 +37,10 @@ fn active_members(actor: &Actor) -> SelectStatement {
 pub fn my_cases(actor: &Actor) -> Condition {
     Condition::any()
         .add(Expr::col((case_file::Entity, case_file::Column::OwnerId)).eq(actor.staff_id))
-        .add(Expr::col((case_file::Entity, case_file::Column::Id)).in_subquery(active_members(actor)))
+        .add(
+            Expr::col((case_file::Entity, case_file::Column::Id))
+                .in_subquery(active_members(actor)),
+        )
 }
 
 /// Ids of the cases the caller owns or works on, as a subquery.
@@ -84,8 +87,9 @@ fn term(kind: RecordKind, term: Term, actor: &Actor, branches: &[Uuid]) -> Simpl
         (K::Contact, Term::Team) => contact::Column::PatronId.in_subquery(my_team_patrons(actor)),
         (K::Contact, Term::Branch) => contact::Column::BranchId.is_in(branches.to_vec()),
         (K::Case, Term::Mine) => case_file::Column::OwnerId.eq(me),
-        (K::Case, Term::Team) => Expr::col((case_file::Entity, case_file::Column::Id))
-            .in_subquery(my_case_ids(actor)),
+        (K::Case, Term::Team) => {
+            Expr::col((case_file::Entity, case_file::Column::Id)).in_subquery(my_case_ids(actor))
+        }
         (K::Case, Term::Branch) => case_file::Column::BranchId.is_in(branches.to_vec()),
         (K::FollowUp, Term::Mine) => follow_up::Column::AssignedTo
             .eq(me)
@@ -293,7 +297,9 @@ pub async fn visible_patron(
 pub async fn for_change<T: Send + 'static>(
     unit: &mut Unit,
     scope: &Scope,
-    load: impl for<'a> FnOnce(&'a DatabaseTransaction) -> BoxFuture<'a, ServiceResult<Option<Loaded<T>>>>,
+    load: impl for<'a> FnOnce(
+        &'a DatabaseTransaction,
+    ) -> BoxFuture<'a, ServiceResult<Option<Loaded<T>>>>,
     decide: impl FnOnce(&T, &Facts) -> Decision,
 ) -> ServiceResult<Changing<T>> {
     if scope.is_nothing() {

@@ -9,20 +9,14 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use crate::http::{
-    ApiTags, etag,
-
-    problem::ProblemResponse,
-    security::BearerAuth,
-    write_limit,
-};
+use crate::auth::me_api::{Revoked, SessionList, session_list};
+use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
     audit::RequestMeta,
-    domain::Role,
     directory::service::{self, StaffView},
+    domain::Role,
     state::AppState,
 };
-use crate::auth::me_api::{Revoked, SessionList, session_list};
 use entities::branch;
 
 pub struct DirectoryApi;
@@ -243,15 +237,8 @@ impl DirectoryApi {
             code: body.0.code,
             name: body.0.name,
         };
-        let m = service::update_branch(
-            &state,
-            &auth.0,
-            &meta,
-            id.0,
-            if_match.0.as_deref(),
-            patch,
-        )
-        .await?;
+        let m = service::update_branch(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), patch)
+            .await?;
         Ok(BranchRead::Ok(Json(branch_out(m.clone())), etag(m.version)))
     }
 
@@ -293,8 +280,7 @@ impl DirectoryApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<StaffList>, ProblemResponse> {
         let page =
-            service::list_staff(&state, &auth.0, &meta, cursor.0.as_deref(), limit.0)
-                .await?;
+            service::list_staff(&state, &auth.0, &meta, cursor.0.as_deref(), limit.0).await?;
         Ok(Json(StaffList {
             items: page.items.into_iter().map(staff_out).collect(),
             next_cursor: page.next_cursor,
@@ -335,15 +321,8 @@ impl DirectoryApi {
             active: b.active,
             password: b.password,
         };
-        let v = service::update_staff(
-            &state,
-            &auth.0,
-            &meta,
-            id.0,
-            if_match.0.as_deref(),
-            patch,
-        )
-        .await?;
+        let v = service::update_staff(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), patch)
+            .await?;
         let tag = etag(v.account.version);
         Ok(StaffRead::Ok(Json(staff_out(v)), tag))
     }

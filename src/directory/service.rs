@@ -13,8 +13,8 @@ use crate::{
     auth,
     domain::{self, Issues, RecordKind, Role},
     error::{ServiceError, ServiceResult},
-    unit::now,
     state::AppState,
+    unit::now,
 };
 use entities::{branch, device_session, staff, staff_branch};
 
@@ -60,7 +60,15 @@ pub async fn create_branch(
 ) -> ServiceResult<branch::Model> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::manage_directory(actor);
-    require(state, &ctx, decision, Action::Create, RecordKind::Branch, input.id).await?;
+    require(
+        state,
+        &ctx,
+        decision,
+        Action::Create,
+        RecordKind::Branch,
+        input.id,
+    )
+    .await?;
     let mut issues = Issues::default();
     let id = crate::domain::client_id(&mut issues, input.id);
     let code = domain::parse_branch_code(&mut issues, "code", &input.code);
@@ -177,7 +185,15 @@ pub async fn update_branch(
 ) -> ServiceResult<branch::Model> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::manage_directory(actor);
-    require(state, &ctx, decision, Action::Update, RecordKind::Branch, Some(id)).await?;
+    require(
+        state,
+        &ctx,
+        decision,
+        Action::Update,
+        RecordKind::Branch,
+        Some(id),
+    )
+    .await?;
     let version = crate::unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
     let code = patch
@@ -208,9 +224,7 @@ pub async fn update_branch(
                             .await?
                             .ok_or(ServiceError::NotFound)?;
                         if current.version != version {
-                            return Err(ServiceError::Stale(Box::new(
-                                current,
-                            )));
+                            return Err(ServiceError::Stale(Box::new(current)));
                         }
                         if let Some(code) = &code {
                             let clash = branch::Entity::find()
@@ -219,7 +233,9 @@ pub async fn update_branch(
                                 .one(txn)
                                 .await?;
                             if clash.is_some() {
-                                return Err(ServiceError::Conflict("a branch with this code exists"));
+                                return Err(ServiceError::Conflict(
+                                    "a branch with this code exists",
+                                ));
                             }
                         }
                         let mut m = current.into_active_model();
@@ -314,7 +330,15 @@ pub async fn create_staff(
         Some(a) => {
             let ctx = AuditContext::for_actor(a, meta);
             let decision = access::manage_directory(a);
-            require(state, &ctx, decision, Action::Create, RecordKind::Staff, input.id).await?;
+            require(
+                state,
+                &ctx,
+                decision,
+                Action::Create,
+                RecordKind::Staff,
+                input.id,
+            )
+            .await?;
             (ctx, decision.rule())
         }
         None => (AuditContext::anonymous(meta), "system"),
@@ -511,7 +535,15 @@ pub async fn update_staff(
 ) -> ServiceResult<StaffView> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::manage_directory(actor);
-    require(state, &ctx, decision, Action::Update, RecordKind::Staff, Some(id)).await?;
+    require(
+        state,
+        &ctx,
+        decision,
+        Action::Update,
+        RecordKind::Staff,
+        Some(id),
+    )
+    .await?;
     let version = crate::unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
     let display_name = patch
@@ -565,9 +597,7 @@ pub async fn update_staff(
                             .ok_or(ServiceError::NotFound)?;
                         if current.version != version {
                             let current = view(txn, current).await?;
-                            return Err(ServiceError::Stale(Box::new(
-                                current,
-                            )));
+                            return Err(ServiceError::Stale(Box::new(current)));
                         }
                         if let Some(b) = &branches {
                             check_branches(txn, b).await?;
@@ -596,7 +626,8 @@ pub async fn update_staff(
                                 .all(txn)
                                 .await?;
                             for s in live {
-                                crate::auth::service::revoke_session(txn, s, "account_changed").await?;
+                                crate::auth::service::revoke_session(txn, s, "account_changed")
+                                    .await?;
                             }
                         }
                         view(txn, account).await

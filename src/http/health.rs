@@ -34,10 +34,16 @@ impl HealthApi {
         })
     }
 
-    /// Readiness: the database is reachable and its migrations are current.
+    /// Readiness: the database is reachable, its migrations are current, and
+    /// the single writer (which every change and audit event goes through) is up.
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self, state: Data<&AppState>) -> ReadyResponse {
-        match crate::db::ready(&state.db).await {
+        let ready = if state.recorder.is_running() {
+            crate::db::ready(&state.db).await
+        } else {
+            Err("the audit writer is restarting".to_owned())
+        };
+        match ready {
             Ok(()) => ReadyResponse::Ready(Json(HealthStatus {
                 status: "ok".into(),
             })),

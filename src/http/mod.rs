@@ -34,7 +34,6 @@ pub fn write_limit(ep: impl Endpoint) -> impl Endpoint {
     ep.with(SizeLimit::new(WRITE_BODY_LIMIT))
 }
 
-
 #[derive(Tags)]
 pub enum ApiTags {
     /// Liveness and readiness probes.

@@ -5,13 +5,13 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::{
-    domain::RecordKind,
     access::{self, Actor},
     audit::{self, Action, AuditContext, Outcome, RequestMeta, Verification},
+    domain::RecordKind,
     error::{ServiceError, ServiceResult},
     state::AppState,
 };
-use entities::audit_event;
+use entities::{audit_event, audit_event_patron};
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct EventFilter {
@@ -60,7 +60,17 @@ pub async fn list(
         q = q.filter(audit_event::Column::RecordId.eq(v));
     }
     if let Some(v) = filter.patron_id {
-        q = q.filter(audit_event::Column::PatronId.eq(v));
+        // The event's own patron, or one of the patrons a list disclosed.
+        let disclosed = sea_orm::sea_query::Query::select()
+            .column(audit_event_patron::Column::Seq)
+            .from(audit_event_patron::Entity)
+            .and_where(audit_event_patron::Column::PatronId.eq(v))
+            .to_owned();
+        q = q.filter(
+            sea_orm::sea_query::Condition::any()
+                .add(audit_event::Column::PatronId.eq(v))
+                .add(audit_event::Column::Seq.in_subquery(disclosed)),
+        );
     }
     if let Some(v) = &filter.action {
         q = q.filter(audit_event::Column::Action.eq(v.clone()));

@@ -71,7 +71,7 @@ async fn docs_and_spec_are_served() {
     assert!(json["paths"]["/readyz"].is_object());
 
     let yaml = app.get("/openapi.yaml").await.text().await.unwrap();
-    assert_eq!(yaml, casework::api::spec_yaml());
+    assert_eq!(yaml, casework::http::spec_yaml());
 }
 
 #[tokio::test]
@@ -80,7 +80,7 @@ async fn committed_spec_equals_the_code() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.yaml"))
             .expect("openapi/openapi.yaml is committed");
     assert!(
-        committed == casework::api::spec_yaml(),
+        committed == casework::http::spec_yaml(),
         "openapi/openapi.yaml is stale: run `cargo run -- openapi --write`"
     );
 }
@@ -309,7 +309,7 @@ async fn body_errors_are_problem_json() {
     // Over the write limit.
     let big = format!(
         "{{\"username\":\"x\",\"password\":\"{}\",\"device_name\":\"t\"}}",
-        "p".repeat(casework::api::WRITE_BODY_LIMIT)
+        "p".repeat(casework::http::WRITE_BODY_LIMIT)
     );
     let resp = app
         .client

@@ -17,9 +17,10 @@ use std::sync::{
 use casework::{
     audit::RequestMeta,
     config::{LogFormat, Settings, SqliteSynchronous},
+    directory::service::{self as directory, NewStaff},
     domain::Role,
-    services::directory::{self, NewStaff},
-    startup::{AppState, Application},
+    startup::Application,
+    state::AppState,
 };
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};

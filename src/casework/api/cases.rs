@@ -12,11 +12,11 @@ use uuid::Uuid;
 use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
     audit::RequestMeta,
-    domain::{CaseStatus, Sensitivity},
     casework::{
         cases::{self, CaseView, Change, NewCase},
         notes::{self, NewNote},
     },
+    domain::{CaseStatus, Sensitivity},
     state::AppState,
 };
 use entities::case_note;
@@ -233,9 +233,7 @@ impl CasesApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> Result<CaseRead, ProblemResponse> {
-        Ok(read(
-            cases::get(&state, &auth.0, &meta, id.0).await?,
-        ))
+        Ok(read(cases::get(&state, &auth.0, &meta, id.0).await?))
     }
 
     /// Change the case summary. Requires `If-Match`.
@@ -251,8 +249,7 @@ impl CasesApi {
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Summary(body.0.summary);
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change)
-                .await?,
+            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
         ))
     }
 
@@ -272,8 +269,7 @@ impl CasesApi {
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::AddMember(body.0.staff_id);
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change)
-                .await?,
+            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
         ))
     }
 
@@ -290,8 +286,7 @@ impl CasesApi {
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::RemoveMember(staff_id.0);
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change)
-                .await?,
+            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
         ))
     }
 
@@ -311,8 +306,7 @@ impl CasesApi {
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Close(body.0.reason);
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change)
-                .await?,
+            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
         ))
     }
 
@@ -332,8 +326,7 @@ impl CasesApi {
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Reopen(body.0.reason);
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change)
-                .await?,
+            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
         ))
     }
 
@@ -357,8 +350,7 @@ impl CasesApi {
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Reassign(body.0.owner_id);
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change)
-                .await?,
+            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
         ))
     }
 
@@ -372,8 +364,7 @@ impl CasesApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
         #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
     ) -> Result<Json<Caseload>, ProblemResponse> {
-        let page =
-            cases::caseload(&state, &auth.0, &meta, cursor.0.as_deref(), limit.0).await?;
+        let page = cases::caseload(&state, &auth.0, &meta, cursor.0.as_deref(), limit.0).await?;
         Ok(Json(Caseload {
             items: page
                 .items
@@ -425,9 +416,7 @@ impl CasesApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
         #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
     ) -> Result<Json<NoteList>, ProblemResponse> {
-        let page =
-            notes::list(&state, &auth.0, &meta, id.0, cursor.0.as_deref(), limit.0)
-                .await?;
+        let page = notes::list(&state, &auth.0, &meta, id.0, cursor.0.as_deref(), limit.0).await?;
         Ok(Json(NoteList {
             items: page.items.into_iter().map(note_out).collect(),
             next_cursor: page.next_cursor,

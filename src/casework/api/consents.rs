@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
     audit::RequestMeta,
-    domain::ConsentMethod,
     casework::consents::{self, NewConsent},
+    domain::ConsentMethod,
     state::AppState,
 };
 use entities::consent;
@@ -153,8 +153,7 @@ impl ConsentsApi {
         #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
     ) -> Result<Json<ConsentList>, ProblemResponse> {
         let page =
-            consents::list(&state, &auth.0, &meta, id.0, cursor.0.as_deref(), limit.0)
-                .await?;
+            consents::list(&state, &auth.0, &meta, id.0, cursor.0.as_deref(), limit.0).await?;
         Ok(Json(ConsentList {
             items: page.items.into_iter().map(consent_out).collect(),
             next_cursor: page.next_cursor,
@@ -174,8 +173,7 @@ impl ConsentsApi {
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
     ) -> Result<ConsentRead, ProblemResponse> {
-        let c =
-            consents::revoke(&state, &auth.0, &meta, id.0, if_match.0.as_deref()).await?;
+        let c = consents::revoke(&state, &auth.0, &meta, id.0, if_match.0.as_deref()).await?;
         let tag = etag(c.version);
         Ok(ConsentRead::Ok(Json(consent_out(c)), tag))
     }

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
     audit::RequestMeta,
-    domain::{ContactKind, Need},
     casework::contacts::{self, ContactInput},
+    domain::{ContactKind, Need},
     state::AppState,
 };
 use entities::contact;
@@ -187,8 +187,7 @@ impl ContactsApi {
             note: b.note,
         };
         let c =
-            contacts::update(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), input)
-                .await?;
+            contacts::update(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), input).await?;
         let tag = etag(c.version);
         Ok(ContactRead::Ok(Json(contact_out(c)), tag))
     }

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
     audit::RequestMeta,
-    domain::FollowUpStatus,
     casework::follow_ups::{self, NewFollowUp},
+    domain::FollowUpStatus,
     state::AppState,
 };
 use entities::follow_up;
@@ -151,8 +151,7 @@ impl FollowUpsApi {
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
     ) -> Result<FollowUpRead, ProblemResponse> {
-        let f =
-            follow_ups::done(&state, &auth.0, &meta, id.0, if_match.0.as_deref()).await?;
+        let f = follow_ups::done(&state, &auth.0, &meta, id.0, if_match.0.as_deref()).await?;
         let tag = etag(f.version);
         Ok(FollowUpRead::Ok(Json(follow_up_out(f)), tag))
     }

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
     audit::RequestMeta,
-    domain::ContactPreference,
     casework::patrons::{self, PatronInput},
+    domain::ContactPreference,
     state::AppState,
 };
 use entities::patron;
@@ -227,9 +227,7 @@ impl PatronsApi {
             do_not_contact: b.do_not_contact,
             home_branch_id: b.home_branch_id,
         };
-        let p =
-            patrons::update(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), input)
-                .await?;
+        let p = patrons::update(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), input).await?;
         let tag = etag(p.version);
         Ok(PatronRead::Ok(Json(patron_out(p)), tag))
     }
