@@ -110,8 +110,8 @@ pub enum Term {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Full,
-    /// What a peer on a case team needs: no close/reopen reasons, no activity
-    /// time that restricted notes could move.
+    /// What a peer on a case team needs: no close/reopen reasons. (Restricted
+    /// notes never move a case's activity time, so that time may be shown.)
     Summary,
 }
 

@@ -232,6 +232,44 @@ pub async fn read_one<T, Fut>(
 where
     Fut: Future<Output = ServiceResult<Option<Loaded<T>>>>,
 {
+    decide_one(state, ctx, scope, action, kind, id, Some(&fields), load).await
+}
+
+/// Like [`read_one`], for a record that only guards what is read next (a
+/// case before its notes, a patron before its consents): a refusal is
+/// audited here, an allowed access by the event of what follows.
+#[allow(clippy::too_many_arguments)]
+pub async fn gate_one<T, Fut>(
+    state: &AppState,
+    ctx: &AuditContext,
+    scope: &Scope,
+    action: Action,
+    kind: RecordKind,
+    id: Uuid,
+    load: impl FnOnce() -> Fut,
+) -> ServiceResult<(T, Grant)>
+where
+    Fut: Future<Output = ServiceResult<Option<Loaded<T>>>>,
+{
+    let none: Option<&fn(View) -> &'static [&'static str]> = None;
+    decide_one(state, ctx, scope, action, kind, id, none, load).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn decide_one<T, Fut, F>(
+    state: &AppState,
+    ctx: &AuditContext,
+    scope: &Scope,
+    action: Action,
+    kind: RecordKind,
+    id: Uuid,
+    fields: Option<&F>,
+    load: impl FnOnce() -> Fut,
+) -> ServiceResult<(T, Grant)>
+where
+    Fut: Future<Output = ServiceResult<Option<Loaded<T>>>>,
+    F: Fn(View) -> &'static [&'static str],
+{
     let (found, decision) = if scope.is_nothing() {
         (None, Err(scope.nothing_rule()))
     } else {
@@ -254,10 +292,12 @@ where
         .patron(patron);
     match (found, decision) {
         (Some(l), Ok(grant)) => {
-            ev.outcome = Outcome::Allowed;
-            ev.rule = grant.rule.to_owned();
-            ev.fields = fields(grant.view).to_vec();
-            state.recorder.record(vec![ev]).await?;
+            if let Some(fields) = fields {
+                ev.outcome = Outcome::Allowed;
+                ev.rule = grant.rule.to_owned();
+                ev.fields = fields(grant.view).to_vec();
+                state.recorder.record(vec![ev]).await?;
+            }
             Ok((l.record, grant))
         }
         (_, decision) => {

@@ -153,8 +153,9 @@ pub async fn open(
     }
 }
 
-/// Loads a case the caller may read, auditing the access under `action`;
-/// anything else is not found. Notes and follow-ups use it for their case.
+/// Loads a case the caller may read, auditing a refusal under `action`;
+/// anything else is not found. Notes use it for their case; what they read
+/// next is audited by them.
 pub async fn readable(
     state: &AppState,
     ctx: &AuditContext,
@@ -163,16 +164,9 @@ pub async fn readable(
     action: Action,
 ) -> ServiceResult<(CaseWithFacts, access::Grant)> {
     let scope = access::case_scope(actor);
-    unit::read_one(
-        state,
-        ctx,
-        &scope,
-        action,
-        RecordKind::Case,
-        id,
-        fields,
-        || scope::load_case(&state.db, actor, id),
-    )
+    unit::gate_one(state, ctx, &scope, action, RecordKind::Case, id, || {
+        scope::load_case(&state.db, actor, id)
+    })
     .await
 }
 
@@ -183,7 +177,18 @@ pub async fn get(
     id: Uuid,
 ) -> ServiceResult<CaseView> {
     let ctx = AuditContext::for_actor(actor, meta);
-    let ((case, facts), grant) = readable(state, &ctx, actor, id, Action::Read).await?;
+    let scope = access::case_scope(actor);
+    let ((case, facts), grant) = unit::read_one(
+        state,
+        &ctx,
+        &scope,
+        Action::Read,
+        RecordKind::Case,
+        id,
+        fields,
+        || scope::load_case(&state.db, actor, id),
+    )
+    .await?;
     Ok(CaseView {
         case,
         team: facts.team,

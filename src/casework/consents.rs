@@ -195,14 +195,13 @@ pub async fn list(
     let limit = page_size(limit);
     let scope = access::consent_scope(actor);
     // The patron decides: its consents are listed when its consents are in scope.
-    let (_, grant) = unit::read_one(
+    let (_, grant) = unit::gate_one(
         state,
         &ctx,
         &scope,
         Action::Search,
         RecordKind::Patron,
         patron_id,
-        |_| &[],
         || scope::load_patron(&state.db, actor, patron_id),
     )
     .await?;

@@ -33,7 +33,8 @@ pub struct CaseOut {
     pub summary: Option<String>,
     pub opened_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
-    /// The reason given for the last close or reopen (not in a peer's summary).
+    /// The reason given for the last close or reopen (absent from a peer's summary).
+    #[oai(skip_serializing_if_is_none)]
     pub status_reason: Option<String>,
     /// Team members besides the owner (peers included).
     pub team: Vec<Uuid>,
