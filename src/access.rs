@@ -795,7 +795,8 @@ mod tests {
     fn scopes_match_the_design_matrix() {
         use Term::*;
         type Expect = fn(Role) -> &'static [Term];
-        let kinds: [(&str, fn(&Actor) -> Scope, Expect); 5] = [
+        type Kind = (&'static str, fn(&Actor) -> Scope, Expect);
+        let kinds: [Kind; 5] = [
             ("patron", patron_scope, |r| match r {
                 Role::Peer => &[Mine, Team],
                 Role::SocialWorker => &[Mine, Team, Branch],
