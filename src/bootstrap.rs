@@ -214,7 +214,7 @@ async fn seed_demo_casework(
         &meta,
         cases::NewCase {
             id: None,
-            patron_id: ids[0],
+            patron_id: crate::domain::PatronId::new(ids[0]),
             branch_id: None,
             summary: Some("Demo case: looking for housing.".into()),
         },
@@ -224,16 +224,16 @@ async fn seed_demo_casework(
         state,
         worker,
         &meta,
-        case.case.id,
+        crate::domain::CaseId::new(case.case.id),
         Some("\"1\""),
-        cases::Change::AddMember(peer.staff_id),
+        cases::Change::AddMember(crate::domain::StaffId::new(peer.staff_id)),
     )
     .await?;
     notes::create(
         state,
         worker,
         &meta,
-        case.case.id,
+        crate::domain::CaseId::new(case.case.id),
         notes::NewNote {
             id: None,
             sensitivity: crate::domain::Sensitivity::Standard,

@@ -210,6 +210,51 @@ macro_rules! text_enum {
     };
 }
 
+/// An id of one kind of record. Services take these rather than bare UUIDs
+/// wherever two ids of different kinds meet, so that swapping them does not
+/// compile. Made at the HTTP edge with `new`; no `From<Uuid>`, on purpose.
+macro_rules! id_type {
+    ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            pub fn new(id: uuid::Uuid) -> Self {
+                $name(id)
+            }
+
+            pub fn uuid(self) -> uuid::Uuid {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )+};
+}
+
+id_type! {
+    /// A patron's id.
+    PatronId,
+    /// A contact's id.
+    ContactId,
+    /// A case's id.
+    CaseId,
+    /// A case note's id.
+    NoteId,
+    /// A consent's id.
+    ConsentId,
+    /// A follow-up's id.
+    FollowUpId,
+    /// A staff account's id.
+    StaffId,
+}
+
 text_enum! {
     /// What kind of encounter a contact was.
     ContactKind { Outreach = "outreach", DropIn = "drop_in", FollowUp = "follow_up", Crisis = "crisis" }

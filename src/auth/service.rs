@@ -201,41 +201,33 @@ pub async fn login(
     let address_keys: Vec<(String, i32)> = keys.into_iter().skip(1).collect();
     state
         .recorder
-        .run(AuditContext::default(), move |u| {
+        .run(ctx, move |u| {
             Box::pin(async move {
-                let (result, events) = async {
-                    let txn = u.txn();
-                    let result = async {
-                        let t = now();
-                        device_session::ActiveModel {
-                            id: Set(session_id),
-                            staff_id: Set(staff_id),
-                            device_name: Set(device_name),
-                            created_at: Set(t),
-                            last_used_at: Set(t),
-                            expires_at: Set(t + chrono::Duration::from_std(SESSION_IDLE_TTL)
-                                .unwrap_or_default()),
-                            revoked_at: Set(None),
-                            revoked_reason: Set(None),
-                        }
-                        .insert(txn)
-                        .await?;
-                        insert_refresh(txn, refresh_hash, session_id).await?;
-                        login_throttle::Entity::delete_by_id(account_key)
-                            .exec(txn)
-                            .await?;
-                        // The attempt was counted against the address too.
-                        for (key, limit) in address_keys {
-                            uncount(txn, &key, limit).await?;
-                        }
-                        Ok(())
-                    }
-                    .await;
-                    (result, vec![event])
+                u.subject(event);
+                let t = now();
+                device_session::ActiveModel {
+                    id: Set(session_id),
+                    staff_id: Set(staff_id),
+                    device_name: Set(device_name),
+                    created_at: Set(t),
+                    last_used_at: Set(t),
+                    expires_at: Set(
+                        t + chrono::Duration::from_std(SESSION_IDLE_TTL).unwrap_or_default()
+                    ),
+                    revoked_at: Set(None),
+                    revoked_reason: Set(None),
                 }
-                .await;
-                u.record_all(events);
-                result
+                .insert(u.txn())
+                .await?;
+                insert_refresh(u.txn(), refresh_hash, session_id).await?;
+                login_throttle::Entity::delete_by_id(account_key)
+                    .exec(u.txn())
+                    .await?;
+                // The attempt was counted against the address too.
+                for (key, limit) in address_keys {
+                    uncount(u.txn(), &key, limit).await?;
+                }
+                Ok(())
             })
         })
         .await?;
@@ -418,28 +410,19 @@ pub async fn logout(state: &AppState, actor: &Actor, meta: &RequestMeta) -> Serv
     let session_id = actor.session_id;
     state
         .recorder
-        .run(AuditContext::default(), move |u| {
+        .run(ctx.clone(), move |u| {
             Box::pin(async move {
-                let (result, events) = async {
-                    let txn = u.txn();
-                    let result = async {
-                        if let Some(s) = device_session::Entity::find_by_id(session_id)
-                            .one(txn)
-                            .await?
-                        {
-                            revoke_session(txn, s, "logout").await?;
-                        }
-                        Ok(())
-                    }
-                    .await;
-                    let ev = ctx
-                        .event(Action::Logout, Outcome::Allowed, "own_session")
-                        .record(RecordKind::Session, session_id);
-                    (result, vec![ev])
+                u.subject(
+                    ctx.event(Action::Logout, Outcome::Allowed, "own_session")
+                        .record(RecordKind::Session, session_id),
+                );
+                if let Some(s) = device_session::Entity::find_by_id(session_id)
+                    .one(u.txn())
+                    .await?
+                {
+                    revoke_session(u.txn(), s, "logout").await?;
                 }
-                .await;
-                u.record_all(events);
-                result
+                Ok(())
             })
         })
         .await?;

@@ -81,29 +81,19 @@ pub async fn revoke(
     };
     state
         .recorder
-        .run(AuditContext::default(), move |u| {
+        .run(ctx.clone(), move |u| {
             Box::pin(async move {
-                let (result, events) = async {
-                    let txn = u.txn();
-                    let found = device_session::Entity::find_by_id(session_id)
-                        .filter(device_session::Column::StaffId.eq(owner))
-                        .one(txn)
-                        .await;
-                    match found {
-                        Ok(Some(s)) => {
-                            let r = crate::auth::service::revoke_session(txn, s, reason).await;
-                            let ev = ctx
-                                .event(Action::Revoke, Outcome::Allowed, decision.rule())
-                                .record(RecordKind::Session, session_id);
-                            (r, vec![ev])
-                        }
-                        Ok(None) => (Err(ServiceError::NotFound), vec![]),
-                        Err(e) => (Err(e.into()), vec![]),
-                    }
-                }
-                .await;
-                u.record_all(events);
-                result
+                let found = device_session::Entity::find_by_id(session_id)
+                    .filter(device_session::Column::StaffId.eq(owner))
+                    .one(u.txn())
+                    .await?;
+                // An unknown session is simply not found: nothing to record.
+                let s = found.ok_or(ServiceError::NotFound)?;
+                u.subject(
+                    ctx.event(Action::Revoke, Outcome::Allowed, decision.rule())
+                        .record(RecordKind::Session, session_id),
+                );
+                crate::auth::service::revoke_session(u.txn(), s, reason).await
             })
         })
         .await?;

@@ -11,7 +11,10 @@ use super::scope::{self, CaseWithFacts};
 use crate::{
     access::{self, Actor, CaseFacts, Decision, View},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
-    domain::{CaseStatus, FollowUpStatus, Issues, RecordKind, Role, client_id, optional_text},
+    domain::{
+        CaseId, CaseStatus, FollowUpStatus, Issues, PatronId, RecordKind, Role, StaffId, client_id,
+        optional_text,
+    },
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
@@ -71,7 +74,7 @@ impl CaseView {
 
 pub struct NewCase {
     pub id: Option<Uuid>,
-    pub patron_id: Uuid,
+    pub patron_id: PatronId,
     pub branch_id: Option<Uuid>,
     pub summary: Option<String>,
 }
@@ -105,7 +108,7 @@ pub async fn open(
                 if !decision.is_allowed() && who.role != Role::SocialWorker {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
-                let p = scope::visible_patron(u, &who, input.patron_id).await?;
+                let p = scope::visible_patron(u, &who, input.patron_id.uuid()).await?;
                 let branch = input.branch_id.unwrap_or(p.home_branch_id);
                 let decision = access::open_case(&who, branch);
                 if !decision.is_allowed() {
@@ -149,7 +152,7 @@ pub async fn open(
         .await?;
     match made {
         Made::New(v) => Ok(v),
-        Made::Replay(first) => get(state, actor, meta, first).await,
+        Made::Replay(first) => get(state, actor, meta, CaseId::new(first)).await,
     }
 }
 
@@ -174,8 +177,9 @@ pub async fn get(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Uuid,
+    id: CaseId,
 ) -> ServiceResult<CaseView> {
+    let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::case_scope(actor);
     let ((case, facts), grant) = unit::read_one(
@@ -199,11 +203,11 @@ pub async fn get(
 /// What a change to a case does, checked and applied inside the unit.
 pub enum Change {
     Summary(String),
-    AddMember(Uuid),
-    RemoveMember(Uuid),
+    AddMember(StaffId),
+    RemoveMember(StaffId),
     Close(String),
     Reopen(String),
-    Reassign(Uuid),
+    Reassign(StaffId),
 }
 
 impl Change {
@@ -295,6 +299,7 @@ async fn apply(
     match change {
         Change::Summary(s) => m.summary = Set(Some(s)),
         Change::AddMember(staff_id) => {
+            let staff_id = staff_id.uuid();
             eligible_staff(u.txn(), staff_id, access::may_join_case_team, "staff_id").await?;
             if staff_id == current.owner_id || team.contains(&staff_id) {
                 return Err(ServiceError::Conflict("already on the case"));
@@ -316,6 +321,7 @@ async fn apply(
             team.push(staff_id);
         }
         Change::RemoveMember(staff_id) => {
+            let staff_id = staff_id.uuid();
             if !team.contains(&staff_id) {
                 return Err(ServiceError::NotFound);
             }
@@ -339,6 +345,7 @@ async fn apply(
             m.status_reason = Set(Some(reason));
         }
         Change::Reassign(owner) => {
+            let owner = owner.uuid();
             eligible_staff(u.txn(), owner, access::may_own_case, "owner_id").await?;
             if owner == current.owner_id {
                 return Err(ServiceError::Conflict("already the owner"));
@@ -389,10 +396,11 @@ pub async fn change(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Uuid,
+    id: CaseId,
     if_match: Option<&str>,
     change: Change,
 ) -> ServiceResult<CaseView> {
+    let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
@@ -403,12 +411,19 @@ pub async fn change(
         other => other,
     };
     issues.finish()?;
+    let key = meta.idempotency.clone();
     let who = actor.clone();
-    state
+    let made = state
         .recorder
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(change.action(), RecordKind::Case, Some(id));
+                // A retried change is answered by the read path.
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Case, id, 200).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 let scope = access::case_scope(&who);
                 let loader = who.clone();
                 let ch = scope::for_change(
@@ -420,10 +435,16 @@ pub async fn change(
                 .await?;
                 u.allow(ch.rule, ch.patron, change.fields());
                 let (case, facts) = ch.record;
-                apply(u, &who, case, facts.team, version, change).await
+                apply(u, &who, case, facts.team, version, change)
+                    .await
+                    .map(Made::New)
             })
         })
-        .await
+        .await?;
+    match made {
+        Made::New(v) => Ok(v),
+        Made::Replay(first) => get(state, actor, meta, CaseId::new(first)).await,
+    }
 }
 
 /// A line of the caseload.

@@ -12,7 +12,9 @@ use super::scope;
 use crate::{
     access::{self, Actor, View},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
-    domain::{ConsentMethod, Issues, RecordKind, client_id, name_key, occurred_at},
+    domain::{
+        ConsentId, ConsentMethod, Issues, PatronId, RecordKind, client_id, name_key, occurred_at,
+    },
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
@@ -79,9 +81,10 @@ pub async fn create(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    patron_id: Uuid,
+    patron_id: PatronId,
     input: NewConsent,
 ) -> ServiceResult<consent::Model> {
+    let patron_id = patron_id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
     let id = client_id(&mut issues, input.id);
@@ -154,7 +157,7 @@ pub async fn create(
         .await?;
     match made {
         Made::New(m) => Ok(m),
-        Made::Replay(first) => get(state, actor, meta, first).await,
+        Made::Replay(first) => get(state, actor, meta, ConsentId::new(first)).await,
     }
 }
 
@@ -163,8 +166,9 @@ pub async fn get(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Uuid,
+    id: ConsentId,
 ) -> ServiceResult<consent::Model> {
+    let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::consent_scope(actor);
     let (c, _) = unit::read_one(
@@ -186,10 +190,11 @@ pub async fn list(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    patron_id: Uuid,
+    patron_id: PatronId,
     cursor: Option<&str>,
     limit: Option<u64>,
 ) -> ServiceResult<Page<consent::Model>> {
+    let patron_id = patron_id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let cursor = Cursor::decode(cursor)?;
     let limit = page_size(limit);
@@ -235,17 +240,25 @@ pub async fn revoke(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Uuid,
+    id: ConsentId,
     if_match: Option<&str>,
 ) -> ServiceResult<consent::Model> {
+    let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
+    let key = meta.idempotency.clone();
     let who = actor.clone();
-    state
+    let made = state
         .recorder
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Update, RecordKind::Consent, Some(id));
+                // A retried change is answered by the read path.
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Consent, id, 200).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 let scope = access::consent_scope(&who);
                 let loader = who.clone();
                 let ch = scope::for_change(
@@ -278,10 +291,14 @@ pub async fn revoke(
                     });
                 };
                 u.changed(RecordKind::Consent, id);
-                Ok(m)
+                Ok(Made::New(m))
             })
         })
-        .await
+        .await?;
+    match made {
+        Made::New(m) => Ok(m),
+        Made::Replay(first) => get(state, actor, meta, ConsentId::new(first)).await,
+    }
 }
 
 /// The consent of `patron_id` that covers `recipient` at `at`: given by then,

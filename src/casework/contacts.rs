@@ -11,7 +11,9 @@ use super::scope;
 use crate::{
     access::{self, Actor, View},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
-    domain::{ContactKind, Issues, Need, RecordKind, client_id, occurred_at, optional_text},
+    domain::{
+        ContactId, ContactKind, Issues, Need, RecordKind, client_id, occurred_at, optional_text,
+    },
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
@@ -165,7 +167,7 @@ pub async fn create(
         .await?;
     match made {
         Made::New(m) => Ok(m),
-        Made::Replay(first) => get(state, actor, meta, first).await,
+        Made::Replay(first) => get(state, actor, meta, ContactId::new(first)).await,
     }
 }
 
@@ -173,8 +175,9 @@ pub async fn get(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Uuid,
+    id: ContactId,
 ) -> ServiceResult<contact::Model> {
+    let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::contact_scope(actor);
     let (c, _) = unit::read_one(
@@ -195,10 +198,11 @@ pub async fn update(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Uuid,
+    id: ContactId,
     if_match: Option<&str>,
     input: ContactInput,
 ) -> ServiceResult<contact::Model> {
+    let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();

@@ -11,7 +11,9 @@ use super::scope;
 use crate::{
     access::{self, Actor, View},
     audit::{Action, AuditContext, Outcome, RequestMeta},
-    domain::{FollowUpStatus, Issues, RecordKind, client_id, optional_text},
+    domain::{
+        CaseId, ContactId, FollowUpId, FollowUpStatus, Issues, RecordKind, client_id, optional_text,
+    },
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
@@ -33,8 +35,8 @@ pub const FIELDS: &[&str] = &[
 
 pub struct NewFollowUp {
     pub id: Option<Uuid>,
-    pub case_id: Option<Uuid>,
-    pub contact_id: Option<Uuid>,
+    pub case_id: Option<CaseId>,
+    pub contact_id: Option<ContactId>,
     pub due_on: NaiveDate,
     pub note: Option<String>,
 }
@@ -69,6 +71,8 @@ pub async fn create(
         _ => {}
     }
     issues.finish()?;
+    let case_id = input.case_id.map(CaseId::uuid);
+    let contact_id = input.contact_id.map(ContactId::uuid);
     let key = meta.idempotency.clone();
     let who = actor.clone();
     let made = state
@@ -84,7 +88,7 @@ pub async fn create(
                 }
                 // The parent decides branch and patron; one the caller cannot
                 // read is refused as if it did not exist.
-                let (scope, field) = match input.case_id {
+                let (scope, field) = match case_id {
                     Some(_) => (access::case_scope(&who), "case_id"),
                     None => (access::contact_scope(&who), "contact_id"),
                 };
@@ -92,7 +96,7 @@ pub async fn create(
                     let d = access::create_follow_up(&who, false);
                     return Err(u.deny(d, None, ServiceError::invalid(field, "no such record")));
                 }
-                let parent = match (input.case_id, input.contact_id) {
+                let parent = match (case_id, contact_id) {
                     (Some(case_id), _) => scope::load_case(u.txn(), &who, case_id)
                         .await?
                         .map(|l| (l.record.0.branch_id, l.patron, l.facts)),
@@ -126,8 +130,8 @@ pub async fn create(
                 let t = now();
                 let m = follow_up::ActiveModel {
                     id: Set(id),
-                    case_id: Set(input.case_id),
-                    contact_id: Set(input.contact_id),
+                    case_id: Set(case_id),
+                    contact_id: Set(contact_id),
                     patron_id: Set(patron),
                     branch_id: Set(branch),
                     assigned_to: Set(who.staff_id),
@@ -150,7 +154,7 @@ pub async fn create(
         .await?;
     match made {
         Made::New(m) => Ok(m),
-        Made::Replay(first) => get(state, actor, meta, first).await,
+        Made::Replay(first) => get(state, actor, meta, FollowUpId::new(first)).await,
     }
 }
 
@@ -158,8 +162,9 @@ pub async fn get(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Uuid,
+    id: FollowUpId,
 ) -> ServiceResult<follow_up::Model> {
+    let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::follow_up_scope(actor);
     let (f, _) = unit::read_one(
@@ -182,17 +187,25 @@ pub async fn done(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Uuid,
+    id: FollowUpId,
     if_match: Option<&str>,
 ) -> ServiceResult<follow_up::Model> {
+    let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
+    let key = meta.idempotency.clone();
     let who = actor.clone();
-    state
+    let made = state
         .recorder
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Update, RecordKind::FollowUp, Some(id));
+                // A retried change is answered by the read path.
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::FollowUp, id, 200).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 let scope = access::follow_up_scope(&who);
                 let loader = who.clone();
                 let ch = scope::for_change(
@@ -230,10 +243,14 @@ pub async fn done(
                     );
                 };
                 u.changed(RecordKind::FollowUp, id);
-                Ok(m)
+                Ok(Made::New(m))
             })
         })
-        .await
+        .await?;
+    match made {
+        Made::New(m) => Ok(m),
+        Made::Replay(first) => get(state, actor, meta, FollowUpId::new(first)).await,
+    }
 }
 
 /// My open follow-ups, earliest due first (so overdue ones lead), optionally

@@ -14,7 +14,7 @@ use super::{cases, scope};
 use crate::{
     access::{self, Actor, Decision},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
-    domain::{Issues, RecordKind, Sensitivity, client_id, occurred_at},
+    domain::{CaseId, Issues, NoteId, RecordKind, Sensitivity, client_id, occurred_at},
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
@@ -44,9 +44,10 @@ pub async fn create(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    case_id: Uuid,
+    case_id: CaseId,
     input: NewNote,
 ) -> ServiceResult<case_note::Model> {
+    let case_id = case_id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
     let id = client_id(&mut issues, input.id);
@@ -134,7 +135,9 @@ pub async fn create(
         .await?;
     match made {
         Made::New(n) => Ok(n),
-        Made::Replay(first) => get(state, actor, meta, case_id, first).await,
+        Made::Replay(first) => {
+            get(state, actor, meta, CaseId::new(case_id), NoteId::new(first)).await
+        }
     }
 }
 
@@ -143,10 +146,11 @@ pub async fn list(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    case_id: Uuid,
+    case_id: CaseId,
     cursor: Option<&str>,
     limit: Option<u64>,
 ) -> ServiceResult<Page<case_note::Model>> {
+    let case_id = case_id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let cursor = Cursor::decode(cursor)?;
     let limit = page_size(limit);
@@ -187,9 +191,11 @@ pub async fn get(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    case_id: Uuid,
-    id: Uuid,
+    case_id: CaseId,
+    id: NoteId,
 ) -> ServiceResult<case_note::Model> {
+    let id = id.uuid();
+    let case_id = case_id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let ((case, facts), _) = cases::readable(state, &ctx, actor, case_id, Action::Read).await?;
     let found = case_note::Entity::find_by_id(id)

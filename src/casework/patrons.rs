@@ -15,7 +15,8 @@ use crate::{
     access::{self, Actor, View},
     audit::{Action, AuditContext, Outcome, RequestMeta},
     domain::{
-        ContactPreference, Issues, RecordKind, client_id, name_key, name_keys, optional_text,
+        ContactPreference, Issues, PatronId, RecordKind, client_id, name_key, name_keys,
+        optional_text,
     },
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
@@ -208,7 +209,7 @@ pub async fn create(
         Made::New(m) => m,
         // A replay answers with the record as a read shows it now: a caller
         // who may no longer see it gets 404.
-        Made::Replay(first) => get(state, actor, meta, first).await?,
+        Made::Replay(first) => get(state, actor, meta, PatronId::new(first)).await?,
     };
     let possible_duplicates = duplicates(state, &ctx, actor, &patron).await?;
     Ok(Created {
@@ -272,8 +273,9 @@ pub async fn get(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Uuid,
+    id: PatronId,
 ) -> ServiceResult<patron::Model> {
+    let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::patron_scope(actor);
     let (p, _) = unit::read_one(
@@ -294,10 +296,11 @@ pub async fn update(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Uuid,
+    id: PatronId,
     if_match: Option<&str>,
     input: PatronInput,
 ) -> ServiceResult<patron::Model> {
+    let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();

@@ -14,7 +14,7 @@ use crate::{
     domain::{self, Issues, RecordKind, Role},
     error::{ServiceError, ServiceResult},
     state::AppState,
-    unit::now,
+    unit::{self, Claim, Made, now, stale, update_versioned},
 };
 use entities::{branch, device_session, staff, staff_branch};
 
@@ -59,72 +59,61 @@ pub async fn create_branch(
     input: NewBranch,
 ) -> ServiceResult<branch::Model> {
     let ctx = AuditContext::for_actor(actor, meta);
-    let decision = access::manage_directory(actor);
-    require(
-        state,
-        &ctx,
-        decision,
-        Action::Create,
-        RecordKind::Branch,
-        input.id,
-    )
-    .await?;
     let mut issues = Issues::default();
-    let id = crate::domain::client_id(&mut issues, input.id);
+    let id = domain::client_id(&mut issues, input.id);
     let code = domain::parse_branch_code(&mut issues, "code", &input.code);
     let name = issues.text("name", &input.name, 1, 200);
-    issues.finish()?;
-    let actor_id = actor.staff_id;
-    state
+    let key = meta.idempotency.clone();
+    let who = actor.clone();
+    let made = state
         .recorder
-        .run(AuditContext::default(), move |u| {
+        .run(ctx, move |u| {
             Box::pin(async move {
-                let (result, events) = async {
-                    let txn = u.txn();
-                    let result = async {
-                        if branch::Entity::find_by_id(id).one(txn).await?.is_some() {
-                            return Err(ServiceError::Conflict("a branch with this id exists"));
-                        }
-                        if branch::Entity::find()
-                            .filter(branch::Column::Code.eq(code.clone()))
-                            .one(txn)
-                            .await?
-                            .is_some()
-                        {
-                            return Err(ServiceError::Conflict("a branch with this code exists"));
-                        }
-                        let t = now();
-                        Ok(branch::ActiveModel {
-                            id: Set(id),
-                            code: Set(code),
-                            name: Set(name),
-                            version: Set(1),
-                            created_at: Set(t),
-                            updated_at: Set(t),
-                            created_by: Set(Some(actor_id)),
-                        }
-                        .insert(txn)
-                        .await?)
-                    }
-                    .await;
-                    let ev = crate::unit::write_event(
-                        &ctx,
-                        &result,
-                        Action::Create,
-                        decision.rule(),
-                        RecordKind::Branch,
-                        id,
-                        None,
-                        &["id", "code", "name"],
-                    );
-                    (result, vec![ev])
+                u.begin(Action::Create, RecordKind::Branch, input.id);
+                let decision = access::manage_directory(&who);
+                if !decision.is_allowed() {
+                    return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
-                .await;
-                u.record_all(events);
-                result
+                issues.finish()?;
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Branch, id, 201).await?
+                {
+                    return Ok(u.replay(first));
+                }
+                u.allow(decision.rule(), None, &["id", "code", "name"]);
+                u.edit_subject(|ev| ev.record_id = Some(id));
+                if branch::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
+                    return Err(ServiceError::Conflict("a branch with this id exists"));
+                }
+                if branch::Entity::find()
+                    .filter(branch::Column::Code.eq(code.clone()))
+                    .one(u.txn())
+                    .await?
+                    .is_some()
+                {
+                    return Err(ServiceError::Conflict("a branch with this code exists"));
+                }
+                let t = now();
+                let m = branch::ActiveModel {
+                    id: Set(id),
+                    code: Set(code),
+                    name: Set(name),
+                    version: Set(1),
+                    created_at: Set(t),
+                    updated_at: Set(t),
+                    created_by: Set(Some(who.staff_id)),
+                }
+                .insert(u.txn())
+                .await?;
+                u.changed(RecordKind::Branch, id);
+                Ok(Made::New(m))
             })
         })
-        .await
+        .await?;
+    match made {
+        Made::New(m) => Ok(m),
+        Made::Replay(first) => get_branch(state, actor, meta, first).await,
+    }
 }
 
 pub async fn list_branches(
@@ -184,17 +173,6 @@ pub async fn update_branch(
     patch: BranchPatch,
 ) -> ServiceResult<branch::Model> {
     let ctx = AuditContext::for_actor(actor, meta);
-    let decision = access::manage_directory(actor);
-    require(
-        state,
-        &ctx,
-        decision,
-        Action::Update,
-        RecordKind::Branch,
-        Some(id),
-    )
-    .await?;
-    let version = crate::unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
     let code = patch
         .code
@@ -204,7 +182,6 @@ pub async fn update_branch(
         .name
         .as_deref()
         .map(|n| issues.text("name", n, 1, 200));
-    issues.finish()?;
     let mut fields = Vec::new();
     if code.is_some() {
         fields.push("code");
@@ -212,59 +189,56 @@ pub async fn update_branch(
     if name.is_some() {
         fields.push("name");
     }
+    let if_match = if_match.map(str::to_owned);
+    let who = actor.clone();
     state
         .recorder
-        .run(AuditContext::default(), move |u| {
+        .run(ctx, move |u| {
             Box::pin(async move {
-                let (result, events) = async {
-                    let txn = u.txn();
-                    let result = async {
-                        let current = branch::Entity::find_by_id(id)
-                            .one(txn)
-                            .await?
-                            .ok_or(ServiceError::NotFound)?;
-                        if current.version != version {
-                            return Err(ServiceError::Stale(Box::new(current)));
-                        }
-                        if let Some(code) = &code {
-                            let clash = branch::Entity::find()
-                                .filter(branch::Column::Code.eq(code.clone()))
-                                .filter(branch::Column::Id.ne(id))
-                                .one(txn)
-                                .await?;
-                            if clash.is_some() {
-                                return Err(ServiceError::Conflict(
-                                    "a branch with this code exists",
-                                ));
-                            }
-                        }
-                        let mut m = current.into_active_model();
-                        if let Some(code) = code {
-                            m.code = Set(code);
-                        }
-                        if let Some(name) = name {
-                            m.name = Set(name);
-                        }
-                        m.version = Set(version + 1);
-                        m.updated_at = Set(now());
-                        Ok(m.update(txn).await?)
-                    }
-                    .await;
-                    let ev = crate::unit::write_event(
-                        &ctx,
-                        &result,
-                        Action::Update,
-                        decision.rule(),
-                        RecordKind::Branch,
-                        id,
-                        None,
-                        &fields,
-                    );
-                    (result, vec![ev])
+                u.begin(Action::Update, RecordKind::Branch, Some(id));
+                let decision = access::manage_directory(&who);
+                if !decision.is_allowed() {
+                    return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
-                .await;
-                u.record_all(events);
-                result
+                let version = unit::parse_if_match(if_match.as_deref())?;
+                issues.finish()?;
+                u.allow(decision.rule(), None, &fields);
+                let current = branch::Entity::find_by_id(id)
+                    .one(u.txn())
+                    .await?
+                    .ok_or(ServiceError::NotFound)?;
+                if current.version != version {
+                    return Err(stale(current));
+                }
+                if let Some(code) = &code {
+                    let clash = branch::Entity::find()
+                        .filter(branch::Column::Code.eq(code.clone()))
+                        .filter(branch::Column::Id.ne(id))
+                        .one(u.txn())
+                        .await?;
+                    if clash.is_some() {
+                        return Err(ServiceError::Conflict("a branch with this code exists"));
+                    }
+                }
+                let mut m = current.into_active_model();
+                if let Some(code) = code {
+                    m.code = Set(code);
+                }
+                if let Some(name) = name {
+                    m.name = Set(name);
+                }
+                m.version = Set(version + 1);
+                m.updated_at = Set(now());
+                let Some(m) =
+                    update_versioned(u.txn(), m, branch::Column::Version, version).await?
+                else {
+                    return Err(match branch::Entity::find_by_id(id).one(u.txn()).await? {
+                        Some(b) => stale(b),
+                        None => ServiceError::NotFound,
+                    });
+                };
+                u.changed(RecordKind::Branch, id);
+                Ok(m)
             })
         })
         .await
@@ -326,30 +300,33 @@ pub async fn create_staff(
     meta: &RequestMeta,
     input: NewStaff,
 ) -> ServiceResult<StaffView> {
-    let (ctx, rule) = match actor {
-        Some(a) => {
-            let ctx = AuditContext::for_actor(a, meta);
-            let decision = access::manage_directory(a);
-            require(
-                state,
-                &ctx,
-                decision,
-                Action::Create,
-                RecordKind::Staff,
-                input.id,
-            )
-            .await?;
-            (ctx, decision.rule())
-        }
-        None => (AuditContext::anonymous(meta), "system"),
+    let ctx = match actor {
+        Some(a) => AuditContext::for_actor(a, meta),
+        None => AuditContext::anonymous(meta),
+    };
+    let decision = match actor {
+        Some(a) => access::manage_directory(a),
+        None => Decision::Allow("system"),
     };
     let mut issues = Issues::default();
-    let id = crate::domain::client_id(&mut issues, input.id);
+    let id = domain::client_id(&mut issues, input.id);
     let username = domain::parse_username(&mut issues, "username", &input.username);
     let display_name = issues.text("display_name", &input.display_name, 1, 200);
     domain::parse_password(&mut issues, "password", &input.password);
     if input.branches.len() > 50 {
         issues.add("branches", "must have at most 50 branches");
+    }
+    // The policy first: nobody else's password is hashed for a refused caller.
+    if !decision.is_allowed() {
+        return Err(unit::deny(
+            state,
+            &ctx,
+            decision,
+            Action::Create,
+            RecordKind::Staff,
+            ServiceError::Forbidden,
+        )
+        .await);
     }
     issues.finish()?;
     let branches = dedup(input.branches);
@@ -358,68 +335,66 @@ pub async fn create_staff(
         .map_err(|e| ServiceError::unexpected("password hash", e))?;
     let created_by = actor.map(|a| a.staff_id);
     let role = input.role;
-    state
+    let key = meta.idempotency.clone();
+    let made = state
         .recorder
-        .run(AuditContext::default(), move |u| {
+        .run(ctx, move |u| {
             Box::pin(async move {
-                let (result, events) = async {
-                    let txn = u.txn();
-                    let result = async {
-                        if staff::Entity::find_by_id(id).one(txn).await?.is_some() {
-                            return Err(ServiceError::Conflict("an account with this id exists"));
-                        }
-                        let taken = staff::Entity::find()
-                            .filter(staff::Column::Username.eq(username.clone()))
-                            .one(txn)
-                            .await?;
-                        if taken.is_some() {
-                            return Err(ServiceError::Conflict("this username is taken"));
-                        }
-                        check_branches(txn, &branches).await?;
-                        let t = now();
-                        let account = staff::ActiveModel {
-                            id: Set(id),
-                            username: Set(username),
-                            display_name: Set(display_name),
-                            role: Set(role.as_str().to_owned()),
-                            active: Set(true),
-                            password_hash: Set(password_hash),
-                            version: Set(1),
-                            created_at: Set(t),
-                            updated_at: Set(t),
-                            created_by: Set(created_by),
-                        }
-                        .insert(txn)
-                        .await?;
-                        set_branches(txn, id, &branches).await?;
-                        Ok(StaffView { account, branches })
-                    }
-                    .await;
-                    let ev = crate::unit::write_event(
-                        &ctx,
-                        &result,
-                        Action::Create,
-                        rule,
-                        RecordKind::Staff,
-                        id,
-                        None,
-                        &[
-                            "id",
-                            "username",
-                            "display_name",
-                            "role",
-                            "branches",
-                            "password",
-                        ],
-                    );
-                    (result, vec![ev])
+                u.begin(Action::Create, RecordKind::Staff, Some(id));
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Staff, id, 201).await?
+                {
+                    return Ok(u.replay(first));
                 }
-                .await;
-                u.record_all(events);
-                result
+                u.allow(
+                    decision.rule(),
+                    None,
+                    &[
+                        "id",
+                        "username",
+                        "display_name",
+                        "role",
+                        "branches",
+                        "password",
+                    ],
+                );
+                if staff::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
+                    return Err(ServiceError::Conflict("an account with this id exists"));
+                }
+                let taken = staff::Entity::find()
+                    .filter(staff::Column::Username.eq(username.clone()))
+                    .one(u.txn())
+                    .await?;
+                if taken.is_some() {
+                    return Err(ServiceError::Conflict("this username is taken"));
+                }
+                check_branches(u.txn(), &branches).await?;
+                let t = now();
+                let account = staff::ActiveModel {
+                    id: Set(id),
+                    username: Set(username),
+                    display_name: Set(display_name),
+                    role: Set(role.as_str().to_owned()),
+                    active: Set(true),
+                    password_hash: Set(password_hash),
+                    version: Set(1),
+                    created_at: Set(t),
+                    updated_at: Set(t),
+                    created_by: Set(created_by),
+                }
+                .insert(u.txn())
+                .await?;
+                set_branches(u.txn(), id, &branches).await?;
+                u.changed(RecordKind::Staff, id);
+                Ok(Made::New(StaffView { account, branches }))
             })
         })
-        .await
+        .await?;
+    match (made, actor) {
+        (Made::New(v), _) => Ok(v),
+        (Made::Replay(first), Some(a)) => get_staff(state, a, meta, first).await,
+        (Made::Replay(_), None) => Err(ServiceError::NotFound),
+    }
 }
 
 async fn branches_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> ServiceResult<Vec<(Uuid, Uuid)>> {
@@ -535,16 +510,15 @@ pub async fn update_staff(
 ) -> ServiceResult<StaffView> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::manage_directory(actor);
-    require(
-        state,
-        &ctx,
-        decision,
-        Action::Update,
-        RecordKind::Staff,
-        Some(id),
-    )
-    .await?;
-    let version = crate::unit::parse_if_match(if_match)?;
+    if !decision.is_allowed() {
+        let mut ev = ctx
+            .event(Action::Update, Outcome::Denied, decision.rule())
+            .record_type(RecordKind::Staff);
+        ev.record_id = Some(id);
+        state.recorder.record(vec![ev]).await?;
+        return Err(ServiceError::Forbidden);
+    }
+    let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
     let display_name = patch
         .display_name
@@ -586,68 +560,56 @@ pub async fn update_staff(
     let end_sessions = active == Some(false) || password_hash.is_some();
     let result = state
         .recorder
-        .run(AuditContext::default(), move |u| {
+        .run(ctx, move |u| {
             Box::pin(async move {
-                let (result, events) = async {
-                    let txn = u.txn();
-                    let result = async {
-                        let current = staff::Entity::find_by_id(id)
-                            .one(txn)
-                            .await?
-                            .ok_or(ServiceError::NotFound)?;
-                        if current.version != version {
-                            let current = view(txn, current).await?;
-                            return Err(ServiceError::Stale(Box::new(current)));
-                        }
-                        if let Some(b) = &branches {
-                            check_branches(txn, b).await?;
-                            set_branches(txn, id, b).await?;
-                        }
-                        let mut m = current.into_active_model();
-                        if let Some(v) = display_name {
-                            m.display_name = Set(v);
-                        }
-                        if let Some(v) = role {
-                            m.role = Set(v.as_str().to_owned());
-                        }
-                        if let Some(v) = active {
-                            m.active = Set(v);
-                        }
-                        if let Some(v) = password_hash {
-                            m.password_hash = Set(v);
-                        }
-                        m.version = Set(version + 1);
-                        m.updated_at = Set(now());
-                        let account = m.update(txn).await?;
-                        if end_sessions {
-                            let live = device_session::Entity::find()
-                                .filter(device_session::Column::StaffId.eq(id))
-                                .filter(device_session::Column::RevokedAt.is_null())
-                                .all(txn)
-                                .await?;
-                            for s in live {
-                                crate::auth::service::revoke_session(txn, s, "account_changed")
-                                    .await?;
-                            }
-                        }
-                        view(txn, account).await
-                    }
-                    .await;
-                    let ev = crate::unit::write_event(
-                        &ctx,
-                        &result,
-                        Action::Update,
-                        decision.rule(),
-                        RecordKind::Staff,
-                        id,
-                        None,
-                        &fields,
-                    );
-                    (result, vec![ev])
+                u.begin(Action::Update, RecordKind::Staff, Some(id));
+                u.allow(decision.rule(), None, &fields);
+                let current = staff::Entity::find_by_id(id)
+                    .one(u.txn())
+                    .await?
+                    .ok_or(ServiceError::NotFound)?;
+                if current.version != version {
+                    return Err(stale(view(u.txn(), current).await?));
                 }
-                .await;
-                u.record_all(events);
-                result
+                if let Some(b) = &branches {
+                    check_branches(u.txn(), b).await?;
+                    set_branches(u.txn(), id, b).await?;
+                }
+                let mut m = current.into_active_model();
+                if let Some(v) = display_name {
+                    m.display_name = Set(v);
+                }
+                if let Some(v) = role {
+                    m.role = Set(v.as_str().to_owned());
+                }
+                if let Some(v) = active {
+                    m.active = Set(v);
+                }
+                if let Some(v) = password_hash {
+                    m.password_hash = Set(v);
+                }
+                m.version = Set(version + 1);
+                m.updated_at = Set(now());
+                let Some(account) =
+                    update_versioned(u.txn(), m, staff::Column::Version, version).await?
+                else {
+                    return Err(match staff::Entity::find_by_id(id).one(u.txn()).await? {
+                        Some(s) => stale(view(u.txn(), s).await?),
+                        None => ServiceError::NotFound,
+                    });
+                };
+                if end_sessions {
+                    let live = device_session::Entity::find()
+                        .filter(device_session::Column::StaffId.eq(id))
+                        .filter(device_session::Column::RevokedAt.is_null())
+                        .all(u.txn())
+                        .await?;
+                    for s in live {
+                        crate::auth::service::revoke_session(u.txn(), s, "account_changed").await?;
+                    }
+                }
+                u.changed(RecordKind::Staff, id);
+                view(u.txn(), account).await
             })
         })
         .await?;

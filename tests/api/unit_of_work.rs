@@ -501,3 +501,93 @@ async fn team_changes_end_memberships_and_append_to_the_change_log_in_order() {
     assert_eq!(for_case, 3);
     assert_eq!(rows.len() as i64, last, "no gaps");
 }
+
+#[tokio::test]
+async fn a_retried_close_is_replayed_not_refused_as_stale() {
+    let app = spawn_app().await;
+    let (branch, worker) = worker_in_new_branch(&app, "UOWL").await;
+    let p = json_of(
+        app.post_as(
+            "/v1/patrons",
+            &worker.token,
+            &patron_body(branch, "Yael Unreal"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let case = json_of(
+        app.post_as(
+            "/v1/cases",
+            &worker.token,
+            &json!({"patron_id": p["patron"]["id"]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let path = format!("/v1/cases/{}/close", case["id"].as_str().unwrap());
+    let close = |key: &'static str| {
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(&worker.token)
+            .header("If-Match", "\"1\"")
+            .header("Idempotency-Key", key)
+            .json(&json!({"reason": "Housed; no further need."}))
+            .send()
+    };
+    let first = json_of(close("close-1").await.unwrap(), 200).await;
+    assert_eq!(first["status"], "closed");
+    // The tablet lost the answer and sends the same request again.
+    let again = close("close-1").await.unwrap();
+    assert_eq!(
+        again
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    let again = json_of(again, 200).await;
+    assert_eq!(again["status"], "closed");
+    assert_eq!(again["version"], 2, "closed once");
+    // Without the key the same request is stale, as before.
+    let stale = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&worker.token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"reason": "Housed; no further need."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 412);
+}
+
+#[tokio::test]
+async fn directory_changes_are_in_the_change_log_and_keyed_creates_replay() {
+    let app = spawn_app().await;
+    let admin = app.admin().await.token.clone();
+    let body = json!({"code": "UOWM", "name": "Mill Street branch"});
+    let first = json_of(
+        post_keyed(&app, &admin, "/v1/branches", "b-1", &body).await,
+        201,
+    )
+    .await;
+    let again = post_keyed(&app, &admin, "/v1/branches", "b-1", &body).await;
+    assert_eq!(
+        again
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(json_of(again, 201).await["id"], first["id"]);
+    let id: Uuid = first["id"].as_str().unwrap().parse().unwrap();
+    let logged = entities::change_log::Entity::find()
+        .filter(entities::change_log::Column::RecordId.eq(id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].kind, "branch");
+}

@@ -16,7 +16,7 @@ use crate::{
         cases::{self, CaseView, Change, NewCase},
         notes::{self, NewNote},
     },
-    domain::{CaseStatus, Sensitivity},
+    domain::{CaseId, CaseStatus, NoteId, PatronId, Sensitivity, StaffId},
     state::AppState,
 };
 use entities::case_note;
@@ -216,7 +216,7 @@ impl CasesApi {
         let b = body.0;
         let input = NewCase {
             id: b.id,
-            patron_id: b.patron_id,
+            patron_id: PatronId::new(b.patron_id),
             branch_id: b.branch_id,
             summary: b.summary,
         };
@@ -234,7 +234,9 @@ impl CasesApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> Result<CaseRead, ProblemResponse> {
-        Ok(read(cases::get(&state, &auth.0, &meta, id.0).await?))
+        Ok(read(
+            cases::get(&state, &auth.0, &meta, CaseId::new(id.0)).await?,
+        ))
     }
 
     /// Change the case summary. Requires `If-Match`.
@@ -250,7 +252,15 @@ impl CasesApi {
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Summary(body.0.summary);
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
+            cases::change(
+                &state,
+                &auth.0,
+                &meta,
+                CaseId::new(id.0),
+                if_match.0.as_deref(),
+                change,
+            )
+            .await?,
         ))
     }
 
@@ -268,9 +278,17 @@ impl CasesApi {
         _idempotency_key: Header<Option<String>>,
         body: Json<TeamMemberIn>,
     ) -> Result<CaseRead, ProblemResponse> {
-        let change = Change::AddMember(body.0.staff_id);
+        let change = Change::AddMember(StaffId::new(body.0.staff_id));
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
+            cases::change(
+                &state,
+                &auth.0,
+                &meta,
+                CaseId::new(id.0),
+                if_match.0.as_deref(),
+                change,
+            )
+            .await?,
         ))
     }
 
@@ -285,9 +303,17 @@ impl CasesApi {
         staff_id: Path<Uuid>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
     ) -> Result<CaseRead, ProblemResponse> {
-        let change = Change::RemoveMember(staff_id.0);
+        let change = Change::RemoveMember(StaffId::new(staff_id.0));
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
+            cases::change(
+                &state,
+                &auth.0,
+                &meta,
+                CaseId::new(id.0),
+                if_match.0.as_deref(),
+                change,
+            )
+            .await?,
         ))
     }
 
@@ -307,7 +333,15 @@ impl CasesApi {
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Close(body.0.reason);
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
+            cases::change(
+                &state,
+                &auth.0,
+                &meta,
+                CaseId::new(id.0),
+                if_match.0.as_deref(),
+                change,
+            )
+            .await?,
         ))
     }
 
@@ -327,7 +361,15 @@ impl CasesApi {
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Reopen(body.0.reason);
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
+            cases::change(
+                &state,
+                &auth.0,
+                &meta,
+                CaseId::new(id.0),
+                if_match.0.as_deref(),
+                change,
+            )
+            .await?,
         ))
     }
 
@@ -349,9 +391,17 @@ impl CasesApi {
         _idempotency_key: Header<Option<String>>,
         body: Json<ReassignIn>,
     ) -> Result<CaseRead, ProblemResponse> {
-        let change = Change::Reassign(body.0.owner_id);
+        let change = Change::Reassign(StaffId::new(body.0.owner_id));
         Ok(read(
-            cases::change(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), change).await?,
+            cases::change(
+                &state,
+                &auth.0,
+                &meta,
+                CaseId::new(id.0),
+                if_match.0.as_deref(),
+                change,
+            )
+            .await?,
         ))
     }
 
@@ -402,7 +452,7 @@ impl CasesApi {
             amends_note_id: b.amends_note_id,
             occurred_at: b.occurred_at,
         };
-        let n = notes::create(&state, &auth.0, &meta, id.0, input).await?;
+        let n = notes::create(&state, &auth.0, &meta, CaseId::new(id.0), input).await?;
         Ok(NoteCreated::Created(Json(note_out(n)), etag(1)))
     }
 
@@ -417,7 +467,15 @@ impl CasesApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
         #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
     ) -> Result<Json<NoteList>, ProblemResponse> {
-        let page = notes::list(&state, &auth.0, &meta, id.0, cursor.0.as_deref(), limit.0).await?;
+        let page = notes::list(
+            &state,
+            &auth.0,
+            &meta,
+            CaseId::new(id.0),
+            cursor.0.as_deref(),
+            limit.0,
+        )
+        .await?;
         Ok(Json(NoteList {
             items: page.items.into_iter().map(note_out).collect(),
             next_cursor: page.next_cursor,
@@ -434,7 +492,14 @@ impl CasesApi {
         id: Path<Uuid>,
         note_id: Path<Uuid>,
     ) -> Result<NoteRead, ProblemResponse> {
-        let n = notes::get(&state, &auth.0, &meta, id.0, note_id.0).await?;
+        let n = notes::get(
+            &state,
+            &auth.0,
+            &meta,
+            CaseId::new(id.0),
+            NoteId::new(note_id.0),
+        )
+        .await?;
         Ok(NoteRead::Ok(Json(note_out(n)), etag(1)))
     }
 }

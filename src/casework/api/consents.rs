@@ -13,7 +13,7 @@ use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth,
 use crate::{
     audit::RequestMeta,
     casework::consents::{self, NewConsent},
-    domain::ConsentMethod,
+    domain::{ConsentId, ConsentMethod, PatronId},
     state::AppState,
 };
 use entities::consent;
@@ -136,7 +136,7 @@ impl ConsentsApi {
             given_at: b.given_at,
             expires_at: b.expires_at,
         };
-        let c = consents::create(&state, &auth.0, &meta, id.0, input).await?;
+        let c = consents::create(&state, &auth.0, &meta, PatronId::new(id.0), input).await?;
         let tag = etag(c.version);
         Ok(ConsentCreated::Created(Json(consent_out(c)), tag))
     }
@@ -152,8 +152,15 @@ impl ConsentsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
         #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
     ) -> Result<Json<ConsentList>, ProblemResponse> {
-        let page =
-            consents::list(&state, &auth.0, &meta, id.0, cursor.0.as_deref(), limit.0).await?;
+        let page = consents::list(
+            &state,
+            &auth.0,
+            &meta,
+            PatronId::new(id.0),
+            cursor.0.as_deref(),
+            limit.0,
+        )
+        .await?;
         Ok(Json(ConsentList {
             items: page.items.into_iter().map(consent_out).collect(),
             next_cursor: page.next_cursor,
@@ -173,7 +180,14 @@ impl ConsentsApi {
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
     ) -> Result<ConsentRead, ProblemResponse> {
-        let c = consents::revoke(&state, &auth.0, &meta, id.0, if_match.0.as_deref()).await?;
+        let c = consents::revoke(
+            &state,
+            &auth.0,
+            &meta,
+            ConsentId::new(id.0),
+            if_match.0.as_deref(),
+        )
+        .await?;
         let tag = etag(c.version);
         Ok(ConsentRead::Ok(Json(consent_out(c)), tag))
     }

@@ -13,7 +13,7 @@ use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth,
 use crate::{
     audit::RequestMeta,
     casework::contacts::{self, ContactInput},
-    domain::{ContactKind, Need},
+    domain::{ContactId, ContactKind, Need},
     state::AppState,
 };
 use entities::contact;
@@ -159,7 +159,7 @@ impl ContactsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> Result<ContactRead, ProblemResponse> {
-        let c = contacts::get(&state, &auth.0, &meta, id.0).await?;
+        let c = contacts::get(&state, &auth.0, &meta, ContactId::new(id.0)).await?;
         let tag = etag(c.version);
         Ok(ContactRead::Ok(Json(contact_out(c)), tag))
     }
@@ -186,8 +186,15 @@ impl ContactsApi {
             services_given: b.services_given,
             note: b.note,
         };
-        let c =
-            contacts::update(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), input).await?;
+        let c = contacts::update(
+            &state,
+            &auth.0,
+            &meta,
+            ContactId::new(id.0),
+            if_match.0.as_deref(),
+            input,
+        )
+        .await?;
         let tag = etag(c.version);
         Ok(ContactRead::Ok(Json(contact_out(c)), tag))
     }

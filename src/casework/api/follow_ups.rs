@@ -13,7 +13,7 @@ use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth,
 use crate::{
     audit::RequestMeta,
     casework::follow_ups::{self, NewFollowUp},
-    domain::FollowUpStatus,
+    domain::{CaseId, ContactId, FollowUpId, FollowUpStatus},
     state::AppState,
 };
 use entities::follow_up;
@@ -114,8 +114,8 @@ impl FollowUpsApi {
         let b = body.0;
         let input = NewFollowUp {
             id: b.id,
-            case_id: b.case_id,
-            contact_id: b.contact_id,
+            case_id: b.case_id.map(CaseId::new),
+            contact_id: b.contact_id.map(ContactId::new),
             due_on: b.due_on,
             note: b.note,
         };
@@ -133,7 +133,7 @@ impl FollowUpsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> Result<FollowUpRead, ProblemResponse> {
-        let f = follow_ups::get(&state, &auth.0, &meta, id.0).await?;
+        let f = follow_ups::get(&state, &auth.0, &meta, FollowUpId::new(id.0)).await?;
         let tag = etag(f.version);
         Ok(FollowUpRead::Ok(Json(follow_up_out(f)), tag))
     }
@@ -151,7 +151,14 @@ impl FollowUpsApi {
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
     ) -> Result<FollowUpRead, ProblemResponse> {
-        let f = follow_ups::done(&state, &auth.0, &meta, id.0, if_match.0.as_deref()).await?;
+        let f = follow_ups::done(
+            &state,
+            &auth.0,
+            &meta,
+            FollowUpId::new(id.0),
+            if_match.0.as_deref(),
+        )
+        .await?;
         let tag = etag(f.version);
         Ok(FollowUpRead::Ok(Json(follow_up_out(f)), tag))
     }

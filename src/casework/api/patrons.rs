@@ -13,7 +13,7 @@ use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth,
 use crate::{
     audit::RequestMeta,
     casework::patrons::{self, PatronInput},
-    domain::ContactPreference,
+    domain::{ContactPreference, PatronId},
     state::AppState,
 };
 use entities::patron;
@@ -200,7 +200,7 @@ impl PatronsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> Result<PatronRead, ProblemResponse> {
-        let p = patrons::get(&state, &auth.0, &meta, id.0).await?;
+        let p = patrons::get(&state, &auth.0, &meta, PatronId::new(id.0)).await?;
         let tag = etag(p.version);
         Ok(PatronRead::Ok(Json(patron_out(p)), tag))
     }
@@ -227,7 +227,15 @@ impl PatronsApi {
             do_not_contact: b.do_not_contact,
             home_branch_id: b.home_branch_id,
         };
-        let p = patrons::update(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), input).await?;
+        let p = patrons::update(
+            &state,
+            &auth.0,
+            &meta,
+            PatronId::new(id.0),
+            if_match.0.as_deref(),
+            input,
+        )
+        .await?;
         let tag = etag(p.version);
         Ok(PatronRead::Ok(Json(patron_out(p)), tag))
     }
