@@ -276,14 +276,10 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
             return;
         }
     };
-    // The chain lock also orders the change log: both heads are read under it.
-    let heads = async {
-        let chain = chain_head(&txn).await?;
-        let changes = change_head(&txn).await?;
-        Ok::<_, sea_orm::DbErr>((chain, changes))
-    }
-    .await;
-    let ((mut seq, mut prev_hash), mut change_seq) = match heads {
+    // The chain lock also orders the change log: its head is read under it,
+    // when the first unit of the batch that changed something needs it.
+    let mut change_seq: Option<i64> = None;
+    let (mut seq, mut prev_hash) = match chain_head(&txn).await {
         Ok(h) => h,
         Err(e) => {
             batch_failed(
@@ -322,19 +318,24 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
             prev_hash = row.hash.clone();
             rows.push(row.into_active_model());
         }
-        let change_rows: Vec<change_log::ActiveModel> = changes
-            .into_iter()
-            .map(|(kind, id)| {
-                change_seq += 1;
-                change_log::ActiveModel {
-                    seq: Set(change_seq),
-                    kind: Set(kind.as_str().to_owned()),
-                    record_id: Set(id),
-                    changed_at: Set(recorded_at.clone()),
-                }
-            })
-            .collect();
         let appended = async {
+            let mut change_rows = Vec::with_capacity(changes.len());
+            if !changes.is_empty() {
+                let mut next = match change_seq {
+                    Some(s) => s,
+                    None => change_head(&txn).await?,
+                };
+                for (kind, id) in changes {
+                    next += 1;
+                    change_rows.push(change_log::ActiveModel {
+                        seq: Set(next),
+                        kind: Set(kind.as_str().to_owned()),
+                        record_id: Set(id),
+                        changed_at: Set(recorded_at.clone()),
+                    });
+                }
+                change_seq = Some(next);
+            }
             if !rows.is_empty() {
                 audit_event::Entity::insert_many(rows).exec(&txn).await?;
             }
