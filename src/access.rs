@@ -419,6 +419,15 @@ pub fn update_contact(actor: &Actor, c: &Facts) -> Decision {
     }
 }
 
+/// Whether the caller's role opens cases at all: asked before the patron is
+/// looked at.
+pub fn opens_cases(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::SocialWorker => Decision::Allow("worker_opens_cases"),
+        _ => Decision::Deny("case_open_worker_only"),
+    }
+}
+
 pub fn open_case(actor: &Actor, branch: Uuid) -> Decision {
     match actor.role {
         Role::SocialWorker if actor.in_branch(branch) => {
@@ -661,6 +670,7 @@ mod tests {
             assert!(!read_contact(&a, &contact).is_allowed(), "{role:?}");
             assert!(!update_contact(&a, &contact).is_allowed(), "{role:?}");
             assert!(!open_case(&a, b).is_allowed(), "{role:?}");
+            assert!(!opens_cases(&a).is_allowed(), "{role:?}");
             assert!(!read_case(&a, &case).is_allowed(), "{role:?}");
             assert!(!update_case(&a, &case).is_allowed(), "{role:?}");
             assert!(!reassign_case(&a, &case).is_allowed(), "{role:?}");

@@ -103,9 +103,9 @@ pub async fn open(
                 {
                     return Ok(u.replay(first));
                 }
-                // The role first: only social workers open cases.
-                let decision = access::open_case(&who, input.branch_id.unwrap_or_default());
-                if !decision.is_allowed() && who.role != Role::SocialWorker {
+                // The role first, before the patron is looked at.
+                let decision = access::opens_cases(&who);
+                if !decision.is_allowed() {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
                 let p = scope::visible_patron(u, &who, input.patron_id.uuid()).await?;
