@@ -70,9 +70,30 @@ impl Issues {
         self.0.push(FieldIssue::new(field, message));
     }
 
-    /// Trims a text field and checks its length in characters.
+    /// A one-line text field (a name, a code): trimmed, its length checked in
+    /// characters, no control characters at all.
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
-        let v = value.trim();
+        self.checked_text(field, value.trim(), min, max, |c| c.is_control())
+    }
+
+    /// A long text field (a note, a summary, a reason) that may span lines:
+    /// `\r\n` and `\r` become `\n`, tabs stay, every other control character
+    /// is refused.
+    pub fn long_text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        let v = value.trim().replace("\r\n", "\n").replace('\r', "\n");
+        self.checked_text(field, &v, min, max, |c| {
+            c.is_control() && c != '\n' && c != '\t'
+        })
+    }
+
+    fn checked_text(
+        &mut self,
+        field: &str,
+        v: &str,
+        min: usize,
+        max: usize,
+        refused: impl Fn(char) -> bool,
+    ) -> String {
         let n = v.chars().count();
         if n < min {
             self.add(
@@ -85,7 +106,7 @@ impl Issues {
             );
         } else if n > max {
             self.add(field, format!("must have at most {max} characters"));
-        } else if v.chars().any(|c| c.is_control()) {
+        } else if v.chars().any(&refused) {
             self.add(field, "must not contain control characters");
         }
         v.to_owned()
@@ -409,7 +430,20 @@ pub fn occurred_at(
     v
 }
 
-/// An optional text field: trimmed, bounded, empty meaning absent.
+/// An optional long text field (may span lines): trimmed, bounded, empty
+/// meaning absent.
+pub fn optional_long_text(
+    issues: &mut Issues,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
+    value
+        .map(|v| issues.long_text(field, v, 0, max))
+        .filter(|v| !v.is_empty())
+}
+
+/// An optional one-line text field: trimmed, bounded, empty meaning absent.
 pub fn optional_text(
     issues: &mut Issues,
     field: &str,

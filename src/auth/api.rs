@@ -72,7 +72,12 @@ impl AuthApi {
     ///
     /// Wrong username, wrong password and a deactivated account answer the
     /// same 401. Repeated failures answer 429 with `Retry-After`.
-    #[oai(path = "/login", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "signIn",
+        path = "/login",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn login(
         &self,
         state: Data<&AppState>,
@@ -90,7 +95,12 @@ impl AuthApi {
 
     /// Exchange a refresh token for new tokens. The old refresh token stops
     /// working; presenting it again ends the whole session.
-    #[oai(path = "/refresh", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "refreshToken",
+        path = "/refresh",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn refresh(
         &self,
         state: Data<&AppState>,
@@ -105,7 +115,7 @@ impl AuthApi {
     }
 
     /// Sign out: ends the caller's session.
-    #[oai(path = "/logout", method = "post")]
+    #[oai(operation_id = "signOut", path = "/logout", method = "post")]
     async fn logout(
         &self,
         state: Data<&AppState>,

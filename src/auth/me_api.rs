@@ -56,7 +56,7 @@ pub enum Revoked {
 #[OpenApi(prefix_path = "/v1/me", tag = "ApiTags::Sessions")]
 impl MeApi {
     /// The signed-in account.
-    #[oai(path = "/", method = "get")]
+    #[oai(operation_id = "getMe", path = "/", method = "get")]
     async fn me(
         &self,
         state: Data<&AppState>,
@@ -69,7 +69,7 @@ impl MeApi {
     }
 
     /// The caller's live device sessions, newest first.
-    #[oai(path = "/sessions", method = "get")]
+    #[oai(operation_id = "listMySessions", path = "/sessions", method = "get")]
     async fn sessions(
         &self,
         state: Data<&AppState>,
@@ -81,7 +81,11 @@ impl MeApi {
     }
 
     /// End one of the caller's sessions (a lost tablet).
-    #[oai(path = "/sessions/:id", method = "delete")]
+    #[oai(
+        operation_id = "revokeMySession",
+        path = "/sessions/:id",
+        method = "delete"
+    )]
     async fn revoke(
         &self,
         state: Data<&AppState>,

@@ -13,7 +13,7 @@ use crate::{
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
     domain::{
         CaseId, CaseStatus, FollowUpStatus, Issues, PatronId, RecordKind, Role, StaffId, client_id,
-        optional_text,
+        optional_long_text,
     },
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
@@ -88,7 +88,7 @@ pub async fn open(
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
     let id = client_id(&mut issues, input.id);
-    let summary = optional_text(&mut issues, "summary", input.summary.as_deref(), 4000);
+    let summary = optional_long_text(&mut issues, "summary", input.summary.as_deref(), 4000);
     issues.finish()?;
     let key = meta.idempotency.clone();
     let who = actor.clone();
@@ -405,9 +405,9 @@ pub async fn change(
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
     let change = match change {
-        Change::Summary(s) => Change::Summary(issues.text("summary", &s, 0, 4000)),
-        Change::Close(r) => Change::Close(issues.text("reason", &r, 1, 500)),
-        Change::Reopen(r) => Change::Reopen(issues.text("reason", &r, 1, 500)),
+        Change::Summary(s) => Change::Summary(issues.long_text("summary", &s, 0, 4000)),
+        Change::Close(r) => Change::Close(issues.long_text("reason", &r, 1, 500)),
+        Change::Reopen(r) => Change::Reopen(issues.long_text("reason", &r, 1, 500)),
         other => other,
     };
     issues.finish()?;

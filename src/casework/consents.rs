@@ -89,8 +89,8 @@ pub async fn create(
     let mut issues = Issues::default();
     let id = client_id(&mut issues, input.id);
     let recipient = issues.text("recipient", &input.recipient, 1, 200);
-    let consent_scope = issues.text("scope", &input.scope, 1, 1000);
-    let purpose = issues.text("purpose", &input.purpose, 1, 1000);
+    let consent_scope = issues.long_text("scope", &input.scope, 1, 1000);
+    let purpose = issues.long_text("purpose", &input.purpose, 1, 1000);
     let given = occurred_at(&mut issues, "given_at", input.given_at);
     if let Some(e) = input.expires_at
         && e <= given

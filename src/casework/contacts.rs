@@ -12,7 +12,8 @@ use crate::{
     access::{self, Actor, View},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
     domain::{
-        ContactId, ContactKind, Issues, Need, RecordKind, client_id, occurred_at, optional_text,
+        ContactId, ContactKind, Issues, Need, RecordKind, client_id, occurred_at,
+        optional_long_text,
     },
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
@@ -77,7 +78,7 @@ fn check(issues: &mut Issues, input: &ContactInput, creating: bool) -> Checked {
             .collect();
         serde_json::to_string(&cleaned).unwrap_or_else(|_| "[]".into())
     });
-    let note = optional_text(issues, "note", input.note.as_deref(), 2000);
+    let note = optional_long_text(issues, "note", input.note.as_deref(), 2000);
     Checked {
         occurred_at: occurred,
         needs,

@@ -12,7 +12,8 @@ use crate::{
     access::{self, Actor, View},
     audit::{Action, AuditContext, Outcome, RequestMeta},
     domain::{
-        CaseId, ContactId, FollowUpId, FollowUpStatus, Issues, RecordKind, client_id, optional_text,
+        CaseId, ContactId, FollowUpId, FollowUpStatus, Issues, RecordKind, client_id,
+        optional_long_text,
     },
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
@@ -54,7 +55,7 @@ pub async fn create(
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
     let id = client_id(&mut issues, input.id);
-    let note = optional_text(&mut issues, "note", input.note.as_deref(), 500);
+    let note = optional_long_text(&mut issues, "note", input.note.as_deref(), 500);
     let today = Utc::now().date_naive();
     if input.due_on < today - chrono::Duration::days(366)
         || input.due_on > today + chrono::Duration::days(3 * 366)

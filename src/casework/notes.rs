@@ -51,7 +51,7 @@ pub async fn create(
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
     let id = client_id(&mut issues, input.id);
-    let body = issues.text("body", &input.body, 1, 10_000);
+    let body = issues.long_text("body", &input.body, 1, 10_000);
     let occurred = audit::format_time(occurred_at(&mut issues, "occurred_at", input.occurred_at));
     issues.finish()?;
     let key = meta.idempotency.clone();

@@ -161,6 +161,7 @@ pub struct StaffPatchIn {
 pub struct StaffList {
     pub items: Vec<StaffOut>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
 
@@ -179,7 +180,12 @@ pub enum StaffRead {
 #[OpenApi(prefix_path = "/v1", tag = "ApiTags::Directory")]
 impl DirectoryApi {
     /// Create a branch (admin).
-    #[oai(path = "/branches", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "createBranch",
+        path = "/branches",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn create_branch(
         &self,
         state: Data<&AppState>,
@@ -199,7 +205,7 @@ impl DirectoryApi {
     }
 
     /// All branches, by code.
-    #[oai(path = "/branches", method = "get")]
+    #[oai(operation_id = "listBranches", path = "/branches", method = "get")]
     async fn list_branches(
         &self,
         state: Data<&AppState>,
@@ -213,7 +219,7 @@ impl DirectoryApi {
     }
 
     /// One branch, with its version as `ETag`.
-    #[oai(path = "/branches/:id", method = "get")]
+    #[oai(operation_id = "getBranch", path = "/branches/:id", method = "get")]
     async fn get_branch(
         &self,
         state: Data<&AppState>,
@@ -226,7 +232,12 @@ impl DirectoryApi {
     }
 
     /// Change a branch (admin). Requires `If-Match` with the current `ETag`.
-    #[oai(path = "/branches/:id", method = "patch", transform = "write_limit")]
+    #[oai(
+        operation_id = "updateBranch",
+        path = "/branches/:id",
+        method = "patch",
+        transform = "write_limit"
+    )]
     async fn update_branch(
         &self,
         state: Data<&AppState>,
@@ -246,7 +257,12 @@ impl DirectoryApi {
     }
 
     /// Create a staff account (admin).
-    #[oai(path = "/staff", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "createStaff",
+        path = "/staff",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn create_staff(
         &self,
         state: Data<&AppState>,
@@ -269,7 +285,7 @@ impl DirectoryApi {
     }
 
     /// Staff accounts in creation order, a page at a time.
-    #[oai(path = "/staff", method = "get")]
+    #[oai(operation_id = "listStaff", path = "/staff", method = "get")]
     async fn list_staff(
         &self,
         state: Data<&AppState>,
@@ -291,7 +307,7 @@ impl DirectoryApi {
     }
 
     /// One staff account, with its version as `ETag`.
-    #[oai(path = "/staff/:id", method = "get")]
+    #[oai(operation_id = "getStaff", path = "/staff/:id", method = "get")]
     async fn get_staff(
         &self,
         state: Data<&AppState>,
@@ -306,7 +322,12 @@ impl DirectoryApi {
 
     /// Change a staff account (admin): name, role, branches, active, password.
     /// Requires `If-Match`. Deactivating ends every session of the account.
-    #[oai(path = "/staff/:id", method = "patch", transform = "write_limit")]
+    #[oai(
+        operation_id = "updateStaff",
+        path = "/staff/:id",
+        method = "patch",
+        transform = "write_limit"
+    )]
     async fn update_staff(
         &self,
         state: Data<&AppState>,
@@ -331,7 +352,11 @@ impl DirectoryApi {
     }
 
     /// Live sessions of an account (the account itself, or an admin).
-    #[oai(path = "/staff/:id/sessions", method = "get")]
+    #[oai(
+        operation_id = "listStaffSessions",
+        path = "/staff/:id/sessions",
+        method = "get"
+    )]
     async fn staff_sessions(
         &self,
         state: Data<&AppState>,
@@ -344,7 +369,11 @@ impl DirectoryApi {
     }
 
     /// End a session of an account (the account itself, or an admin).
-    #[oai(path = "/staff/:id/sessions/:session_id", method = "delete")]
+    #[oai(
+        operation_id = "revokeStaffSession",
+        path = "/staff/:id/sessions/:session_id",
+        method = "delete"
+    )]
     async fn revoke_staff_session(
         &self,
         state: Data<&AppState>,

@@ -27,7 +27,7 @@ pub enum ReadyResponse {
 #[OpenApi(tag = "ApiTags::Health")]
 impl HealthApi {
     /// Liveness: the process is up and serving.
-    #[oai(path = "/healthz", method = "get")]
+    #[oai(operation_id = "getHealth", path = "/healthz", method = "get")]
     async fn healthz(&self) -> Json<HealthStatus> {
         Json(HealthStatus {
             status: "ok".into(),
@@ -36,7 +36,7 @@ impl HealthApi {
 
     /// Readiness: the database is reachable, its migrations are current, and
     /// the single writer (which every change and audit event goes through) is up.
-    #[oai(path = "/readyz", method = "get")]
+    #[oai(operation_id = "getReadiness", path = "/readyz", method = "get")]
     async fn readyz(&self, state: Data<&AppState>) -> ReadyResponse {
         let ready = if state.recorder.is_running() {
             crate::db::ready(&state.db).await

@@ -23,23 +23,34 @@ pub struct AuditEventOut {
     pub seq: i64,
     pub id: Uuid,
     pub recorded_at: String,
+    #[oai(skip_serializing_if_is_none)]
     pub occurred_at: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub actor_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
     pub actor_role: Option<String>,
     pub actor_branches: Vec<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
     pub session_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
     pub request_id: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub client_addr: Option<String>,
     pub action: String,
+    #[oai(skip_serializing_if_is_none)]
     pub record_type: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub record_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
     pub patron_id: Option<Uuid>,
     pub outcome: String,
     /// The policy rule that allowed or denied the access.
     pub rule: String,
+    #[oai(skip_serializing_if_is_none)]
     pub purpose: Option<String>,
     /// Names of the fields returned or changed.
     pub fields: Vec<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub query: Option<String>,
     /// Ids returned by a search.
     pub result_ids: Vec<Uuid>,
@@ -78,6 +89,7 @@ fn event_out(e: audit_event::Model) -> AuditEventOut {
 pub struct AuditEventList {
     pub items: Vec<AuditEventOut>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
 
@@ -86,10 +98,14 @@ pub struct VerifyResult {
     /// True when every link of the chain checks out.
     pub intact: bool,
     /// Events checked (when intact).
+    #[oai(skip_serializing_if_is_none)]
     pub events: Option<u64>,
     /// The first broken row (when not intact).
+    #[oai(skip_serializing_if_is_none)]
     pub broken_seq: Option<i64>,
+    #[oai(skip_serializing_if_is_none)]
     pub broken_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
     pub reason: Option<String>,
 }
 
@@ -97,7 +113,7 @@ pub struct VerifyResult {
 impl AuditApi {
     /// Audit events, oldest first, filtered (auditors only). Listing them is
     /// itself audited.
-    #[oai(path = "/events", method = "get")]
+    #[oai(operation_id = "listAuditEvents", path = "/events", method = "get")]
     async fn events(
         &self,
         state: Data<&AppState>,
@@ -152,7 +168,7 @@ impl AuditApi {
     }
 
     /// Walk the hash chain and report the first broken link (auditors only).
-    #[oai(path = "/verify", method = "get")]
+    #[oai(operation_id = "verifyAuditChain", path = "/verify", method = "get")]
     async fn verify(
         &self,
         state: Data<&AppState>,

@@ -334,3 +334,26 @@ async fn body_errors_are_problem_json() {
         .unwrap();
     assert_problem(resp, 411, "length-required").await;
 }
+
+/// Generated clients name their methods after `operationId`: every
+/// operation has one, unique and stable.
+#[test]
+fn every_operation_has_a_unique_operation_id() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&casework::http::openapi_service().spec()).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(
+                id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{id}: lowerCamelCase"
+            );
+            assert!(seen.insert(id.to_owned()), "{id} is used twice");
+        }
+    }
+    assert!(seen.len() >= 40);
+}

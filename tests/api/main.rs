@@ -12,4 +12,5 @@ mod plans;
 mod roles;
 mod scopes;
 mod sessions;
+mod text;
 mod unit_of_work;

@@ -30,8 +30,12 @@ pub struct CaseOut {
     pub owner_id: Uuid,
     pub branch_id: Uuid,
     pub status: CaseStatus,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     pub opened_at: DateTime<Utc>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<DateTime<Utc>>,
     /// The reason given for the last close or reopen (absent from a peer's summary).
     #[oai(skip_serializing_if_is_none)]
@@ -118,6 +122,7 @@ pub struct CaseloadItemOut {
 #[derive(Object)]
 pub struct Caseload {
     pub items: Vec<CaseloadItemOut>,
+    #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
 
@@ -129,6 +134,7 @@ pub struct NoteOut {
     pub sensitivity: Sensitivity,
     pub body: String,
     /// The earlier note this one corrects.
+    #[oai(skip_serializing_if_is_none)]
     pub amends_note_id: Option<Uuid>,
     pub occurred_at: String,
     pub recorded_at: DateTime<Utc>,
@@ -167,6 +173,7 @@ fn default_sensitivity() -> Sensitivity {
 #[derive(Object)]
 pub struct NoteList {
     pub items: Vec<NoteOut>,
+    #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
 
@@ -202,7 +209,12 @@ fn read(v: CaseView) -> CaseRead {
 #[OpenApi(prefix_path = "/v1", tag = "ApiTags::Cases")]
 impl CasesApi {
     /// Open a case for a patron (social workers); the caller owns it.
-    #[oai(path = "/cases", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "openCase",
+        path = "/cases",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn open(
         &self,
         state: Data<&AppState>,
@@ -226,7 +238,7 @@ impl CasesApi {
     }
 
     /// One case (peers on the team see it too).
-    #[oai(path = "/cases/:id", method = "get")]
+    #[oai(operation_id = "getCase", path = "/cases/:id", method = "get")]
     async fn get(
         &self,
         state: Data<&AppState>,
@@ -240,7 +252,12 @@ impl CasesApi {
     }
 
     /// Change the case summary. Requires `If-Match`.
-    #[oai(path = "/cases/:id", method = "patch", transform = "write_limit")]
+    #[oai(
+        operation_id = "updateCase",
+        path = "/cases/:id",
+        method = "patch",
+        transform = "write_limit"
+    )]
     async fn update(
         &self,
         state: Data<&AppState>,
@@ -265,7 +282,12 @@ impl CasesApi {
     }
 
     /// Add a team member (the owner or a branch supervisor). Requires `If-Match`.
-    #[oai(path = "/cases/:id/team", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "addCaseTeamMember",
+        path = "/cases/:id/team",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn add_member(
         &self,
         state: Data<&AppState>,
@@ -293,7 +315,11 @@ impl CasesApi {
     }
 
     /// Remove a team member. Requires `If-Match`.
-    #[oai(path = "/cases/:id/team/:staff_id", method = "delete")]
+    #[oai(
+        operation_id = "removeCaseTeamMember",
+        path = "/cases/:id/team/:staff_id",
+        method = "delete"
+    )]
     async fn remove_member(
         &self,
         state: Data<&AppState>,
@@ -318,7 +344,12 @@ impl CasesApi {
     }
 
     /// Close the case, with a reason. Requires `If-Match`.
-    #[oai(path = "/cases/:id/close", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "closeCase",
+        path = "/cases/:id/close",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn close(
         &self,
         state: Data<&AppState>,
@@ -346,7 +377,12 @@ impl CasesApi {
     }
 
     /// Reopen a closed case, with a reason. Requires `If-Match`.
-    #[oai(path = "/cases/:id/reopen", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "reopenCase",
+        path = "/cases/:id/reopen",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn reopen(
         &self,
         state: Data<&AppState>,
@@ -375,6 +411,7 @@ impl CasesApi {
 
     /// Give the case to another social worker (branch supervisors). Requires `If-Match`.
     #[oai(
+        operation_id = "reassignCase",
         path = "/cases/:id/reassign",
         method = "post",
         transform = "write_limit"
@@ -406,7 +443,7 @@ impl CasesApi {
     }
 
     /// My caseload: open cases I own or work on, newest activity first.
-    #[oai(path = "/me/caseload", method = "get")]
+    #[oai(operation_id = "listMyCaseload", path = "/me/caseload", method = "get")]
     async fn caseload(
         &self,
         state: Data<&AppState>,
@@ -432,7 +469,12 @@ impl CasesApi {
 
     /// Add a note to a case. Notes are never edited: to correct one, add a
     /// note with `amends_note_id`.
-    #[oai(path = "/cases/:id/notes", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "addCaseNote",
+        path = "/cases/:id/notes",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn add_note(
         &self,
         state: Data<&AppState>,
@@ -457,7 +499,11 @@ impl CasesApi {
     }
 
     /// The notes of a case you may read, oldest first.
-    #[oai(path = "/cases/:id/notes", method = "get")]
+    #[oai(
+        operation_id = "listCaseNotes",
+        path = "/cases/:id/notes",
+        method = "get"
+    )]
     async fn notes(
         &self,
         state: Data<&AppState>,
@@ -483,7 +529,11 @@ impl CasesApi {
     }
 
     /// One note.
-    #[oai(path = "/cases/:id/notes/:note_id", method = "get")]
+    #[oai(
+        operation_id = "getCaseNote",
+        path = "/cases/:id/notes/:note_id",
+        method = "get"
+    )]
     async fn note(
         &self,
         state: Data<&AppState>,

@@ -31,8 +31,14 @@ pub struct ConsentOut {
     pub purpose: String,
     pub method: ConsentMethod,
     pub given_at: String,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_by: Option<Uuid>,
     /// Given, not expired and not revoked, now.
     pub valid: bool,
@@ -91,6 +97,7 @@ pub struct NewConsentIn {
 #[derive(Object)]
 pub struct ConsentList {
     pub items: Vec<ConsentOut>,
+    #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
 
@@ -111,6 +118,7 @@ impl ConsentsApi {
     /// Record a patron's consent to share information with a recipient
     /// (social workers on the patron's case).
     #[oai(
+        operation_id = "createConsent",
         path = "/patrons/:id/consents",
         method = "post",
         transform = "write_limit"
@@ -142,7 +150,11 @@ impl ConsentsApi {
     }
 
     /// A patron's consents, newest first.
-    #[oai(path = "/patrons/:id/consents", method = "get")]
+    #[oai(
+        operation_id = "listPatronConsents",
+        path = "/patrons/:id/consents",
+        method = "get"
+    )]
     async fn list(
         &self,
         state: Data<&AppState>,
@@ -168,7 +180,11 @@ impl ConsentsApi {
     }
 
     /// Revoke a consent from now on. Requires `If-Match`.
-    #[oai(path = "/consents/:id/revoke", method = "post")]
+    #[oai(
+        operation_id = "revokeConsent",
+        path = "/consents/:id/revoke",
+        method = "post"
+    )]
     async fn revoke(
         &self,
         state: Data<&AppState>,

@@ -26,15 +26,21 @@ pub struct ContactOut {
     pub worker_id: Uuid,
     pub branch_id: Uuid,
     /// Absent for an anonymous contact.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub patron_id: Option<Uuid>,
     /// When it happened, as the device recorded it.
     pub occurred_at: String,
     /// When the server received it.
     pub recorded_at: DateTime<Utc>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_minutes: Option<i32>,
     pub kind: ContactKind,
     pub needs: Vec<Need>,
     pub services_given: Vec<String>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
@@ -105,6 +111,7 @@ pub struct ContactPatchIn {
 #[derive(Object)]
 pub struct ContactList {
     pub items: Vec<ContactOut>,
+    #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
 
@@ -123,7 +130,12 @@ pub enum ContactRead {
 #[OpenApi(prefix_path = "/v1", tag = "ApiTags::Contacts")]
 impl ContactsApi {
     /// Log a contact in one request, anonymous or with a patron.
-    #[oai(path = "/contacts", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "createContact",
+        path = "/contacts",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn create(
         &self,
         state: Data<&AppState>,
@@ -151,7 +163,7 @@ impl ContactsApi {
     }
 
     /// One contact.
-    #[oai(path = "/contacts/:id", method = "get")]
+    #[oai(operation_id = "getContact", path = "/contacts/:id", method = "get")]
     async fn get(
         &self,
         state: Data<&AppState>,
@@ -165,7 +177,12 @@ impl ContactsApi {
     }
 
     /// Correct a contact (its author). Requires `If-Match`.
-    #[oai(path = "/contacts/:id", method = "patch", transform = "write_limit")]
+    #[oai(
+        operation_id = "updateContact",
+        path = "/contacts/:id",
+        method = "patch",
+        transform = "write_limit"
+    )]
     async fn update(
         &self,
         state: Data<&AppState>,
@@ -200,7 +217,7 @@ impl ContactsApi {
     }
 
     /// My contacts, newest first, optionally within `[from, to)`.
-    #[oai(path = "/me/contacts", method = "get")]
+    #[oai(operation_id = "listMyContacts", path = "/me/contacts", method = "get")]
     async fn mine(
         &self,
         state: Data<&AppState>,

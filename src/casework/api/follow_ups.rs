@@ -23,17 +23,29 @@ pub struct FollowUpsApi;
 #[derive(Object, serde::Serialize)]
 pub struct FollowUpOut {
     pub id: Uuid,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub case_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub patron_id: Option<Uuid>,
     pub branch_id: Uuid,
     pub assigned_to: Uuid,
     pub due_on: NaiveDate,
     /// Open and due before today.
     pub overdue: bool,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub status: FollowUpStatus,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub done_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub done_by: Option<Uuid>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -82,6 +94,7 @@ pub struct NewFollowUpIn {
 #[derive(Object)]
 pub struct FollowUpList {
     pub items: Vec<FollowUpOut>,
+    #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
 
@@ -100,7 +113,12 @@ pub enum FollowUpRead {
 #[OpenApi(prefix_path = "/v1", tag = "ApiTags::FollowUps")]
 impl FollowUpsApi {
     /// Set a follow-up on a case or contact you can see; it is assigned to you.
-    #[oai(path = "/follow-ups", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "createFollowUp",
+        path = "/follow-ups",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn create(
         &self,
         state: Data<&AppState>,
@@ -125,7 +143,7 @@ impl FollowUpsApi {
     }
 
     /// One follow-up.
-    #[oai(path = "/follow-ups/:id", method = "get")]
+    #[oai(operation_id = "getFollowUp", path = "/follow-ups/:id", method = "get")]
     async fn get(
         &self,
         state: Data<&AppState>,
@@ -139,7 +157,11 @@ impl FollowUpsApi {
     }
 
     /// Mark a follow-up done. Requires `If-Match`.
-    #[oai(path = "/follow-ups/:id/done", method = "post")]
+    #[oai(
+        operation_id = "completeFollowUp",
+        path = "/follow-ups/:id/done",
+        method = "post"
+    )]
     async fn done(
         &self,
         state: Data<&AppState>,
@@ -165,7 +187,11 @@ impl FollowUpsApi {
 
     /// My open follow-ups, earliest due first (overdue ones lead);
     /// `due_by` keeps those due on or before a date ("due this week").
-    #[oai(path = "/me/follow-ups", method = "get")]
+    #[oai(
+        operation_id = "listMyFollowUps",
+        path = "/me/follow-ups",
+        method = "get"
+    )]
     async fn mine(
         &self,
         state: Data<&AppState>,

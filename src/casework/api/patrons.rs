@@ -24,10 +24,20 @@ pub struct PatronsApi;
 pub struct PatronOut {
     pub id: Uuid,
     pub preferred_name: String,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub legal_name: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_year: Option<i32>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<NaiveDate>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_preference: Option<ContactPreference>,
     pub do_not_contact: bool,
     pub home_branch_id: Uuid,
@@ -112,6 +122,7 @@ pub struct PatronCreatedOut {
 #[derive(Object)]
 pub struct PatronList {
     pub items: Vec<PatronOut>,
+    #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
 
@@ -131,7 +142,12 @@ pub enum PatronRead {
 impl PatronsApi {
     /// Record a patron (peers and social workers, in their own branches).
     /// Possible duplicates are flagged in the answer, not merged.
-    #[oai(path = "/", method = "post", transform = "write_limit")]
+    #[oai(
+        operation_id = "createPatron",
+        path = "/",
+        method = "post",
+        transform = "write_limit"
+    )]
     async fn create(
         &self,
         state: Data<&AppState>,
@@ -166,7 +182,7 @@ impl PatronsApi {
 
     /// Patrons you may see; with `q`, those whose name or alias has a word
     /// starting with `q` (case and accents ignored).
-    #[oai(path = "/", method = "get")]
+    #[oai(operation_id = "searchPatrons", path = "/", method = "get")]
     async fn search(
         &self,
         state: Data<&AppState>,
@@ -192,7 +208,7 @@ impl PatronsApi {
     }
 
     /// One patron.
-    #[oai(path = "/:id", method = "get")]
+    #[oai(operation_id = "getPatron", path = "/:id", method = "get")]
     async fn get(
         &self,
         state: Data<&AppState>,
@@ -206,7 +222,12 @@ impl PatronsApi {
     }
 
     /// Change a patron (supervisors of the branch). Requires `If-Match`.
-    #[oai(path = "/:id", method = "patch", transform = "write_limit")]
+    #[oai(
+        operation_id = "updatePatron",
+        path = "/:id",
+        method = "patch",
+        transform = "write_limit"
+    )]
     async fn update(
         &self,
         state: Data<&AppState>,
