@@ -18,9 +18,9 @@ pub struct MeApi;
 pub struct SessionOut {
     pub id: Uuid,
     pub device_name: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub last_used_at: chrono::DateTime<chrono::Utc>,
-    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: crate::http::types::Timestamp,
+    pub last_used_at: crate::http::types::Timestamp,
+    pub expires_at: crate::http::types::Timestamp,
     /// True for the session making this request.
     pub current: bool,
 }
@@ -38,9 +38,9 @@ pub fn session_list(rows: Vec<device_session::Model>, current: Uuid) -> SessionL
                 current: s.id == current,
                 id: s.id,
                 device_name: s.device_name,
-                created_at: s.created_at,
-                last_used_at: s.last_used_at,
-                expires_at: s.expires_at,
+                created_at: s.created_at.into(),
+                last_used_at: s.last_used_at.into(),
+                expires_at: s.expires_at.into(),
             })
             .collect(),
     }

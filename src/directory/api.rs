@@ -30,8 +30,8 @@ pub struct BranchOut {
     pub code: String,
     pub name: String,
     pub version: i32,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: crate::http::types::Timestamp,
+    pub updated_at: crate::http::types::Timestamp,
 }
 
 fn branch_out(b: branch::Model) -> BranchOut {
@@ -40,8 +40,8 @@ fn branch_out(b: branch::Model) -> BranchOut {
         code: b.code,
         name: b.name,
         version: b.version,
-        created_at: b.created_at,
-        updated_at: b.updated_at,
+        created_at: b.created_at.into(),
+        updated_at: b.updated_at.into(),
     }
 }
 
@@ -99,8 +99,8 @@ pub struct StaffOut {
     pub branches: Vec<Uuid>,
     pub active: bool,
     pub version: i32,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: crate::http::types::Timestamp,
+    pub updated_at: crate::http::types::Timestamp,
 }
 
 pub fn staff_out(v: StaffView) -> StaffOut {
@@ -113,8 +113,8 @@ pub fn staff_out(v: StaffView) -> StaffOut {
         branches: v.branches,
         active: v.account.active,
         version: v.account.version,
-        created_at: v.account.created_at,
-        updated_at: v.account.updated_at,
+        created_at: v.account.created_at.into(),
+        updated_at: v.account.updated_at.into(),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod middleware;
 pub mod problem;
 pub mod security;
+pub mod types;
 
 use poem::{
     Endpoint, EndpointExt, Route,

@@ -22,9 +22,9 @@ pub struct AuditApi;
 pub struct AuditEventOut {
     pub seq: i64,
     pub id: Uuid,
-    pub recorded_at: String,
+    pub recorded_at: crate::http::types::Timestamp,
     #[oai(skip_serializing_if_is_none)]
-    pub occurred_at: Option<String>,
+    pub occurred_at: Option<crate::http::types::Timestamp>,
     #[oai(skip_serializing_if_is_none)]
     pub actor_id: Option<Uuid>,
     #[oai(skip_serializing_if_is_none)]
@@ -62,8 +62,8 @@ fn event_out(e: audit_event::Model) -> AuditEventOut {
     AuditEventOut {
         seq: e.seq,
         id: e.id,
-        recorded_at: e.recorded_at,
-        occurred_at: e.occurred_at,
+        recorded_at: e.recorded_at.into(),
+        occurred_at: e.occurred_at.map(Into::into),
         actor_id: e.actor_id,
         actor_role: e.actor_role,
         actor_branches: serde_json::from_str(&e.actor_branches).unwrap_or_default(),

@@ -9,6 +9,8 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
+use crate::http::types::Timestamp;
+
 use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
     audit::RequestMeta,
@@ -33,19 +35,19 @@ pub struct CaseOut {
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
-    pub opened_at: DateTime<Utc>,
+    pub opened_at: Timestamp,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<Timestamp>,
     /// The reason given for the last close or reopen (absent from a peer's summary).
     #[oai(skip_serializing_if_is_none)]
     pub status_reason: Option<String>,
     /// Team members besides the owner (peers included).
     pub team: Vec<Uuid>,
-    pub last_activity_at: String,
+    pub last_activity_at: Timestamp,
     pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 pub fn case_out(v: CaseView) -> CaseOut {
@@ -58,14 +60,14 @@ pub fn case_out(v: CaseView) -> CaseOut {
         branch_id: c.branch_id,
         status: CaseStatus::parse(&c.status).unwrap_or(CaseStatus::Open),
         summary: c.summary,
-        opened_at: c.opened_at,
-        closed_at: c.closed_at,
+        opened_at: c.opened_at.into(),
+        closed_at: c.closed_at.map(Into::into),
         status_reason: c.status_reason.filter(|_| shows_reason),
         team: v.team,
-        last_activity_at: c.last_activity_at,
+        last_activity_at: c.last_activity_at.into(),
         version: c.version,
-        created_at: c.created_at,
-        updated_at: c.updated_at,
+        created_at: c.created_at.into(),
+        updated_at: c.updated_at.into(),
     }
 }
 
@@ -136,8 +138,8 @@ pub struct NoteOut {
     /// The earlier note this one corrects.
     #[oai(skip_serializing_if_is_none)]
     pub amends_note_id: Option<Uuid>,
-    pub occurred_at: String,
-    pub recorded_at: DateTime<Utc>,
+    pub occurred_at: Timestamp,
+    pub recorded_at: Timestamp,
 }
 
 fn note_out(n: case_note::Model) -> NoteOut {
@@ -148,8 +150,8 @@ fn note_out(n: case_note::Model) -> NoteOut {
         sensitivity: Sensitivity::parse(&n.sensitivity).unwrap_or(Sensitivity::Restricted),
         body: n.body,
         amends_note_id: n.amends_note_id,
-        occurred_at: n.occurred_at,
-        recorded_at: n.recorded_at,
+        occurred_at: n.occurred_at.into(),
+        recorded_at: n.recorded_at.into(),
     }
 }
 
@@ -157,17 +159,14 @@ fn note_out(n: case_note::Model) -> NoteOut {
 pub struct NewNoteIn {
     /// Optional client-chosen UUIDv7.
     pub id: Option<Uuid>,
-    #[oai(default = "default_sensitivity")]
-    pub sensitivity: Sensitivity,
+    // `standard` when left out (a description here would wrap the enum in
+    // `allOf`, which generated clients mishandle).
+    pub sensitivity: Option<Sensitivity>,
     #[oai(validator(max_length = 50000))]
     pub body: String,
     /// Set to correct an earlier note (notes are never edited).
     pub amends_note_id: Option<Uuid>,
     pub occurred_at: Option<DateTime<Utc>>,
-}
-
-fn default_sensitivity() -> Sensitivity {
-    Sensitivity::Standard
 }
 
 #[derive(Object)]
@@ -489,7 +488,7 @@ impl CasesApi {
         let b = body.0;
         let input = NewNote {
             id: b.id,
-            sensitivity: b.sensitivity,
+            sensitivity: b.sensitivity.unwrap_or(Sensitivity::Standard),
             body: b.body,
             amends_note_id: b.amends_note_id,
             occurred_at: b.occurred_at,

@@ -9,6 +9,8 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
+use crate::http::types::Timestamp;
+
 use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
     audit::RequestMeta,
@@ -30,13 +32,13 @@ pub struct ConsentOut {
     pub scope: String,
     pub purpose: String,
     pub method: ConsentMethod,
-    pub given_at: String,
+    pub given_at: Timestamp,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
+    pub expires_at: Option<Timestamp>,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<Timestamp>,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_by: Option<Uuid>,
@@ -44,7 +46,7 @@ pub struct ConsentOut {
     pub valid: bool,
     pub version: i32,
     pub created_by: Uuid,
-    pub recorded_at: DateTime<Utc>,
+    pub recorded_at: Timestamp,
 }
 
 pub fn consent_out(c: consent::Model) -> ConsentOut {
@@ -59,14 +61,14 @@ pub fn consent_out(c: consent::Model) -> ConsentOut {
         scope: c.scope,
         purpose: c.purpose,
         method: ConsentMethod::parse(&c.method).unwrap_or(ConsentMethod::Verbal),
-        given_at: c.given_at,
-        expires_at: c.expires_at,
-        revoked_at: c.revoked_at,
+        given_at: c.given_at.into(),
+        expires_at: c.expires_at.map(Into::into),
+        revoked_at: c.revoked_at.map(Into::into),
         revoked_by: c.revoked_by,
         valid,
         version: c.version,
         created_by: c.created_by,
-        recorded_at: c.recorded_at,
+        recorded_at: c.recorded_at.into(),
     }
 }
 

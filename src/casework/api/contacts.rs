@@ -9,6 +9,8 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
+use crate::http::types::Timestamp;
+
 use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
     audit::RequestMeta,
@@ -30,9 +32,9 @@ pub struct ContactOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patron_id: Option<Uuid>,
     /// When it happened, as the device recorded it.
-    pub occurred_at: String,
+    pub occurred_at: Timestamp,
     /// When the server received it.
-    pub recorded_at: DateTime<Utc>,
+    pub recorded_at: Timestamp,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_minutes: Option<i32>,
@@ -43,7 +45,7 @@ pub struct ContactOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub version: i32,
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
 }
 
 pub fn contact_out(c: contact::Model) -> ContactOut {
@@ -53,8 +55,8 @@ pub fn contact_out(c: contact::Model) -> ContactOut {
         worker_id: c.worker_id,
         branch_id: c.branch_id,
         patron_id: c.patron_id,
-        occurred_at: c.occurred_at,
-        recorded_at: c.recorded_at,
+        occurred_at: c.occurred_at.into(),
+        recorded_at: c.recorded_at.into(),
         duration_minutes: c.duration_minutes,
         // Stored values are written only from the enum.
         kind: ContactKind::parse(&c.kind).unwrap_or(ContactKind::DropIn),
@@ -62,7 +64,7 @@ pub fn contact_out(c: contact::Model) -> ContactOut {
         services_given: serde_json::from_str(&c.services_given).unwrap_or_default(),
         note: c.note,
         version: c.version,
-        updated_at: c.updated_at,
+        updated_at: c.updated_at.into(),
     }
 }
 

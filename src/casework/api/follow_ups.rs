@@ -1,6 +1,6 @@
 //! Follow-ups.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -8,6 +8,8 @@ use poem_openapi::{
     payload::Json,
 };
 use uuid::Uuid;
+
+use crate::http::types::{Date, Timestamp};
 
 use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
@@ -34,7 +36,7 @@ pub struct FollowUpOut {
     pub patron_id: Option<Uuid>,
     pub branch_id: Uuid,
     pub assigned_to: Uuid,
-    pub due_on: NaiveDate,
+    pub due_on: Date,
     /// Open and due before today.
     pub overdue: bool,
     #[oai(skip_serializing_if_is_none)]
@@ -43,12 +45,12 @@ pub struct FollowUpOut {
     pub status: FollowUpStatus,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub done_at: Option<DateTime<Utc>>,
+    pub done_at: Option<Timestamp>,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub done_by: Option<Uuid>,
     pub version: i32,
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
 }
 
 pub fn follow_up_out(f: follow_up::Model) -> FollowUpOut {
@@ -61,13 +63,13 @@ pub fn follow_up_out(f: follow_up::Model) -> FollowUpOut {
         patron_id: f.patron_id,
         branch_id: f.branch_id,
         assigned_to: f.assigned_to,
-        due_on: f.due_on,
+        due_on: f.due_on.into(),
         note: f.note,
         status,
-        done_at: f.done_at,
+        done_at: f.done_at.map(Into::into),
         done_by: f.done_by,
         version: f.version,
-        created_at: f.created_at,
+        created_at: f.created_at.into(),
     }
 }
 
@@ -86,7 +88,7 @@ pub struct NewFollowUpIn {
     /// Exactly one of `case_id` and `contact_id`.
     pub case_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
-    pub due_on: NaiveDate,
+    pub due_on: Date,
     #[oai(validator(max_length = 5000))]
     pub note: Option<String>,
 }
@@ -134,7 +136,7 @@ impl FollowUpsApi {
             id: b.id,
             case_id: b.case_id.map(CaseId::new),
             contact_id: b.contact_id.map(ContactId::new),
-            due_on: b.due_on,
+            due_on: b.due_on.0,
             note: b.note,
         };
         let f = follow_ups::create(&state, &auth.0, &meta, input).await?;
@@ -197,7 +199,7 @@ impl FollowUpsApi {
         state: Data<&AppState>,
         meta: RequestMeta,
         auth: BearerAuth,
-        due_by: Query<Option<NaiveDate>>,
+        due_by: Query<Option<Date>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
         #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
     ) -> Result<Json<FollowUpList>, ProblemResponse> {
@@ -205,7 +207,7 @@ impl FollowUpsApi {
             &state,
             &auth.0,
             &meta,
-            due_by.0,
+            due_by.0.map(|d| d.0),
             cursor.0.as_deref(),
             limit.0,
         )

@@ -1,6 +1,5 @@
 //! Patrons.
 
-use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -8,6 +7,8 @@ use poem_openapi::{
     payload::Json,
 };
 use uuid::Uuid;
+
+use crate::http::types::{Date, Timestamp};
 
 use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{
@@ -32,7 +33,7 @@ pub struct PatronOut {
     pub birth_year: Option<i32>,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub birth_date: Option<NaiveDate>,
+    pub birth_date: Option<Date>,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -43,8 +44,8 @@ pub struct PatronOut {
     pub home_branch_id: Uuid,
     pub version: i32,
     pub created_by: Uuid,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 pub fn patron_out(p: patron::Model) -> PatronOut {
@@ -53,7 +54,7 @@ pub fn patron_out(p: patron::Model) -> PatronOut {
         preferred_name: p.preferred_name,
         legal_name: p.legal_name,
         birth_year: p.birth_year,
-        birth_date: p.birth_date,
+        birth_date: p.birth_date.map(Into::into),
         language: p.language,
         contact_preference: p
             .contact_preference
@@ -63,8 +64,8 @@ pub fn patron_out(p: patron::Model) -> PatronOut {
         home_branch_id: p.home_branch_id,
         version: p.version,
         created_by: p.created_by,
-        created_at: p.created_at,
-        updated_at: p.updated_at,
+        created_at: p.created_at.into(),
+        updated_at: p.updated_at.into(),
     }
 }
 
@@ -86,7 +87,7 @@ pub struct NewPatronIn {
     #[oai(validator(max_length = 1000))]
     pub legal_name: Option<String>,
     pub birth_year: Option<i32>,
-    pub birth_date: Option<NaiveDate>,
+    pub birth_date: Option<Date>,
     /// Preferred language, e.g. `es`.
     #[oai(validator(max_length = 100))]
     pub language: Option<String>,
@@ -103,7 +104,7 @@ pub struct PatronPatchIn {
     #[oai(validator(max_length = 1000))]
     pub legal_name: Option<String>,
     pub birth_year: Option<i32>,
-    pub birth_date: Option<NaiveDate>,
+    pub birth_date: Option<Date>,
     #[oai(validator(max_length = 100))]
     pub language: Option<String>,
     pub contact_preference: Option<ContactPreference>,
@@ -163,7 +164,7 @@ impl PatronsApi {
             preferred_name: Some(b.preferred_name),
             legal_name: b.legal_name,
             birth_year: b.birth_year,
-            birth_date: b.birth_date,
+            birth_date: b.birth_date.map(|d| d.0),
             language: b.language,
             contact_preference: b.contact_preference,
             do_not_contact: b.do_not_contact,
@@ -242,7 +243,7 @@ impl PatronsApi {
             preferred_name: b.preferred_name,
             legal_name: b.legal_name,
             birth_year: b.birth_year,
-            birth_date: b.birth_date,
+            birth_date: b.birth_date.map(|d| d.0),
             language: b.language,
             contact_preference: b.contact_preference,
             do_not_contact: b.do_not_contact,
