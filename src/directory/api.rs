@@ -244,15 +244,22 @@ impl DirectoryApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
         body: Json<BranchPatchIn>,
     ) -> Result<BranchRead, ProblemResponse> {
         let patch = service::BranchPatch {
             code: body.0.code,
             name: body.0.name,
         };
-        let m = service::update_branch(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), patch)
-            .await?;
+        let m = service::update_branch(
+            &state,
+            &auth.0,
+            &meta,
+            id.0,
+            Some(if_match.0.as_str()),
+            patch,
+        )
+        .await?;
         Ok(BranchRead::Ok(Json(branch_out(m.clone())), etag(m.version)))
     }
 
@@ -334,7 +341,7 @@ impl DirectoryApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
         body: Json<StaffPatchIn>,
     ) -> Result<StaffRead, ProblemResponse> {
         let b = body.0;
@@ -345,8 +352,15 @@ impl DirectoryApi {
             active: b.active,
             password: b.password,
         };
-        let v = service::update_staff(&state, &auth.0, &meta, id.0, if_match.0.as_deref(), patch)
-            .await?;
+        let v = service::update_staff(
+            &state,
+            &auth.0,
+            &meta,
+            id.0,
+            Some(if_match.0.as_str()),
+            patch,
+        )
+        .await?;
         let tag = etag(v.account.version);
         Ok(StaffRead::Ok(Json(staff_out(v)), tag))
     }

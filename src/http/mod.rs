@@ -118,3 +118,39 @@ pub fn app(state: AppState) -> impl Endpoint {
         .with(Compression::new())
         .around(middleware::request_id_and_log)
 }
+
+/// The methods the spec offers for a concrete path (for the `Allow` header of
+/// a 405), read once from the spec itself so the two cannot disagree.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    use std::sync::OnceLock;
+    static ROUTES: OnceLock<Vec<(Vec<String>, Vec<String>)>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        let spec: serde_json::Value =
+            serde_json::from_str(&openapi_service().spec()).unwrap_or_default();
+        let mut routes = Vec::new();
+        if let Some(paths) = spec["paths"].as_object() {
+            for (template, item) in paths {
+                let segments = template
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                let methods = item
+                    .as_object()
+                    .map(|ops| ops.keys().map(|m| m.to_uppercase()).collect())
+                    .unwrap_or_default();
+                routes.push((segments, methods));
+            }
+        }
+        routes
+    });
+    let wanted: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    routes.iter().find_map(|(segments, methods)| {
+        let fits = segments.len() == wanted.len()
+            && segments
+                .iter()
+                .zip(&wanted)
+                .all(|(t, w)| t.starts_with('{') || t == w);
+        fits.then(|| methods.join(", "))
+    })
+}

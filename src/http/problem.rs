@@ -230,19 +230,50 @@ impl poem::error::ResponseError for ProblemResponse {
     }
 }
 
+/// The statuses an operation may answer with a problem, declared one by one
+/// (not hidden behind `default`) so that generated clients know them.
+const PROBLEM_STATUSES: &[(u16, &str)] = &[
+    (
+        400,
+        "The request is malformed (a parameter or the JSON itself)",
+    ),
+    (401, "Authentication is required, or the token is not valid"),
+    (403, "The caller's role does not allow this"),
+    (404, "No such record, or one the caller may not see"),
+    (409, "The request conflicts with the current state"),
+    (
+        411,
+        "A keyed or size-limited request must declare its Content-Length",
+    ),
+    (
+        412,
+        "The record changed since it was read; `current` holds it now",
+    ),
+    (413, "The request body is too large"),
+    (415, "The content type is not supported"),
+    (422, "Some fields are invalid; `errors` names each"),
+    (428, "If-Match is required"),
+    (429, "Too many attempts; see Retry-After"),
+    (500, "Internal error"),
+    (503, "The service is unavailable"),
+];
+
 impl ApiResponse for ProblemResponse {
     fn meta() -> MetaResponses {
         MetaResponses {
-            responses: vec![MetaResponse {
-                description: "A problem (RFC 9457)",
-                status: None,
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: CONTENT_TYPE,
-                    schema: <Json<Problem> as poem_openapi::payload::Payload>::schema_ref(),
-                }],
-                headers: vec![],
-            }],
+            responses: PROBLEM_STATUSES
+                .iter()
+                .map(|&(status, description)| MetaResponse {
+                    description,
+                    status: Some(status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: CONTENT_TYPE,
+                        schema: <Json<Problem> as poem_openapi::payload::Payload>::schema_ref(),
+                    }],
+                    headers: vec![],
+                })
+                .collect(),
         }
     }
 
@@ -289,6 +320,11 @@ pub fn from_error(err: &poem::Error) -> Problem {
         );
     }
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        if e.name.eq_ignore_ascii_case("If-Match") {
+            return Problem::for_status(StatusCode::PRECONDITION_REQUIRED)
+                .detail("Send the record's ETag in If-Match")
+                .field("If-Match", "is required");
+        }
         return Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid-parameter",
@@ -352,6 +388,7 @@ fn field_of(reason: &str) -> Option<(String, String)> {
 /// status that is not already problem+json leaves as problem+json.
 pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let request_id = req.data::<RequestIdValue>().map(|r| r.0.clone());
+    let path = req.uri().path().to_owned();
     let problem = match next.call(req).await {
         Ok(resp) => {
             let resp = resp.into_response();
@@ -381,5 +418,12 @@ pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Res
     if problem.request_id.is_none() {
         problem.request_id = request_id;
     }
-    Ok(problem.into_response())
+    let allow = (problem.status == StatusCode::METHOD_NOT_ALLOWED.as_u16())
+        .then(|| super::allowed_methods(&path))
+        .flatten();
+    let mut resp = problem.into_response();
+    if let Some(allow) = allow.and_then(|a| header::HeaderValue::from_str(&a).ok()) {
+        resp.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(resp)
 }

@@ -95,6 +95,15 @@ async fn unknown_route_is_problem_json_404() {
 async fn wrong_method_is_problem_json_405() {
     let app = spawn_app().await;
     let resp = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.headers()["allow"], "GET");
+    assert_problem(resp, 405, "method-not-allowed").await;
+    let resp = app
+        .client
+        .put(app.url(&format!("/v1/patrons/{}", uuid::Uuid::now_v7())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["allow"], "GET, PATCH");
     assert_problem(resp, 405, "method-not-allowed").await;
 }
 

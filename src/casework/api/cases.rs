@@ -263,7 +263,7 @@ impl CasesApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
         body: Json<CasePatchIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Summary(body.0.summary);
@@ -273,7 +273,7 @@ impl CasesApi {
                 &auth.0,
                 &meta,
                 CaseId::new(id.0),
-                if_match.0.as_deref(),
+                Some(if_match.0.as_str()),
                 change,
             )
             .await?,
@@ -293,7 +293,7 @@ impl CasesApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
@@ -306,7 +306,7 @@ impl CasesApi {
                 &auth.0,
                 &meta,
                 CaseId::new(id.0),
-                if_match.0.as_deref(),
+                Some(if_match.0.as_str()),
                 change,
             )
             .await?,
@@ -326,7 +326,7 @@ impl CasesApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         staff_id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::RemoveMember(StaffId::new(staff_id.0));
         Ok(read(
@@ -335,7 +335,7 @@ impl CasesApi {
                 &auth.0,
                 &meta,
                 CaseId::new(id.0),
-                if_match.0.as_deref(),
+                Some(if_match.0.as_str()),
                 change,
             )
             .await?,
@@ -355,7 +355,7 @@ impl CasesApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
@@ -368,7 +368,7 @@ impl CasesApi {
                 &auth.0,
                 &meta,
                 CaseId::new(id.0),
-                if_match.0.as_deref(),
+                Some(if_match.0.as_str()),
                 change,
             )
             .await?,
@@ -388,7 +388,7 @@ impl CasesApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
@@ -401,7 +401,7 @@ impl CasesApi {
                 &auth.0,
                 &meta,
                 CaseId::new(id.0),
-                if_match.0.as_deref(),
+                Some(if_match.0.as_str()),
                 change,
             )
             .await?,
@@ -421,7 +421,7 @@ impl CasesApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
@@ -434,7 +434,7 @@ impl CasesApi {
                 &auth.0,
                 &meta,
                 CaseId::new(id.0),
-                if_match.0.as_deref(),
+                Some(if_match.0.as_str()),
                 change,
             )
             .await?,

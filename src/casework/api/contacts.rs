@@ -191,7 +191,7 @@ impl ContactsApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
         body: Json<ContactPatchIn>,
     ) -> Result<ContactRead, ProblemResponse> {
         let b = body.0;
@@ -210,7 +210,7 @@ impl ContactsApi {
             &auth.0,
             &meta,
             ContactId::new(id.0),
-            if_match.0.as_deref(),
+            Some(if_match.0.as_str()),
             input,
         )
         .await?;

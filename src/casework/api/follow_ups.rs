@@ -170,7 +170,7 @@ impl FollowUpsApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
@@ -180,7 +180,7 @@ impl FollowUpsApi {
             &auth.0,
             &meta,
             FollowUpId::new(id.0),
-            if_match.0.as_deref(),
+            Some(if_match.0.as_str()),
         )
         .await?;
         let tag = etag(f.version);

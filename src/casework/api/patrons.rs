@@ -235,7 +235,7 @@ impl PatronsApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Match")] if_match: Header<String>,
         body: Json<PatronPatchIn>,
     ) -> Result<PatronRead, ProblemResponse> {
         let b = body.0;
@@ -254,7 +254,7 @@ impl PatronsApi {
             &auth.0,
             &meta,
             PatronId::new(id.0),
-            if_match.0.as_deref(),
+            Some(if_match.0.as_str()),
             input,
         )
         .await?;
