@@ -1,0 +1,188 @@
+"""An ordinary day, driven by a client generated from openapi/openapi.yaml
+(openapi-python-client), untouched: if the spec lies about a field, a status
+or a format, a step here raises or fails an assertion.
+
+Run by tests/client/run.sh against a demo server (invented people only).
+"""
+
+import sys
+from uuid import UUID
+
+from casework_client import AuthenticatedClient, Client
+from casework_client.api.auth import sign_in
+from casework_client.api.cases import (
+    add_case_note,
+    add_case_team_member,
+    close_case,
+    get_case,
+    list_case_notes,
+    list_my_caseload,
+    open_case,
+    update_case,
+)
+from casework_client.api.contacts import create_contact, list_my_contacts
+from casework_client.api.follow_ups import create_follow_up, list_my_follow_ups
+from casework_client.api.patrons import create_patron, get_patron, search_patrons
+from casework_client.api.consents import create_consent, list_patron_consents
+from casework_client.api.sessions import get_me
+from casework_client.models import (
+    CaseOut,
+    CasePatchIn,
+    Caseload,
+    ContactKind,
+    ContactList,
+    ContactOut,
+    FollowUpList,
+    FollowUpOut,
+    LoginRequest,
+    Need,
+    NewCaseIn,
+    NewConsentIn,
+    NewContactIn,
+    NewFollowUpIn,
+    NewNoteIn,
+    NewPatronIn,
+    NoteList,
+    NoteOut,
+    PatronCreatedOut,
+    PatronList,
+    PatronOut,
+    Problem,
+    ReasonIn,
+    Sensitivity,
+    StaffOut,
+    TeamMemberIn,
+    TokenResponse,
+    ConsentMethod,
+    ConsentOut,
+    ConsentList,
+)
+
+BASE = sys.argv[1]
+steps = 0
+
+
+def step(name, value, expected_type):
+    global steps
+    steps += 1
+    if not isinstance(value, expected_type):
+        raise SystemExit(f"step {steps} ({name}): got {type(value).__name__}: {value!r}")
+    print(f"ok {steps:2} {name}")
+    return value
+
+
+def signed_in(username, password):
+    token = step(
+        f"sign in as {username}",
+        sign_in.sync(
+            client=Client(base_url=BASE),
+            body=LoginRequest(username=username, password=password, device_name="generated client"),
+        ),
+        TokenResponse,
+    )
+    return AuthenticatedClient(base_url=BASE, token=token.access_token)
+
+
+worker = signed_in("social.worker", "demo-social-worker-password")
+peer = signed_in("peer", "demo-peer-password")
+me = step("who am I", get_me.sync(client=worker), StaffOut)
+peer_me = step("who is the peer", get_me.sync(client=peer), StaffOut)
+branch = me.branches[0]
+
+created = step(
+    "create a patron",
+    create_patron.sync(
+        client=worker,
+        body=NewPatronIn(preferred_name="Jordan Testcase", birth_year=1990, home_branch_id=branch),
+        idempotency_key="generated-client-1",
+    ),
+    PatronCreatedOut,
+)
+patron = created.patron
+step("read the patron", get_patron.sync(id=patron.id, client=worker), PatronOut)
+found = step("search by name", search_patrons.sync(client=worker, q="jord"), PatronList)
+assert any(p.id == patron.id for p in found.items)
+
+step(
+    "log a contact",
+    create_contact.sync(
+        client=worker,
+        body=NewContactIn(
+            branch_id=branch,
+            patron_id=patron.id,
+            kind=ContactKind.OUTREACH,
+            needs=[Need.HOUSING, Need.FOOD],
+            note="Met by the computers.\nAsked about the shelter list.",
+        ),
+    ),
+    ContactOut,
+)
+step("my contacts", list_my_contacts.sync(client=worker), ContactList)
+
+case = step(
+    "open a case",
+    open_case.sync(client=worker, body=NewCaseIn(patron_id=patron.id, summary="Housing first.\nThen benefits.")),
+    CaseOut,
+)
+case = step(
+    "add the peer to the team",
+    add_case_team_member.sync(id=case.id, client=worker, body=TeamMemberIn(staff_id=peer_me.id), if_match=f'"{case.version}"'),
+    CaseOut,
+)
+note = step(
+    "add a multi-line note",
+    add_case_note.sync(id=case.id, client=worker, body=NewNoteIn(body="Called the shelter.\n- bed from Monday\n- bring ID")),
+    NoteOut,
+)
+assert "\n- bed from Monday" in note.body
+step(
+    "add a restricted note",
+    add_case_note.sync(id=case.id, client=worker, body=NewNoteIn(body="Disclosed a health condition.", sensitivity=Sensitivity.RESTRICTED)),
+    NoteOut,
+)
+notes = step("list notes", list_case_notes.sync(id=case.id, client=worker), NoteList)
+assert len(notes.items) == 2
+peer_notes = step("the peer lists notes", list_case_notes.sync(id=case.id, client=peer), NoteList)
+assert len(peer_notes.items) == 1, "a peer never sees a restricted note"
+step("the peer reads the case summary", get_case.sync(id=case.id, client=peer), CaseOut)
+
+step(
+    "record a consent",
+    create_consent.sync(
+        id=patron.id,
+        client=worker,
+        body=NewConsentIn(recipient="Harbor Housing", scope="name, phone", purpose="housing referral", method=ConsentMethod.SIGNED),
+    ),
+    ConsentOut,
+)
+step("list consents", list_patron_consents.sync(id=patron.id, client=worker), ConsentList)
+step(
+    "set a follow-up",
+    create_follow_up.sync(client=worker, body=NewFollowUpIn(case_id=case.id, due_on=__import__("datetime").date.today())),
+    FollowUpOut,
+)
+step("my follow-ups", list_my_follow_ups.sync(client=worker), FollowUpList)
+load = step("my caseload", list_my_caseload.sync(client=worker), Caseload)
+assert any(i.case.id == case.id for i in load.items)
+
+# A stale change is a 412 problem with the current record; a bad field a 422.
+stale = step(
+    "a stale update is a problem",
+    update_case.sync(id=case.id, client=worker, body=CasePatchIn(summary="Old view."), if_match='"1"'),
+    Problem,
+)
+assert stale.status == 412 and stale.current is not None
+invalid = step(
+    "an invalid close is a problem",
+    close_case.sync(id=case.id, client=worker, body=ReasonIn(reason=" "), if_match=f'"{case.version}"'),
+    Problem,
+)
+assert invalid.status == 422 and invalid.errors[0].field == "reason"
+closed = step(
+    "close the case",
+    close_case.sync(id=case.id, client=worker, body=ReasonIn(reason="Housed.\nNo further need."), if_match=f'"{case.version}"'),
+    CaseOut,
+)
+missing = step("a hidden record is a problem", get_patron.sync(id=UUID(int=0), client=worker), Problem)
+assert missing.status == 404
+print(f"a day of casework: {steps} steps, all passed")
