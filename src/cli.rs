@@ -195,15 +195,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    let json_logs = settings.log_format == crate::config::LogFormat::Json;
     let app = Application::build(settings).await?;
     if demo {
         const BANNER: &str =
             "DEMO MODE: invented library, documented passwords. Never enter real patrons.";
-        println!("\n{0}\n{BANNER}\n{0}", "=".repeat(BANNER.len()));
-        if bootstrap::seed_demo(app.state()).await? {
-            println!("Seeded the demo library; accounts and passwords are listed in the README.");
+        let seeded = bootstrap::seed_demo(app.state()).await?;
+        let what = if seeded {
+            "Seeded the demo library; accounts and passwords are listed in the README."
         } else {
-            println!("The database already has accounts; nothing was seeded.");
+            "The database already has accounts; nothing was seeded."
+        };
+        if json_logs {
+            // A log shipper reads JSON lines only: the banner is an event.
+            tracing::warn!(demo = true, seeded, "{BANNER}");
+            tracing::warn!(demo = true, "{what}");
+        } else {
+            println!("\n{0}\n{BANNER}\n{0}", "=".repeat(BANNER.len()));
+            println!("{what}");
         }
         tracing::warn!("running in demo mode");
     } else if let Some(password) = bootstrap::ensure_admin(app.state()).await? {

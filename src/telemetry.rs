@@ -24,7 +24,14 @@ pub fn filter() -> EnvFilter {
 pub fn init(format: LogFormat) {
     let registry = tracing_subscriber::registry().with(filter());
     let _ = match format {
-        LogFormat::Human => registry.with(fmt::layer().with_target(false)).try_init(),
+        // Colours only for a person at a terminal, never in a file or a pipe.
+        LogFormat::Human => registry
+            .with(
+                fmt::layer()
+                    .with_target(false)
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+            )
+            .try_init(),
         LogFormat::Json => registry
             .with(
                 fmt::layer()

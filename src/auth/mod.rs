@@ -40,6 +40,9 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Keys the fingerprints of search words in the audit trail; derived
+    /// from the signing key, so every instance computes the same ones.
+    fingerprint_key: Vec<u8>,
 }
 
 impl TokenKeys {
@@ -56,7 +59,21 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret).context("signing key")?,
             decoding: DecodingKey::from_secret(secret).context("signing key")?,
             validation,
+            fingerprint_key: hmac_sha256(secret, b"casework search-word fingerprint v1"),
         })
+    }
+
+    /// Keyed fingerprints of the normalised words of a search (case and
+    /// accents folded), so that the trail can answer "who searched for this
+    /// name?" without holding the name. Changing `signing_key` changes them.
+    pub fn search_fingerprints(&self, text: &str) -> Vec<String> {
+        let mut words: Vec<String> = crate::domain::name_key(text)
+            .split_whitespace()
+            .map(|w| hex::encode(&hmac_sha256(&self.fingerprint_key, w.as_bytes())[..16]))
+            .collect();
+        words.sort();
+        words.dedup();
+        words
     }
 
     /// The configured key (`signing_key`), or the one kept in the data
@@ -233,5 +250,17 @@ mod tests {
         assert!(verify_password(Some(hash.clone()), "correct horse battery".into()).await);
         assert!(!verify_password(Some(hash), "wrong horse battery".into()).await);
         assert!(!verify_password(None, "anything at all".into()).await);
+    }
+}
+
+fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    // HMAC takes keys of any length; this cannot fail.
+    match Hmac::<sha2::Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(data);
+            mac.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
     }
 }

@@ -467,7 +467,13 @@ pub async fn search(
         .event(Action::Search, Outcome::Allowed, "patrons_in_scope")
         .record_type(RecordKind::Patron)
         .patrons(rows.iter().map(|r| r.id))
-        .query(serde_json::json!({ "q": q }).to_string())
+        // Never the words themselves: auditors must not browse names.
+        .query(
+            serde_json::json!({
+                "q_words": q.map(|q| state.keys.search_fingerprints(q)),
+            })
+            .to_string(),
+        )
         .results(rows.iter().map(|r| r.id).collect())
         .fields(FIELDS);
     state.recorder.record(vec![ev]).await?;

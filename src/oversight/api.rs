@@ -133,6 +133,10 @@ impl AuditApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<u64>>,
         #[oai(validator(max_length = 40))] cursor: Query<Option<String>>,
+        /// Patron searches for these words (case and accents ignored). The
+        /// trail keeps keyed fingerprints of search words, never the words.
+        #[oai(validator(max_length = 100))]
+        search_text: Query<Option<String>>,
     ) -> Result<Json<AuditEventList>, ProblemResponse> {
         let cursor = match cursor.0.as_deref() {
             None => None,
@@ -151,6 +155,8 @@ impl AuditApi {
             outcome: outcome.0.map(|o| o.as_str().to_owned()),
             from: from.0,
             to: to.0,
+            search_text: search_text.0,
+            search_words: Vec::new(),
         };
         let page = audit_review::list(
             &state,

@@ -22,6 +22,12 @@ pub struct EventFilter {
     pub outcome: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Searches for these words (fingerprinted before anything is stored or
+    /// compared; the text itself is never kept, not even in this search's
+    /// own audit event).
+    #[serde(skip)]
+    pub search_text: Option<String>,
+    pub search_words: Vec<String>,
 }
 
 pub struct EventPage {
@@ -35,7 +41,7 @@ pub async fn list(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    filter: EventFilter,
+    mut filter: EventFilter,
     cursor: Option<i64>,
     limit: u64,
 ) -> ServiceResult<EventPage> {
@@ -71,6 +77,20 @@ pub async fn list(
                 .add(audit_event::Column::PatronId.eq(v))
                 .add(audit_event::Column::Seq.in_subquery(disclosed)),
         );
+    }
+    if let Some(text) = filter.search_text.take() {
+        filter.search_words = state.keys.search_fingerprints(&text);
+        if filter.search_words.is_empty() {
+            return Err(ServiceError::invalid(
+                "search_text",
+                "must have at least one word",
+            ));
+        }
+    }
+    for word in &filter.search_words {
+        q = q
+            .filter(audit_event::Column::Action.eq(Action::Search.as_str()))
+            .filter(audit_event::Column::Query.contains(format!("\"{word}\"")));
     }
     if let Some(v) = &filter.action {
         q = q.filter(audit_event::Column::Action.eq(v.clone()));

@@ -244,3 +244,53 @@ async fn concurrent_writers_share_one_unforked_chain_and_failures_stay_their_own
         .unwrap();
     assert_eq!(ok["intact"], true);
 }
+
+/// Auditors can ask who searched for a name, while the trail never holds the
+/// name: searches are kept as keyed fingerprints of their words.
+#[tokio::test]
+async fn who_searched_for_a_name_without_the_trail_holding_it() {
+    let app = crate::helpers::spawn_app().await;
+    let branch = app.branch("SRCH").await;
+    let worker = app
+        .account(casework::domain::Role::SocialWorker, &[branch])
+        .await;
+    let other = app
+        .account(casework::domain::Role::SocialWorker, &[branch])
+        .await;
+    let auditor = app.account(casework::domain::Role::Auditor, &[]).await;
+    assert_eq!(
+        app.get_as("/v1/patrons?q=Zephyrine%20Fakename", &worker.token)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get_as("/v1/patrons?q=someone", &other.token)
+            .await
+            .status(),
+        200
+    );
+    let page: serde_json::Value = app
+        .get_as(
+            "/v1/audit/events?search_text=z%C3%A9phyrine",
+            &auditor.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let found: Vec<&serde_json::Value> = page["items"].as_array().unwrap().iter().collect();
+    assert_eq!(found.len(), 1, "{page}");
+    assert_eq!(found[0]["actor_id"], worker.id.to_string());
+    // Neither the search nor the auditor's question left the words behind.
+    let all: serde_json::Value = app
+        .get_as("/v1/audit/events?limit=500", &auditor.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let text = all.to_string().to_lowercase();
+    assert!(
+        !text.contains("zephyrine") && !text.contains("zéphyrine") && !text.contains("fakename")
+    );
+}
