@@ -8,7 +8,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
 
 use crate::directory::api::{StaffOut, staff_out};
-use crate::http::{ApiTags, problem::ProblemResponse, security::BearerAuth};
+use crate::http::{ApiTags, problem::ProblemResponse, security::BearerAuth, write_limit};
 use crate::{audit::RequestMeta, state::AppState};
 use entities::device_session;
 
@@ -46,6 +46,22 @@ pub fn session_list(rows: Vec<device_session::Model>, current: Uuid) -> SessionL
     }
 }
 
+#[derive(Object)]
+pub struct PasswordChangeIn {
+    #[oai(validator(max_length = 1024))]
+    pub current_password: String,
+    /// 12 to 1024 characters; a long passphrase is best.
+    #[oai(validator(max_length = 1024))]
+    pub new_password: String,
+}
+
+#[derive(ApiResponse)]
+pub enum PasswordChanged {
+    /// Changed; every other session of the account has ended.
+    #[oai(status = 204)]
+    Done,
+}
+
 #[derive(ApiResponse)]
 pub enum Revoked {
     /// The session has ended; its tokens stop working within seconds.
@@ -66,6 +82,33 @@ impl MeApi {
         let view =
             crate::directory::service::get_staff(&state, &auth.0, &meta, auth.0.staff_id).await?;
         Ok(Json(staff_out(view)))
+    }
+
+    /// Change the caller's own password, giving the current one. Every other
+    /// session of the account ends; this one goes on.
+    #[oai(
+        operation_id = "changeMyPassword",
+        path = "/password",
+        method = "post",
+        transform = "write_limit"
+    )]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        body: Json<PasswordChangeIn>,
+    ) -> Result<PasswordChanged, ProblemResponse> {
+        let b = body.0;
+        crate::auth::service::change_own_password(
+            &state,
+            &auth.0,
+            &meta,
+            b.current_password,
+            b.new_password,
+        )
+        .await?;
+        Ok(PasswordChanged::Done)
     }
 
     /// The caller's live device sessions, newest first.

@@ -404,6 +404,83 @@ pub async fn revoke_session(
     Ok(())
 }
 
+/// Changes the caller's own password after checking the current one. A wrong
+/// current password is refused naming the field (and audited); every other
+/// session of the account ends in the same unit, the caller's goes on.
+pub async fn change_own_password(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    current: String,
+    new: String,
+) -> ServiceResult<()> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let mut issues = Issues::default();
+    crate::domain::parse_password(&mut issues, "new_password", &new);
+    if current == new {
+        issues.add("new_password", "must differ from the current password");
+    }
+    issues.finish()?;
+    let staff_id = actor.staff_id;
+    let stored = staff::Entity::find_by_id(staff_id)
+        .one(&state.db)
+        .await?
+        .map(|s| s.password_hash);
+    if !auth::verify_password(stored, current).await {
+        let ev = ctx
+            .event(Action::Update, Outcome::Denied, "current_password_wrong")
+            .record(RecordKind::Staff, staff_id)
+            .fields(&["password"]);
+        state.recorder.record(vec![ev]).await?;
+        return Err(ServiceError::invalid("current_password", "is not correct"));
+    }
+    let hash = auth::hash_password(new)
+        .await
+        .map_err(|e| ServiceError::unexpected("password hash", e))?;
+    let keep = actor.session_id;
+    state
+        .recorder
+        .run(ctx.clone(), move |u| {
+            Box::pin(async move {
+                u.subject(
+                    ctx.event(Action::Update, Outcome::Allowed, "own_password")
+                        .record(RecordKind::Staff, staff_id)
+                        .fields(&["password"]),
+                );
+                let Some(account) = staff::Entity::find_by_id(staff_id).one(u.txn()).await? else {
+                    return Err(ServiceError::NotFound);
+                };
+                let version = account.version;
+                let mut m = account.into_active_model();
+                m.password_hash = Set(hash);
+                m.version = Set(version + 1);
+                m.updated_at = Set(now());
+                if crate::unit::update_versioned(u.txn(), m, staff::Column::Version, version)
+                    .await?
+                    .is_none()
+                {
+                    return Err(ServiceError::Conflict(
+                        "the account changed meanwhile; retry",
+                    ));
+                }
+                let others = device_session::Entity::find()
+                    .filter(device_session::Column::StaffId.eq(staff_id))
+                    .filter(device_session::Column::RevokedAt.is_null())
+                    .filter(device_session::Column::Id.ne(keep))
+                    .all(u.txn())
+                    .await?;
+                for s in others {
+                    revoke_session(u.txn(), s, "password_changed").await?;
+                }
+                u.changed(RecordKind::Staff, staff_id);
+                Ok(())
+            })
+        })
+        .await?;
+    state.actor_cache.invalidate_all();
+    Ok(())
+}
+
 /// Ends the caller's own session.
 pub async fn logout(state: &AppState, actor: &Actor, meta: &RequestMeta) -> ServiceResult<()> {
     let ctx = AuditContext::for_actor(actor, meta);

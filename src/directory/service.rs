@@ -533,6 +533,15 @@ pub async fn update_staff(
     if patch.active == Some(false) && id == actor.staff_id {
         issues.add("active", "an admin cannot deactivate their own account");
     }
+    // Nobody grants themselves more reach: another admin changes an admin.
+    if id == actor.staff_id {
+        if patch.role.is_some() {
+            issues.add("role", "an admin cannot change their own role");
+        }
+        if patch.branches.is_some() {
+            issues.add("branches", "an admin cannot change their own branches");
+        }
+    }
     issues.finish()?;
     let password_hash = match patch.password {
         Some(p) => Some(

@@ -177,3 +177,81 @@ async fn deactivating_an_account_ends_all_its_sessions() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn changing_my_password_ends_my_other_sessions_but_not_this_one() {
+    let app = spawn_app().await;
+    let branch = app.branch("PWD").await;
+    let worker = app.account(Role::SocialWorker, &[branch]).await;
+    let tablet = app
+        .login(&worker.username, &worker.password, "tablet")
+        .await;
+    let tablet: serde_json::Value = tablet.json().await.unwrap();
+    let tablet_token = tablet["access_token"].as_str().unwrap().to_owned();
+
+    let wrong = app
+        .post_as(
+            "/v1/me/password",
+            &worker.token,
+            &json!({"current_password": "not it at all", "new_password": "river stones and lanterns"}),
+        )
+        .await;
+    let p = crate::helpers::assert_problem(wrong, 422, "validation").await;
+    assert!(p["errors"].to_string().contains("current_password"));
+
+    let ok = app
+        .post_as(
+            "/v1/me/password",
+            &worker.token,
+            &json!({"current_password": worker.password, "new_password": "river stones and lanterns"}),
+        )
+        .await;
+    assert_eq!(ok.status(), 204);
+    // This session goes on; the tablet's ended; the old password is gone.
+    assert_eq!(app.get_as("/v1/me", &worker.token).await.status(), 200);
+    let mut ended = false;
+    for _ in 0..30 {
+        if app.get_as("/v1/me", &tablet_token).await.status() == 401 {
+            ended = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ended, "the other session still works");
+    assert_eq!(
+        app.login(&worker.username, &worker.password, "x")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.login(&worker.username, "river stones and lanterns", "x")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_admin_cannot_widen_their_own_reach() {
+    let app = spawn_app().await;
+    let branch = app.branch("SELF").await;
+    let admin = app.admin().await.clone();
+    let path = format!("/v1/staff/{}", admin.id);
+    let current = app.get_as(&path, &admin.token).await;
+    let etag = current.headers()["etag"].to_str().unwrap().to_owned();
+    let resp = app
+        .patch_as(
+            &path,
+            &admin.token,
+            &etag,
+            &json!({"role": "supervisor", "branches": [branch]}),
+        )
+        .await;
+    let p = crate::helpers::assert_problem(resp, 422, "validation").await;
+    let errors = p["errors"].to_string();
+    assert!(
+        errors.contains("role") && errors.contains("branches"),
+        "{p}"
+    );
+}
