@@ -15,6 +15,9 @@ pub struct Actor {
     pub role: Role,
     pub branches: Vec<Uuid>,
     pub session_id: Uuid,
+    /// The account signed in with a password an admin set: it may only
+    /// choose its own until it has.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -589,6 +592,7 @@ mod tests {
             role,
             branches: vec![],
             session_id: Uuid::now_v7(),
+            must_change_password: false,
         }
     }
 

@@ -119,6 +119,7 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
         role: Role::Admin,
         branches: vec![],
         session_id: Uuid::nil(),
+        must_change_password: false,
     };
     let mut branch_ids = Vec::new();
     for (code, name) in DEMO_BRANCHES {
@@ -161,6 +162,7 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
             role: *role,
             branches: created.branches,
             session_id: Uuid::nil(),
+            must_change_password: false,
         });
     }
     seed_demo_casework(state, &accounts, branch_ids[0]).await?;

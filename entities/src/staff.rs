@@ -11,6 +11,9 @@ pub struct Model {
     pub role: String,
     pub active: bool,
     pub password_hash: String,
+    /// Set when an admin set the password: the account must choose its own
+    /// before it can do anything else.
+    pub must_change_password: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

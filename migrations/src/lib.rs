@@ -9,6 +9,7 @@ mod m20261128_000002_audit;
 mod m20261128_000003_casework;
 mod m20261128_000004_audit_action_index;
 mod m20261128_000005_unit_of_work;
+mod m20261128_000006_one_time_password;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_casework::Migration),
             Box::new(m20261128_000004_audit_action_index::Migration),
             Box::new(m20261128_000005_unit_of_work::Migration),
+            Box::new(m20261128_000006_one_time_password::Migration),
         ]
     }
 }

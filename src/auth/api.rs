@@ -45,6 +45,9 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// The device session these tokens belong to.
     pub session_id: Uuid,
+    /// The password was set by an admin and works once: until the account
+    /// chooses its own (`POST /v1/me/password`), everything else answers 403.
+    pub password_change_required: bool,
 }
 
 impl From<TokenPair> for TokenResponse {
@@ -55,6 +58,7 @@ impl From<TokenPair> for TokenResponse {
             token_type: "Bearer".into(),
             expires_in: ACCESS_TOKEN_TTL.as_secs(),
             session_id: t.session_id,
+            password_change_required: t.password_change_required,
         }
     }
 }

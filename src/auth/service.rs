@@ -42,6 +42,8 @@ pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
     pub session_id: Uuid,
+    /// The password was set by an admin: choose one before anything else.
+    pub password_change_required: bool,
 }
 
 fn throttle_keys(username: &str, meta: &RequestMeta) -> Vec<(String, i32)> {
@@ -190,6 +192,7 @@ pub async fn login(
     let session_id = Uuid::now_v7();
     let (refresh, refresh_hash) = auth::new_refresh_token();
     let staff_id = account.id;
+    let must_change = account.must_change_password;
     let mut ctx = ctx;
     ctx.actor_id = Some(staff_id);
     ctx.actor_role = Role::parse(&account.role);
@@ -239,6 +242,7 @@ pub async fn login(
         access_token,
         refresh_token: refresh,
         session_id,
+        password_change_required: must_change,
     })
 }
 
@@ -306,10 +310,15 @@ pub async fn refresh(
                 .keys
                 .issue(staff_id, session_id)
                 .map_err(|e| ServiceError::unexpected("sign token", e))?;
+            let must_change = staff::Entity::find_by_id(staff_id)
+                .one(&state.db)
+                .await?
+                .is_some_and(|s| s.must_change_password);
             Ok(TokenPair {
                 access_token,
                 refresh_token: new_token,
                 session_id,
+                password_change_required: must_change,
             })
         }
         RefreshOutcome::Reused { session_id } => {
@@ -453,6 +462,7 @@ pub async fn change_own_password(
                 let version = account.version;
                 let mut m = account.into_active_model();
                 m.password_hash = Set(hash);
+                m.must_change_password = Set(false);
                 m.version = Set(version + 1);
                 m.updated_at = Set(now());
                 if crate::unit::update_versioned(u.txn(), m, staff::Column::Version, version)
@@ -548,6 +558,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> ServiceResult<Actor>
         role,
         branches,
         session_id: session.id,
+        must_change_password: account.must_change_password,
     };
     state.actor_cache.insert(session.id, actor.clone());
     Ok(actor)

@@ -377,6 +377,7 @@ pub async fn create_staff(
                     role: Set(role.as_str().to_owned()),
                     active: Set(true),
                     password_hash: Set(password_hash),
+                    must_change_password: Set(false),
                     version: Set(1),
                     created_at: Set(t),
                     updated_at: Set(t),
@@ -567,6 +568,13 @@ pub async fn update_staff(
     let role = patch.role;
     let active = patch.active;
     let end_sessions = active == Some(false) || password_hash.is_some();
+    let own_account = id == actor.staff_id;
+    // Flagged for auditors: an admin chose a password for someone else.
+    let reset_event = ctx.event(
+        Action::Update,
+        Outcome::Allowed,
+        "admin_password_reset_one_time",
+    );
     let result = state
         .recorder
         .run(ctx, move |u| {
@@ -596,6 +604,16 @@ pub async fn update_staff(
                 }
                 if let Some(v) = password_hash {
                     m.password_hash = Set(v);
+                    // A password set for someone else works once.
+                    if !own_account {
+                        m.must_change_password = Set(true);
+                        u.on_success(
+                            reset_event
+                                .clone()
+                                .record(RecordKind::Staff, id)
+                                .fields(&["password"]),
+                        );
+                    }
                 }
                 m.version = Set(version + 1);
                 m.updated_at = Set(now());

@@ -16,9 +16,26 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Actor> {
     let state = req
         .data::<AppState>()
         .ok_or_else(|| poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR))?;
-    crate::auth::service::authenticate(state, &bearer.token)
+    let actor = crate::auth::service::authenticate(state, &bearer.token)
         .await
-        .map_err(|e| ProblemResponse::from(e).into())
+        .map_err(ProblemResponse::from)?;
+    // An account signed in with a password an admin set may only choose its
+    // own (or read itself, or sign out) until it has.
+    let path = req.uri().path();
+    if actor.must_change_password
+        && !matches!(path, "/v1/me/password" | "/v1/me" | "/v1/auth/logout")
+    {
+        return Err(ProblemResponse::from(
+            super::problem::Problem::new(
+                poem::http::StatusCode::FORBIDDEN,
+                "password-change-required",
+                "Choose your own password first",
+            )
+            .detail("POST /v1/me/password with the password you were given"),
+        )
+        .into());
+    }
+    Ok(actor)
 }
 
 impl<'a> FromRequest<'a> for RequestMeta {

@@ -255,3 +255,72 @@ async fn an_admin_cannot_widen_their_own_reach() {
         "{p}"
     );
 }
+
+#[tokio::test]
+async fn a_password_an_admin_sets_works_once_and_is_flagged() {
+    let app = spawn_app().await;
+    let branch = app.branch("ONCE").await;
+    let worker = app.account(Role::SocialWorker, &[branch]).await;
+    let admin = app.admin().await.clone();
+    let path = format!("/v1/staff/{}", worker.id);
+    let current = app.get_as(&path, &admin.token).await;
+    let etag = current.headers()["etag"].to_str().unwrap().to_owned();
+    let resp = app
+        .patch_as(
+            &path,
+            &admin.token,
+            &etag,
+            &json!({"password": "temporary passphrase 42"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+
+    let login = app
+        .login(&worker.username, "temporary passphrase 42", "desk")
+        .await;
+    assert_eq!(login.status(), 200);
+    let login: Value = login.json().await.unwrap();
+    assert_eq!(login["password_change_required"], true);
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    // Nothing else until the account chooses its own.
+    let refused = app.get_as("/v1/patrons", &token).await;
+    assert_problem(refused, 403, "password-change-required").await;
+    assert_eq!(app.get_as("/v1/me", &token).await.status(), 200);
+    let changed = app
+        .post_as(
+            "/v1/me/password",
+            &token,
+            &json!({"current_password": "temporary passphrase 42", "new_password": "my own quiet passphrase"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 204);
+    assert_eq!(app.get_as("/v1/patrons", &token).await.status(), 200);
+    let again: Value = app
+        .login(&worker.username, "my own quiet passphrase", "desk")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["password_change_required"], false);
+
+    // The reset is flagged in the trail for auditors.
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let events: Value = app
+        .get_as(
+            &format!("/v1/audit/events?record_id={}", worker.id),
+            &auditor.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["rule"] == "admin_password_reset_one_time"
+                && e["actor_id"] == admin.id.to_string()),
+        "{events}"
+    );
+}
