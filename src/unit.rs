@@ -114,7 +114,9 @@ impl Unit {
         Made::Replay(first)
     }
 
-    /// Starts the operation's own event: what it does to which record.
+    /// Starts the operation's own event: what it does to which record. Until
+    /// the policy decides, its rule reads `undecided` (an operation that fails
+    /// before that, a reused idempotency key say, is recorded so).
     pub fn begin(&mut self, action: Action, kind: RecordKind, id: Option<Uuid>) {
         let mut ev = self.ctx().event(action, Outcome::Error, "undecided");
         ev.record_type = Some(kind);

@@ -74,14 +74,14 @@ pub async fn create_branch(
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
+                u.allow(decision.rule(), None, &["id", "code", "name"]);
+                u.edit_subject(|ev| ev.record_id = Some(id));
                 issues.finish()?;
                 if let Claim::Replay(first) =
                     u.claim(key.as_ref(), RecordKind::Branch, id, 201).await?
                 {
                     return Ok(u.replay(first));
                 }
-                u.allow(decision.rule(), None, &["id", "code", "name"]);
-                u.edit_subject(|ev| ev.record_id = Some(id));
                 if branch::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
                     return Err(ServiceError::Conflict("a branch with this id exists"));
                 }
@@ -200,9 +200,9 @@ pub async fn update_branch(
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
+                u.allow(decision.rule(), None, &fields);
                 let version = unit::parse_if_match(if_match.as_deref())?;
                 issues.finish()?;
-                u.allow(decision.rule(), None, &fields);
                 let current = branch::Entity::find_by_id(id)
                     .one(u.txn())
                     .await?
