@@ -15,7 +15,6 @@ use uuid::Uuid;
 
 use crate::{
     access::{self, Actor, CaseFacts, Decision, Facts, Scope, Term},
-    audit::Action,
     domain::RecordKind,
     error::{ServiceError, ServiceResult},
     unit::{Loaded, Unit},
@@ -334,6 +333,3 @@ pub struct Changing<T> {
     pub rule: &'static str,
     pub patron: Option<Uuid>,
 }
-
-/// The action named in events about list denials.
-pub const LIST: Action = Action::Search;

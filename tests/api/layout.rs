@@ -51,12 +51,10 @@ fn names_table(src: &str, table: &str) -> bool {
     while let Some(i) = src[from..].find(table) {
         let at = from + i;
         let before = at.checked_sub(1).map(|j| bytes[j] as char);
-        let after = src[at + table.len()..].chars().next();
         let word_start = before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
         if word_start && src[at + table.len()..].starts_with("::") {
             return true;
         }
-        let _ = after;
         from = at + table.len();
     }
     false
