@@ -52,6 +52,21 @@ pub fn stale<T: crate::error::Current + 'static>(current: T) -> ServiceError {
     ServiceError::Stale(Box::new(current))
 }
 
+/// The record as another writer left it, for a 412 after a guarded update
+/// changed nothing (or 404 if it is gone meanwhile).
+pub async fn stale_now<E>(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> ServiceError
+where
+    E: EntityTrait,
+    E::Model: crate::error::Current + 'static,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    match E::find_by_id(id).one(db).await {
+        Ok(Some(m)) => stale(m),
+        Ok(None) => ServiceError::NotFound,
+        Err(e) => e.into(),
+    }
+}
+
 /// A single-record update guarded by the version the caller read: it
 /// changes a row only while the row still has that version, whatever else
 /// writes to the database.
@@ -331,27 +346,4 @@ pub async fn deny(
         Ok(()) => error,
         Err(e) => e,
     }
-}
-
-/// The event for a write whose outcome follows its result.
-#[allow(clippy::too_many_arguments)]
-pub fn write_event<T>(
-    ctx: &AuditContext,
-    result: &ServiceResult<T>,
-    action: Action,
-    rule: &str,
-    kind: RecordKind,
-    id: Uuid,
-    patron_id: Option<Uuid>,
-    fields: &[&'static str],
-) -> crate::audit::NewEvent {
-    let outcome = match result {
-        Ok(_) => Outcome::Allowed,
-        Err(ServiceError::NotFound | ServiceError::Forbidden) => Outcome::Denied,
-        Err(_) => Outcome::Error,
-    };
-    ctx.event(action, outcome, rule)
-        .record(kind, id)
-        .patron(patron_id)
-        .fields(fields)
 }

@@ -35,9 +35,6 @@ pub const FIELDS: &[&str] = &[
     "team",
 ];
 
-/// What a peer's summary of a case leaves out.
-const SUMMARY_HIDES: &[&str] = &["status_reason"];
-
 fn fields(view: View) -> &'static [&'static str] {
     match view {
         View::Full => FIELDS,
@@ -45,6 +42,7 @@ fn fields(view: View) -> &'static [&'static str] {
     }
 }
 
+/// What a peer's summary of a case shows (no close/reopen reason).
 const SUMMARY_FIELDS: &[&str] = &[
     "id",
     "patron_id",
@@ -68,7 +66,7 @@ pub struct CaseView {
 impl CaseView {
     /// Whether the caller's view shows `field`.
     pub fn shows(&self, field: &str) -> bool {
-        self.view == View::Full || !SUMMARY_HIDES.contains(&field)
+        fields(self.view).contains(&field)
     }
 }
 

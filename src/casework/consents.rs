@@ -18,7 +18,7 @@ use crate::{
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
-    unit::{self, Claim, Loaded, Made, now, stale, update_versioned},
+    unit::{self, Claim, Loaded, Made, now, stale, stale_now, update_versioned},
 };
 use entities::{consent, patron};
 
@@ -285,10 +285,7 @@ pub async fn revoke(
                 let Some(m) =
                     update_versioned(u.txn(), m, consent::Column::Version, version).await?
                 else {
-                    return Err(match consent::Entity::find_by_id(id).one(u.txn()).await? {
-                        Some(c) => stale(c),
-                        None => ServiceError::NotFound,
-                    });
+                    return Err(stale_now::<consent::Entity>(u.txn(), id).await);
                 };
                 u.changed(RecordKind::Consent, id);
                 Ok(Made::New(m))

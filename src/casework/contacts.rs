@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Condition,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Condition,
 };
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::{
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
-    unit::{self, Claim, Made, now, stale, update_versioned},
+    unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
 };
 use entities::contact;
 
@@ -276,22 +276,13 @@ pub async fn update(
                 let Some(m) =
                     update_versioned(u.txn(), m, contact::Column::Version, version).await?
                 else {
-                    return Err(stale_now(u.txn(), id).await);
+                    return Err(stale_now::<contact::Entity>(u.txn(), id).await);
                 };
                 u.changed(RecordKind::Contact, id);
                 Ok(m)
             })
         })
         .await
-}
-
-/// The contact as another writer left it, for a 412.
-async fn stale_now(db: &impl ConnectionTrait, id: Uuid) -> ServiceError {
-    match contact::Entity::find_by_id(id).one(db).await {
-        Ok(Some(c)) => stale(c),
-        Ok(None) => ServiceError::NotFound,
-        Err(e) => e.into(),
-    }
 }
 
 /// The caller's own contacts that their scope admits, newest first, within

@@ -18,7 +18,7 @@ use crate::{
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
-    unit::{self, Claim, Made, now, stale, update_versioned},
+    unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
 };
 use entities::follow_up;
 
@@ -236,12 +236,7 @@ pub async fn done(
                 let Some(m) =
                     update_versioned(u.txn(), m, follow_up::Column::Version, version).await?
                 else {
-                    return Err(
-                        match follow_up::Entity::find_by_id(id).one(u.txn()).await? {
-                            Some(f) => stale(f),
-                            None => ServiceError::NotFound,
-                        },
-                    );
+                    return Err(stale_now::<follow_up::Entity>(u.txn(), id).await);
                 };
                 u.changed(RecordKind::FollowUp, id);
                 Ok(Made::New(m))

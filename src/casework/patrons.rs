@@ -21,7 +21,7 @@ use crate::{
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
-    unit::{self, Claim, Made, now, stale, update_versioned},
+    unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
 };
 use entities::{branch, patron, patron_name_key};
 
@@ -330,21 +330,24 @@ pub async fn update(
                 let new_home = input.home_branch_id;
                 let scope = access::patron_scope(&who);
                 let loader = who.clone();
+                let mut refused = None;
                 let ch = scope::for_change(
                     u,
                     &scope,
                     move |txn| Box::pin(async move { scope::load_patron(txn, &loader, id).await }),
-                    |_, f| access::update_patron(&who, f, new_home),
+                    |_, f| {
+                        let d = access::update_patron(&who, f, new_home);
+                        refused = Some(d);
+                        d
+                    },
                 )
                 .await
-                .map_err(|e| match e {
-                    // A move outside the caller's branches names the field.
-                    ServiceError::Forbidden
-                        if new_home.is_some_and(|b| !who.branches.contains(&b)) =>
-                    {
+                .map_err(|e| match (e, refused) {
+                    // The policy refused the move itself: name the field.
+                    (ServiceError::Forbidden, Some(d)) if d == access::PATRON_MOVE_REFUSED => {
                         ServiceError::invalid("home_branch_id", "must be one of your branches")
                     }
-                    e => e,
+                    (e, _) => e,
                 })?;
                 u.allow(ch.rule, Some(id), &changed);
                 let current = ch.record;
@@ -382,7 +385,7 @@ pub async fn update(
                 let Some(m) =
                     update_versioned(u.txn(), m, patron::Column::Version, version).await?
                 else {
-                    return Err(stale_now(u.txn(), id).await);
+                    return Err(stale_now::<patron::Entity>(u.txn(), id).await);
                 };
                 if names_changed {
                     write_name_keys(u.txn(), id, &m.preferred_name, m.legal_name.as_deref())
@@ -393,15 +396,6 @@ pub async fn update(
             })
         })
         .await
-}
-
-/// The patron as another writer left it, for a 412.
-async fn stale_now(db: &impl ConnectionTrait, id: Uuid) -> ServiceError {
-    match patron::Entity::find_by_id(id).one(db).await {
-        Ok(Some(p)) => stale(p),
-        Ok(None) => ServiceError::NotFound,
-        Err(e) => e.into(),
-    }
 }
 
 /// Patrons the caller may see, by name or alias prefix (case and accents

@@ -232,10 +232,7 @@ pub async fn update_branch(
                 let Some(m) =
                     update_versioned(u.txn(), m, branch::Column::Version, version).await?
                 else {
-                    return Err(match branch::Entity::find_by_id(id).one(u.txn()).await? {
-                        Some(b) => stale(b),
-                        None => ServiceError::NotFound,
-                    });
+                    return Err(unit::stale_now::<branch::Entity>(u.txn(), id).await);
                 };
                 u.changed(RecordKind::Branch, id);
                 Ok(m)
@@ -511,14 +508,15 @@ pub async fn update_staff(
 ) -> ServiceResult<StaffView> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::manage_directory(actor);
-    if !decision.is_allowed() {
-        let mut ev = ctx
-            .event(Action::Update, Outcome::Denied, decision.rule())
-            .record_type(RecordKind::Staff);
-        ev.record_id = Some(id);
-        state.recorder.record(vec![ev]).await?;
-        return Err(ServiceError::Forbidden);
-    }
+    require(
+        state,
+        &ctx,
+        decision,
+        Action::Update,
+        RecordKind::Staff,
+        Some(id),
+    )
+    .await?;
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
     let display_name = patch
