@@ -10,6 +10,7 @@ use crate::{
     domain::Role,
     error::ServiceResult,
     state::AppState,
+    text::{BranchCode, Line, NewPassword, Text, Username},
 };
 use entities::branch;
 
@@ -26,11 +27,11 @@ pub async fn ensure_admin(state: &AppState) -> ServiceResult<Option<String>> {
         &RequestMeta::default(),
         NewStaff {
             id: None,
-            username: "admin".into(),
-            display_name: "Administrator".into(),
+            username: Username::for_field("username", "admin")?,
+            display_name: Line::for_field("display_name", "Administrator")?,
             role: Role::Admin,
             branches: vec![],
-            password: password.clone(),
+            password: NewPassword::for_field("password", &password)?,
         },
     )
     .await?;
@@ -104,11 +105,11 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
         &meta,
         NewStaff {
             id: None,
-            username: DEMO_ACCOUNTS[0].0.into(),
-            display_name: DEMO_ACCOUNTS[0].1.into(),
+            username: Username::for_field("username", DEMO_ACCOUNTS[0].0)?,
+            display_name: Line::for_field("display_name", DEMO_ACCOUNTS[0].1)?,
             role: DEMO_ACCOUNTS[0].2,
             branches: vec![],
-            password: DEMO_ACCOUNTS[0].3.into(),
+            password: NewPassword::for_field("password", DEMO_ACCOUNTS[0].3)?,
         },
     )
     .await?;
@@ -129,8 +130,8 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
             &meta,
             directory::NewBranch {
                 id: None,
-                code: (*code).into(),
-                name: (*name).into(),
+                code: BranchCode::for_field("code", code)?,
+                name: Line::for_field("name", name)?,
             },
         )
         .await?;
@@ -149,11 +150,11 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
             &meta,
             NewStaff {
                 id: None,
-                username: (*username).into(),
-                display_name: (*display_name).into(),
+                username: Username::for_field("username", username)?,
+                display_name: Line::for_field("display_name", display_name)?,
                 role: *role,
                 branches,
-                password: (*password).into(),
+                password: NewPassword::for_field("password", password)?,
             },
         )
         .await?;
@@ -197,7 +198,7 @@ async fn seed_demo_casework(
             &meta,
             None,
             patrons::PatronInput {
-                preferred_name: Some(name.into()),
+                preferred_name: Some(Line::for_field("preferred_name", name)?),
                 legal_name: None,
                 birth_year: Some(year),
                 birth_date: None,
@@ -218,7 +219,10 @@ async fn seed_demo_casework(
             id: None,
             patron_id: crate::domain::PatronId::new(ids[0]),
             branch_id: None,
-            summary: Some("Demo case: looking for housing.".into()),
+            summary: Some(Text::for_field(
+                "summary",
+                "Demo case: looking for housing.",
+            )?),
         },
     )
     .await?;
@@ -239,7 +243,7 @@ async fn seed_demo_casework(
         notes::NewNote {
             id: None,
             sensitivity: crate::domain::Sensitivity::Standard,
-            body: "Demo note: applied for the housing list.".into(),
+            body: Text::for_field("body", "Demo note: applied for the housing list.")?,
             amends_note_id: None,
             occurred_at: None,
         },
@@ -257,7 +261,7 @@ async fn seed_demo_casework(
             duration_minutes: Some(10),
             kind: Some(crate::domain::ContactKind::Outreach),
             needs: Some(vec![crate::domain::Need::Food]),
-            services_given: Some(vec!["Food pantry list".into()]),
+            services_given: Some(vec![Line::for_field("services_given", "Food pantry list")?]),
             note: None,
         },
     )

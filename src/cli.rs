@@ -16,6 +16,7 @@ use crate::{
     startup::Application,
     state::AppState,
     telemetry,
+    text::{Line, NewPassword, Username},
 };
 
 #[derive(Debug, Parser)]
@@ -129,15 +130,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = AppState::open(settings).await?;
             let branches = bootstrap::branch_ids(&state, &branches).await?;
             let password = read_password()?;
-            let input = NewStaff {
-                id: None,
-                display_name: display_name.unwrap_or_else(|| username.clone()),
-                username,
-                role,
-                branches,
-                password,
+            let display_name = display_name.unwrap_or_else(|| username.clone());
+            let made = async {
+                let input = NewStaff {
+                    id: None,
+                    username: Username::for_field("username", &username)?,
+                    display_name: Line::for_field("display_name", &display_name)?,
+                    role,
+                    branches,
+                    password: NewPassword::for_field("password", &password)?,
+                };
+                directory::create_staff(&state, None, &RequestMeta::default(), input).await
             };
-            match directory::create_staff(&state, None, &RequestMeta::default(), input).await {
+            match made.await {
                 Ok(v) => {
                     println!(
                         "created {} ({}) with id {}",

@@ -70,48 +70,6 @@ impl Issues {
         self.0.push(FieldIssue::new(field, message));
     }
 
-    /// A one-line text field (a name, a code): trimmed, its length checked in
-    /// characters, no control characters at all.
-    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
-        self.checked_text(field, value.trim(), min, max, |c| c.is_control())
-    }
-
-    /// A long text field (a note, a summary, a reason) that may span lines:
-    /// `\r\n` and `\r` become `\n`, tabs stay, every other control character
-    /// is refused.
-    pub fn long_text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
-        let v = value.trim().replace("\r\n", "\n").replace('\r', "\n");
-        self.checked_text(field, &v, min, max, |c| {
-            c.is_control() && c != '\n' && c != '\t'
-        })
-    }
-
-    fn checked_text(
-        &mut self,
-        field: &str,
-        v: &str,
-        min: usize,
-        max: usize,
-        refused: impl Fn(char) -> bool,
-    ) -> String {
-        let n = v.chars().count();
-        if n < min {
-            self.add(
-                field,
-                if min <= 1 {
-                    "is required".to_owned()
-                } else {
-                    format!("must have at least {min} characters")
-                },
-            );
-        } else if n > max {
-            self.add(field, format!("must have at most {max} characters"));
-        } else if v.chars().any(&refused) {
-            self.add(field, "must not contain control characters");
-        }
-        v.to_owned()
-    }
-
     pub fn finish(self) -> Result<(), Vec<FieldIssue>> {
         if self.0.is_empty() {
             Ok(())
@@ -119,44 +77,6 @@ impl Issues {
             Err(self.0)
         }
     }
-}
-
-/// Usernames: 3 to 64 characters of lowercase letters, digits, `.`, `_`, `-`;
-/// compared lowercased.
-pub fn parse_username(issues: &mut Issues, field: &str, value: &str) -> String {
-    let v = value.trim().to_lowercase();
-    let ok = (3..=64).contains(&v.len())
-        && v.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-    if !ok {
-        issues.add(
-            field,
-            "must be 3 to 64 characters: letters, digits, `.`, `_` or `-`",
-        );
-    }
-    v
-}
-
-/// Passwords: 12 to 1024 characters. Long passphrases are encouraged.
-pub fn parse_password(issues: &mut Issues, field: &str, value: &str) {
-    let n = value.chars().count();
-    if n < 12 {
-        issues.add(field, "must have at least 12 characters");
-    } else if n > 1024 {
-        issues.add(field, "must have at most 1024 characters");
-    }
-}
-
-/// Branch codes: 2 to 16 uppercase letters, digits or `-`.
-pub fn parse_branch_code(issues: &mut Issues, field: &str, value: &str) -> String {
-    let v = value.trim().to_uppercase();
-    let ok = (2..=16).contains(&v.len())
-        && v.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
-    if !ok {
-        issues.add(field, "must be 2 to 16 characters: letters, digits or `-`");
-    }
-    v
 }
 
 #[cfg(test)]
@@ -169,38 +89,6 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(Role::parse("root"), None);
-    }
-
-    #[test]
-    fn usernames_are_lowercased_and_checked() {
-        let mut issues = Issues::default();
-        assert_eq!(
-            parse_username(&mut issues, "username", " A.Reyes "),
-            "a.reyes"
-        );
-        assert!(issues.0.is_empty());
-        parse_username(&mut issues, "username", "a b");
-        parse_username(&mut issues, "username", "ab");
-        assert_eq!(issues.0.len(), 2);
-    }
-
-    #[test]
-    fn text_fields_are_trimmed_and_bounded() {
-        let mut issues = Issues::default();
-        assert_eq!(issues.text("name", "  Main  ", 1, 10), "Main");
-        issues.text("name", "   ", 1, 10);
-        issues.text("name", "abcdefghijk", 1, 10);
-        issues.text("name", "a\u{0}b", 1, 10);
-        let fields: Vec<_> = issues.0.iter().map(|i| i.message.as_str()).collect();
-        assert_eq!(fields.len(), 3, "{fields:?}");
-    }
-
-    #[test]
-    fn passwords_need_twelve_characters() {
-        let mut issues = Issues::default();
-        parse_password(&mut issues, "password", "short");
-        parse_password(&mut issues, "password", "correct horse battery");
-        assert_eq!(issues.0.len(), 1);
     }
 }
 
@@ -401,18 +289,6 @@ mod casework_tests {
     }
 }
 
-/// A client-chosen id must be a UUIDv7 (time-ordered, like the server's).
-pub fn client_id(issues: &mut Issues, id: Option<uuid::Uuid>) -> uuid::Uuid {
-    match id {
-        Some(id) if id.get_version_num() == 7 => id,
-        Some(_) => {
-            issues.add("id", "must be a UUIDv7");
-            uuid::Uuid::nil()
-        }
-        None => uuid::Uuid::now_v7(),
-    }
-}
-
 /// When something happened, as the device says: not more than a day ahead
 /// of the server's clock (clock drift), not before 2000.
 pub fn occurred_at(
@@ -428,29 +304,4 @@ pub fn occurred_at(
         issues.add(field, "must be after 2000-01-01");
     }
     v
-}
-
-/// An optional long text field (may span lines): trimmed, bounded, empty
-/// meaning absent.
-pub fn optional_long_text(
-    issues: &mut Issues,
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Option<String> {
-    value
-        .map(|v| issues.long_text(field, v, 0, max))
-        .filter(|v| !v.is_empty())
-}
-
-/// An optional one-line text field: trimmed, bounded, empty meaning absent.
-pub fn optional_text(
-    issues: &mut Issues,
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Option<String> {
-    value
-        .map(|v| issues.text(field, v, 0, max))
-        .filter(|v| !v.is_empty())
 }

@@ -25,4 +25,5 @@ pub mod safety;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod text;
 pub mod unit;

@@ -7,7 +7,10 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use uuid::Uuid;
 
-use crate::http::{ApiTags, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::http::{
+    ApiTags, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
+};
+use crate::text::Line;
 use crate::{
     audit::RequestMeta,
     auth::ACCESS_TOKEN_TTL,
@@ -19,13 +22,12 @@ pub struct AuthApi;
 
 #[derive(Object)]
 pub struct LoginRequest {
-    #[oai(validator(max_length = 256))]
-    pub username: String,
-    #[oai(validator(max_length = 1024))]
+    /// Case-insensitive.
+    pub username: Line<64>,
+    #[oai(validator(min_length = 1, max_length = 1024))]
     pub password: String,
     /// A name for this device, shown in the session list ("Main branch tablet 3").
-    #[oai(validator(max_length = 100))]
-    pub device_name: String,
+    pub device_name: Line<100>,
 }
 
 #[derive(Object)]
@@ -86,7 +88,7 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         meta: RequestMeta,
-        body: Json<LoginRequest>,
+        body: Input<LoginRequest>,
     ) -> Result<Json<TokenResponse>, ProblemResponse> {
         let body = body.0;
         let input = service::LoginInput {
@@ -109,7 +111,7 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         meta: RequestMeta,
-        body: Json<RefreshRequest>,
+        body: Input<RefreshRequest>,
     ) -> Result<Json<TokenResponse>, ProblemResponse> {
         Ok(Json(
             service::refresh(&state, &meta, body.0.refresh_token)

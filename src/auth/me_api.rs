@@ -8,7 +8,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
 
 use crate::directory::api::{StaffOut, staff_out};
-use crate::http::{ApiTags, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::http::{
+    ApiTags, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
+};
+use crate::text::NewPassword;
 use crate::{audit::RequestMeta, state::AppState};
 use entities::device_session;
 
@@ -48,11 +51,10 @@ pub fn session_list(rows: Vec<device_session::Model>, current: Uuid) -> SessionL
 
 #[derive(Object)]
 pub struct PasswordChangeIn {
-    #[oai(validator(max_length = 1024))]
+    #[oai(validator(min_length = 1, max_length = 1024))]
     pub current_password: String,
     /// 12 to 1024 characters; a long passphrase is best.
-    #[oai(validator(max_length = 1024))]
-    pub new_password: String,
+    pub new_password: NewPassword,
 }
 
 #[derive(ApiResponse)]
@@ -97,7 +99,7 @@ impl MeApi {
         state: Data<&AppState>,
         meta: RequestMeta,
         auth: BearerAuth,
-        body: Json<PasswordChangeIn>,
+        body: Input<PasswordChangeIn>,
     ) -> Result<PasswordChanged, ProblemResponse> {
         let b = body.0;
         crate::auth::service::change_own_password(

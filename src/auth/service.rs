@@ -18,6 +18,7 @@ use crate::{
     domain::{Issues, Role},
     error::{ServiceError, ServiceResult},
     state::AppState,
+    text::{Line, NewPassword},
     unit::now,
 };
 use entities::{device_session, login_throttle, refresh_token, staff, staff_branch};
@@ -33,9 +34,9 @@ const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
 const FIRST_LOCK: Duration = Duration::from_secs(30);
 
 pub struct LoginInput {
-    pub username: String,
+    pub username: Line<64>,
     pub password: String,
-    pub device_name: String,
+    pub device_name: Line<100>,
 }
 
 pub struct TokenPair {
@@ -132,15 +133,8 @@ pub async fn login(
     meta: &RequestMeta,
     input: LoginInput,
 ) -> ServiceResult<TokenPair> {
-    let mut issues = Issues::default();
-    let username = issues
-        .text("username", &input.username, 1, 64)
-        .to_lowercase();
-    let device_name = issues.text("device_name", &input.device_name, 1, 100);
-    if input.password.is_empty() || input.password.chars().count() > 1024 {
-        issues.add("password", "must have 1 to 1024 characters");
-    }
-    issues.finish()?;
+    let username = input.username.as_str().to_lowercase();
+    let device_name = input.device_name.into_inner();
 
     let ctx = AuditContext::anonymous(meta);
     let keys = throttle_keys(&username, meta);
@@ -421,11 +415,11 @@ pub async fn change_own_password(
     actor: &Actor,
     meta: &RequestMeta,
     current: String,
-    new: String,
+    new: NewPassword,
 ) -> ServiceResult<()> {
     let ctx = AuditContext::for_actor(actor, meta);
+    let new = new.into_inner();
     let mut issues = Issues::default();
-    crate::domain::parse_password(&mut issues, "new_password", &new);
     if current == new {
         issues.add("new_password", "must differ from the current password");
     }

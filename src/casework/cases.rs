@@ -11,13 +11,11 @@ use super::scope::{self, CaseWithFacts};
 use crate::{
     access::{self, Actor, CaseFacts, Decision, View},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
-    domain::{
-        CaseId, CaseStatus, FollowUpStatus, Issues, PatronId, RecordKind, Role, StaffId, client_id,
-        optional_long_text,
-    },
+    domain::{CaseId, CaseStatus, FollowUpStatus, PatronId, RecordKind, Role, StaffId},
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
+    text::{ClientId, Text},
     unit::{self, Claim, Made, Unit, now, stale, update_versioned},
 };
 use entities::{case_file, case_member, follow_up, staff};
@@ -71,10 +69,10 @@ impl CaseView {
 }
 
 pub struct NewCase {
-    pub id: Option<Uuid>,
+    pub id: Option<ClientId>,
     pub patron_id: PatronId,
     pub branch_id: Option<Uuid>,
-    pub summary: Option<String>,
+    pub summary: Option<Summary>,
 }
 
 pub async fn open(
@@ -84,10 +82,8 @@ pub async fn open(
     input: NewCase,
 ) -> ServiceResult<CaseView> {
     let ctx = AuditContext::for_actor(actor, meta);
-    let mut issues = Issues::default();
-    let id = client_id(&mut issues, input.id);
-    let summary = optional_long_text(&mut issues, "summary", input.summary.as_deref(), 4000);
-    issues.finish()?;
+    let id = ClientId::or_new(input.id);
+    let summary = input.summary.and_then(Text::into_present);
     let key = meta.idempotency.clone();
     let who = actor.clone();
     let made = state
@@ -199,12 +195,17 @@ pub async fn get(
 }
 
 /// What a change to a case does, checked and applied inside the unit.
+/// A case summary: may span lines; blank means none.
+pub type Summary = Text<4000, 0>;
+/// Why a case was closed or reopened.
+pub type Reason = Text<500>;
+
 pub enum Change {
-    Summary(String),
+    Summary(Summary),
     AddMember(StaffId),
     RemoveMember(StaffId),
-    Close(String),
-    Reopen(String),
+    Close(Reason),
+    Reopen(Reason),
     Reassign(StaffId),
 }
 
@@ -295,7 +296,7 @@ async fn apply(
     let mut m = current.clone().into_active_model();
     let status = CaseStatus::parse(&current.status).unwrap_or(CaseStatus::Open);
     match change {
-        Change::Summary(s) => m.summary = Set(Some(s)),
+        Change::Summary(s) => m.summary = Set(s.into_present()),
         Change::AddMember(staff_id) => {
             let staff_id = staff_id.uuid();
             eligible_staff(u.txn(), staff_id, access::may_join_case_team, "staff_id").await?;
@@ -332,7 +333,7 @@ async fn apply(
             }
             m.status = Set(CaseStatus::Closed.as_str().to_owned());
             m.closed_at = Set(Some(t));
-            m.status_reason = Set(Some(reason));
+            m.status_reason = Set(Some(reason.into_inner()));
         }
         Change::Reopen(reason) => {
             if status == CaseStatus::Open {
@@ -340,7 +341,7 @@ async fn apply(
             }
             m.status = Set(CaseStatus::Open.as_str().to_owned());
             m.closed_at = Set(None);
-            m.status_reason = Set(Some(reason));
+            m.status_reason = Set(Some(reason.into_inner()));
         }
         Change::Reassign(owner) => {
             let owner = owner.uuid();
@@ -401,14 +402,6 @@ pub async fn change(
     let id = id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
-    let mut issues = Issues::default();
-    let change = match change {
-        Change::Summary(s) => Change::Summary(issues.long_text("summary", &s, 0, 4000)),
-        Change::Close(r) => Change::Close(issues.long_text("reason", &r, 1, 500)),
-        Change::Reopen(r) => Change::Reopen(issues.long_text("reason", &r, 1, 500)),
-        other => other,
-    };
-    issues.finish()?;
     let key = meta.idempotency.clone();
     let who = actor.clone();
     let made = state

@@ -12,12 +12,11 @@ use super::scope;
 use crate::{
     access::{self, Actor, View},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
-    domain::{
-        ConsentId, ConsentMethod, Issues, PatronId, RecordKind, client_id, name_key, occurred_at,
-    },
+    domain::{ConsentId, ConsentMethod, Issues, PatronId, RecordKind, name_key, occurred_at},
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
+    text::{ClientId, Line, Text},
     unit::{self, Claim, Loaded, Made, now, stale, stale_now, update_versioned},
 };
 use entities::{consent, patron};
@@ -35,10 +34,10 @@ pub const FIELDS: &[&str] = &[
 ];
 
 pub struct NewConsent {
-    pub id: Option<Uuid>,
-    pub recipient: String,
-    pub scope: String,
-    pub purpose: String,
+    pub id: Option<ClientId>,
+    pub recipient: Line<200>,
+    pub scope: Text<1000>,
+    pub purpose: Text<1000>,
     pub method: ConsentMethod,
     pub given_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -87,10 +86,10 @@ pub async fn create(
     let patron_id = patron_id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
-    let id = client_id(&mut issues, input.id);
-    let recipient = issues.text("recipient", &input.recipient, 1, 200);
-    let consent_scope = issues.long_text("scope", &input.scope, 1, 1000);
-    let purpose = issues.long_text("purpose", &input.purpose, 1, 1000);
+    let id = ClientId::or_new(input.id);
+    let recipient = input.recipient.into_inner();
+    let consent_scope = input.scope.into_inner();
+    let purpose = input.purpose.into_inner();
     let given = occurred_at(&mut issues, "given_at", input.given_at);
     if let Some(e) = input.expires_at
         && e <= given

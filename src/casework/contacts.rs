@@ -11,13 +11,11 @@ use super::scope;
 use crate::{
     access::{self, Actor, View},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
-    domain::{
-        ContactId, ContactKind, Issues, Need, RecordKind, client_id, occurred_at,
-        optional_long_text,
-    },
+    domain::{ContactId, ContactKind, Issues, Need, RecordKind, occurred_at},
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
+    text::{ClientId, Line, Text},
     unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
 };
 use entities::contact;
@@ -42,8 +40,8 @@ pub struct ContactInput {
     pub duration_minutes: Option<i32>,
     pub kind: Option<ContactKind>,
     pub needs: Option<Vec<Need>>,
-    pub services_given: Option<Vec<String>>,
-    pub note: Option<String>,
+    pub services_given: Option<Vec<Line<200>>>,
+    pub note: Option<Text<2000, 0>>,
 }
 
 struct Checked {
@@ -56,11 +54,6 @@ struct Checked {
 fn check(issues: &mut Issues, input: &ContactInput, creating: bool) -> Checked {
     let occurred = (creating || input.occurred_at.is_some())
         .then(|| audit::format_time(occurred_at(issues, "occurred_at", input.occurred_at)));
-    if let Some(d) = input.duration_minutes
-        && !(0..=1440).contains(&d)
-    {
-        issues.add("duration_minutes", "must be between 0 and 1440");
-    }
     let needs = input.needs.as_ref().map(|n| {
         let mut v: Vec<&str> = n.iter().map(|x| x.as_str()).collect();
         v.sort();
@@ -68,17 +61,10 @@ fn check(issues: &mut Issues, input: &ContactInput, creating: bool) -> Checked {
         serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
     });
     let services = input.services_given.as_ref().map(|s| {
-        if s.len() > 20 {
-            issues.add("services_given", "must have at most 20 entries");
-        }
-        let cleaned: Vec<String> = s
-            .iter()
-            .enumerate()
-            .map(|(i, v)| issues.text(&format!("services_given/{i}"), v, 1, 200))
-            .collect();
+        let cleaned: Vec<&str> = s.iter().map(Line::as_str).collect();
         serde_json::to_string(&cleaned).unwrap_or_else(|_| "[]".into())
     });
-    let note = optional_long_text(issues, "note", input.note.as_deref(), 2000);
+    let note = input.note.clone().and_then(Text::into_present);
     Checked {
         occurred_at: occurred,
         needs,
@@ -95,12 +81,12 @@ pub async fn create(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Option<Uuid>,
+    id: Option<ClientId>,
     input: ContactInput,
 ) -> ServiceResult<contact::Model> {
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
-    let id = client_id(&mut issues, id);
+    let id = ClientId::or_new(id);
     let c = check(&mut issues, &input, true);
     if input.kind.is_none() {
         issues.add("kind", "is required");

@@ -5,19 +5,16 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, sea_query::Condition,
 };
-use uuid::Uuid;
 
 use super::scope;
 use crate::{
     access::{self, Actor, View},
     audit::{Action, AuditContext, Outcome, RequestMeta},
-    domain::{
-        CaseId, ContactId, FollowUpId, FollowUpStatus, Issues, RecordKind, client_id,
-        optional_long_text,
-    },
+    domain::{CaseId, ContactId, FollowUpId, FollowUpStatus, Issues, RecordKind},
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
+    text::{ClientId, Text},
     unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
 };
 use entities::follow_up;
@@ -35,12 +32,15 @@ pub const FIELDS: &[&str] = &[
 ];
 
 pub struct NewFollowUp {
-    pub id: Option<Uuid>,
+    pub id: Option<ClientId>,
     pub case_id: Option<CaseId>,
     pub contact_id: Option<ContactId>,
     pub due_on: NaiveDate,
-    pub note: Option<String>,
+    pub note: Option<Note>,
 }
+
+/// What to do when it falls due: may span lines; blank means none.
+pub type Note = Text<500, 0>;
 
 fn fields(_: View) -> &'static [&'static str] {
     FIELDS
@@ -54,8 +54,8 @@ pub async fn create(
 ) -> ServiceResult<follow_up::Model> {
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
-    let id = client_id(&mut issues, input.id);
-    let note = optional_long_text(&mut issues, "note", input.note.as_deref(), 500);
+    let id = ClientId::or_new(input.id);
+    let note = input.note.and_then(Text::into_present);
     let today = Utc::now().date_naive();
     if input.due_on < today - chrono::Duration::days(366)
         || input.due_on > today + chrono::Duration::days(3 * 366)

@@ -14,10 +14,11 @@ use super::{cases, scope};
 use crate::{
     access::{self, Actor, Decision},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
-    domain::{CaseId, Issues, NoteId, RecordKind, Sensitivity, client_id, occurred_at},
+    domain::{CaseId, Issues, NoteId, RecordKind, Sensitivity, occurred_at},
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
+    text::{ClientId, Text},
     unit::{Claim, Made, now},
 };
 use entities::{case_file, case_note};
@@ -32,10 +33,13 @@ pub const FIELDS: &[&str] = &[
     "occurred_at",
 ];
 
+/// A note's text: may span lines.
+pub type Body = Text<10_000>;
+
 pub struct NewNote {
-    pub id: Option<Uuid>,
+    pub id: Option<ClientId>,
     pub sensitivity: Sensitivity,
-    pub body: String,
+    pub body: Body,
     pub amends_note_id: Option<Uuid>,
     pub occurred_at: Option<DateTime<Utc>>,
 }
@@ -50,8 +54,8 @@ pub async fn create(
     let case_id = case_id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
-    let id = client_id(&mut issues, input.id);
-    let body = issues.long_text("body", &input.body, 1, 10_000);
+    let id = ClientId::or_new(input.id);
+    let body = input.body.into_inner();
     let occurred = audit::format_time(occurred_at(&mut issues, "occurred_at", input.occurred_at));
     issues.finish()?;
     let key = meta.idempotency.clone();

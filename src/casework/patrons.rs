@@ -14,13 +14,11 @@ use super::scope;
 use crate::{
     access::{self, Actor, View},
     audit::{Action, AuditContext, Outcome, RequestMeta},
-    domain::{
-        ContactPreference, Issues, PatronId, RecordKind, client_id, name_key, name_keys,
-        optional_text,
-    },
+    domain::{ContactPreference, Issues, PatronId, RecordKind, name_key, name_keys},
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
+    text::{ClientId, Line},
     unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
 };
 use entities::{branch, patron, patron_name_key};
@@ -38,11 +36,11 @@ pub const FIELDS: &[&str] = &[
 ];
 
 pub struct PatronInput {
-    pub preferred_name: Option<String>,
-    pub legal_name: Option<String>,
+    pub preferred_name: Option<Line<200>>,
+    pub legal_name: Option<Line<200, 0>>,
     pub birth_year: Option<i32>,
     pub birth_date: Option<NaiveDate>,
-    pub language: Option<String>,
+    pub language: Option<Line<35, 0>>,
     pub contact_preference: Option<ContactPreference>,
     pub do_not_contact: Option<bool>,
     pub home_branch_id: Option<Uuid>,
@@ -57,11 +55,8 @@ struct Checked {
 }
 
 fn check(issues: &mut Issues, input: &PatronInput) -> Checked {
-    let preferred_name = input
-        .preferred_name
-        .as_deref()
-        .map(|n| issues.text("preferred_name", n, 1, 100));
-    let legal_name = optional_text(issues, "legal_name", input.legal_name.as_deref(), 200);
+    let preferred_name = input.preferred_name.clone().map(Line::into_inner);
+    let legal_name = input.legal_name.clone().and_then(Line::into_present);
     let this_year = Utc::now().year();
     let mut birth_year = input.birth_year;
     if let Some(y) = birth_year
@@ -81,7 +76,7 @@ fn check(issues: &mut Issues, input: &PatronInput) -> Checked {
             _ => birth_year = Some(d.year()),
         }
     }
-    let language = optional_text(issues, "language", input.language.as_deref(), 35);
+    let language = input.language.clone().and_then(Line::into_present);
     Checked {
         preferred_name,
         legal_name,
@@ -135,12 +130,12 @@ pub async fn create(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Option<Uuid>,
+    id: Option<ClientId>,
     input: PatronInput,
 ) -> ServiceResult<Created> {
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
-    let id = client_id(&mut issues, id);
+    let id = ClientId::or_new(id);
     let c = check(&mut issues, &input);
     if c.preferred_name.is_none() {
         issues.add("preferred_name", "is required");
@@ -423,19 +418,14 @@ pub async fn search(
     }
     let cursor = Cursor::decode(cursor)?;
     let limit = page_size(limit);
-    let key = match q {
-        Some(q) => {
-            let k = name_key(q);
-            if k.is_empty() || k.chars().count() > 100 {
-                return Err(ServiceError::invalid("q", "must have 1 to 100 characters"));
-            }
-            Some(k)
-        }
-        None => None,
-    };
+    let key = q.map(name_key);
     let mut select =
         patron::Entity::find().filter(scope::condition(RecordKind::Patron, &scope, actor));
-    if let Some(k) = &key {
+    if key.as_deref() == Some("") {
+        // Nothing searchable (only marks the matching form drops): no
+        // name starts with it.
+        select = select.filter(patron::Column::Id.is_null());
+    } else if let Some(k) = &key {
         // A prefix as an index range: key >= k and key < k + U+10FFFF.
         let upper = format!("{k}\u{10FFFF}");
         let matching = Query::select()

@@ -13,7 +13,11 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use crate::auth::me_api::{Revoked, SessionList, session_list};
-use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::http::{
+    ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
+};
+use crate::text::ClientId;
+use crate::text::{BranchCode, Line, NewPassword, Username};
 use crate::{
     audit::RequestMeta,
     directory::service::{self, StaffView},
@@ -57,20 +61,17 @@ impl crate::error::Current for branch::Model {
 #[derive(Object)]
 pub struct NewBranchIn {
     /// Optional client-chosen UUIDv7.
-    pub id: Option<Uuid>,
-    /// Short code, e.g. `MAIN`: 2 to 16 letters, digits or `-`.
-    #[oai(validator(max_length = 64))]
-    pub code: String,
-    #[oai(validator(max_length = 1000))]
-    pub name: String,
+    pub id: Option<ClientId>,
+    /// Short code, e.g. `MAIN`: 2 to 16 letters, digits or `-`; stored
+    /// uppercased.
+    pub code: BranchCode,
+    pub name: Line<200>,
 }
 
 #[derive(Object)]
 pub struct BranchPatchIn {
-    #[oai(validator(max_length = 64))]
-    pub code: Option<String>,
-    #[oai(validator(max_length = 1000))]
-    pub name: Option<String>,
+    pub code: Option<BranchCode>,
+    pub name: Option<Line<200>>,
 }
 
 #[derive(Object)]
@@ -130,31 +131,28 @@ impl crate::error::Current for StaffView {
 #[derive(Object)]
 pub struct NewStaffIn {
     /// Optional client-chosen UUIDv7.
-    pub id: Option<Uuid>,
+    pub id: Option<ClientId>,
     /// 3 to 64 letters, digits, `.`, `_` or `-`; case-insensitive.
-    #[oai(validator(max_length = 256))]
-    pub username: String,
-    #[oai(validator(max_length = 1000))]
-    pub display_name: String,
+    pub username: Username,
+    pub display_name: Line<200>,
     pub role: Role,
-    #[oai(default)]
+    #[oai(default, validator(max_items = 50))]
     pub branches: Vec<Uuid>,
-    /// At least 12 characters.
-    #[oai(validator(max_length = 1024))]
-    pub password: String,
+    /// 12 to 1024 characters; the account must choose its own at first sign-in.
+    pub password: NewPassword,
 }
 
 #[derive(Object)]
 pub struct StaffPatchIn {
-    #[oai(validator(max_length = 1000))]
-    pub display_name: Option<String>,
+    pub display_name: Option<Line<200>>,
     pub role: Option<Role>,
+    #[oai(validator(max_items = 50))]
     pub branches: Option<Vec<Uuid>>,
     /// `false` deactivates the account and ends all its sessions.
     pub active: Option<bool>,
-    /// A new password; ends all the account's sessions.
-    #[oai(validator(max_length = 1024))]
-    pub password: Option<String>,
+    /// A new password (12 to 1024 characters); ends all the account's
+    /// sessions, and the account must choose its own at next sign-in.
+    pub password: Option<NewPassword>,
 }
 
 #[derive(Object)]
@@ -191,7 +189,7 @@ impl DirectoryApi {
         state: Data<&AppState>,
         meta: RequestMeta,
         auth: BearerAuth,
-        body: Json<NewBranchIn>,
+        body: Input<NewBranchIn>,
     ) -> Result<BranchCreated, ProblemResponse> {
         let b = body.0;
         let input = service::NewBranch {
@@ -245,7 +243,7 @@ impl DirectoryApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         #[oai(name = "If-Match")] if_match: Header<String>,
-        body: Json<BranchPatchIn>,
+        body: Input<BranchPatchIn>,
     ) -> Result<BranchRead, ProblemResponse> {
         let patch = service::BranchPatch {
             code: body.0.code,
@@ -275,7 +273,7 @@ impl DirectoryApi {
         state: Data<&AppState>,
         meta: RequestMeta,
         auth: BearerAuth,
-        body: Json<NewStaffIn>,
+        body: Input<NewStaffIn>,
     ) -> Result<StaffCreated, ProblemResponse> {
         let b = body.0;
         let input = service::NewStaff {
@@ -342,7 +340,7 @@ impl DirectoryApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         #[oai(name = "If-Match")] if_match: Header<String>,
-        body: Json<StaffPatchIn>,
+        body: Input<StaffPatchIn>,
     ) -> Result<StaffRead, ProblemResponse> {
         let b = body.0;
         let patch = service::StaffPatch {

@@ -11,9 +11,10 @@ use crate::{
     access::{self, Actor, Decision},
     audit::{Action, AuditContext, Outcome, RequestMeta},
     auth,
-    domain::{self, Issues, RecordKind, Role},
+    domain::{Issues, RecordKind, Role},
     error::{ServiceError, ServiceResult},
     state::AppState,
+    text::{BranchCode, ClientId, Line, NewPassword, Username},
     unit::{self, Claim, Made, now, stale, update_versioned},
 };
 use entities::{branch, device_session, staff, staff_branch};
@@ -47,9 +48,9 @@ async fn require(
 // ---- branches --------------------------------------------------------------
 
 pub struct NewBranch {
-    pub id: Option<Uuid>,
-    pub code: String,
-    pub name: String,
+    pub id: Option<ClientId>,
+    pub code: BranchCode,
+    pub name: Line<200>,
 }
 
 pub async fn create_branch(
@@ -59,24 +60,26 @@ pub async fn create_branch(
     input: NewBranch,
 ) -> ServiceResult<branch::Model> {
     let ctx = AuditContext::for_actor(actor, meta);
-    let mut issues = Issues::default();
-    let id = domain::client_id(&mut issues, input.id);
-    let code = domain::parse_branch_code(&mut issues, "code", &input.code);
-    let name = issues.text("name", &input.name, 1, 200);
+    let id = ClientId::or_new(input.id);
+    let code = input.code.into_inner();
+    let name = input.name.into_inner();
     let key = meta.idempotency.clone();
     let who = actor.clone();
     let made = state
         .recorder
         .run(ctx, move |u| {
             Box::pin(async move {
-                u.begin(Action::Create, RecordKind::Branch, input.id);
+                u.begin(
+                    Action::Create,
+                    RecordKind::Branch,
+                    input.id.map(ClientId::uuid),
+                );
                 let decision = access::manage_directory(&who);
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
                 u.allow(decision.rule(), None, &["id", "code", "name"]);
                 u.edit_subject(|ev| ev.record_id = Some(id));
-                issues.finish()?;
                 if let Claim::Replay(first) =
                     u.claim(key.as_ref(), RecordKind::Branch, id, 201).await?
                 {
@@ -160,8 +163,8 @@ pub async fn get_branch(
 }
 
 pub struct BranchPatch {
-    pub code: Option<String>,
-    pub name: Option<String>,
+    pub code: Option<BranchCode>,
+    pub name: Option<Line<200>>,
 }
 
 pub async fn update_branch(
@@ -173,15 +176,8 @@ pub async fn update_branch(
     patch: BranchPatch,
 ) -> ServiceResult<branch::Model> {
     let ctx = AuditContext::for_actor(actor, meta);
-    let mut issues = Issues::default();
-    let code = patch
-        .code
-        .as_deref()
-        .map(|c| domain::parse_branch_code(&mut issues, "code", c));
-    let name = patch
-        .name
-        .as_deref()
-        .map(|n| issues.text("name", n, 1, 200));
+    let code = patch.code.map(BranchCode::into_inner);
+    let name = patch.name.map(Line::into_inner);
     let mut fields = Vec::new();
     if code.is_some() {
         fields.push("code");
@@ -202,7 +198,6 @@ pub async fn update_branch(
                 }
                 u.allow(decision.rule(), None, &fields);
                 let version = unit::parse_if_match(if_match.as_deref())?;
-                issues.finish()?;
                 let current = branch::Entity::find_by_id(id)
                     .one(u.txn())
                     .await?
@@ -244,12 +239,12 @@ pub async fn update_branch(
 // ---- staff -----------------------------------------------------------------
 
 pub struct NewStaff {
-    pub id: Option<Uuid>,
-    pub username: String,
-    pub display_name: String,
+    pub id: Option<ClientId>,
+    pub username: Username,
+    pub display_name: Line<200>,
     pub role: Role,
     pub branches: Vec<Uuid>,
-    pub password: String,
+    pub password: NewPassword,
 }
 
 async fn check_branches(txn: &impl ConnectionTrait, branches: &[Uuid]) -> ServiceResult<()> {
@@ -305,14 +300,9 @@ pub async fn create_staff(
         Some(a) => access::manage_directory(a),
         None => Decision::Allow("system"),
     };
-    let mut issues = Issues::default();
-    let id = domain::client_id(&mut issues, input.id);
-    let username = domain::parse_username(&mut issues, "username", &input.username);
-    let display_name = issues.text("display_name", &input.display_name, 1, 200);
-    domain::parse_password(&mut issues, "password", &input.password);
-    if input.branches.len() > 50 {
-        issues.add("branches", "must have at most 50 branches");
-    }
+    let id = ClientId::or_new(input.id);
+    let username = input.username.into_inner();
+    let display_name = input.display_name.into_inner();
     // The policy first: nobody else's password is hashed for a refused caller.
     if !decision.is_allowed() {
         return Err(unit::deny(
@@ -325,9 +315,8 @@ pub async fn create_staff(
         )
         .await);
     }
-    issues.finish()?;
     let branches = dedup(input.branches);
-    let password_hash = auth::hash_password(input.password)
+    let password_hash = auth::hash_password(input.password.into_inner())
         .await
         .map_err(|e| ServiceError::unexpected("password hash", e))?;
     let created_by = actor.map(|a| a.staff_id);
@@ -489,11 +478,11 @@ pub async fn get_staff(
 
 #[derive(Default)]
 pub struct StaffPatch {
-    pub display_name: Option<String>,
+    pub display_name: Option<Line<200>>,
     pub role: Option<Role>,
     pub branches: Option<Vec<Uuid>>,
     pub active: Option<bool>,
-    pub password: Option<String>,
+    pub password: Option<NewPassword>,
 }
 
 /// Changes an account. Deactivating it, or changing its password, ends every
@@ -519,16 +508,7 @@ pub async fn update_staff(
     .await?;
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
-    let display_name = patch
-        .display_name
-        .as_deref()
-        .map(|n| issues.text("display_name", n, 1, 200));
-    if let Some(p) = &patch.password {
-        domain::parse_password(&mut issues, "password", p);
-    }
-    if patch.branches.as_ref().is_some_and(|b| b.len() > 50) {
-        issues.add("branches", "must have at most 50 branches");
-    }
+    let display_name = patch.display_name.clone().map(Line::into_inner);
     if patch.active == Some(false) && id == actor.staff_id {
         issues.add("active", "an admin cannot deactivate their own account");
     }
@@ -544,7 +524,7 @@ pub async fn update_staff(
     issues.finish()?;
     let password_hash = match patch.password {
         Some(p) => Some(
-            auth::hash_password(p)
+            auth::hash_password(p.into_inner())
                 .await
                 .map_err(|e| ServiceError::unexpected("password hash", e))?,
         ),

@@ -6,6 +6,7 @@
 
 pub mod health;
 pub mod idempotency;
+pub mod input;
 pub mod middleware;
 pub mod problem;
 pub mod security;

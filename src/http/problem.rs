@@ -369,7 +369,7 @@ pub fn from_error(err: &poem::Error) -> Problem {
 /// poem-openapi names a field that fails a validator as
 /// ``failed to parse "Type": field `name` verification failed. maxLength(200)``: the name and the rule
 /// are safe to repeat (the value is not, and is never part of this message).
-fn field_of(reason: &str) -> Option<(String, String)> {
+pub(crate) fn field_of(reason: &str) -> Option<(String, String)> {
     let start = reason.find("field `")? + "field `".len();
     let rest = &reason[start..];
     let (name, rest) = rest.split_once('`')?;

@@ -8,6 +8,7 @@ use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
 use uuid::Uuid;
 
 use crate::http::{ApiTags, problem::ProblemResponse, security::BearerAuth};
+use crate::text::Line;
 use crate::{
     audit::{Action, Outcome, RequestMeta, Verification},
     oversight::audit_review::{self, EventFilter},
@@ -135,8 +136,7 @@ impl AuditApi {
         #[oai(validator(max_length = 40))] cursor: Query<Option<String>>,
         /// Patron searches for these words (case and accents ignored). The
         /// trail keeps keyed fingerprints of search words, never the words.
-        #[oai(validator(max_length = 100))]
-        search_text: Query<Option<String>>,
+        search_text: Query<Option<Line<100>>>,
     ) -> Result<Json<AuditEventList>, ProblemResponse> {
         let cursor = match cursor.0.as_deref() {
             None => None,
@@ -155,7 +155,7 @@ impl AuditApi {
             outcome: outcome.0.map(|o| o.as_str().to_owned()),
             from: from.0,
             to: to.0,
-            search_text: search_text.0,
+            search_text: search_text.0.map(Line::into_inner),
             search_words: Vec::new(),
         };
         let page = audit_review::list(

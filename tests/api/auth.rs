@@ -313,8 +313,12 @@ async fn login_input_is_validated_by_field() {
             &json!({"username": too_long, "password": "y", "device_name": "t"}),
         )
         .await;
-    let body = assert_problem(resp, 400, "malformed-body").await;
+    let body = assert_problem(resp, 422, "validation").await;
     assert_eq!(body["errors"][0]["field"], "username");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "must have at most 64 characters"
+    );
     assert!(
         !body.to_string().contains(&too_long),
         "the value is not echoed"

@@ -104,12 +104,20 @@ async fn duplicates_and_bad_fields_are_refused_by_name() {
     assert_eq!(problem["errors"][0]["field"], "branches");
 
     let bad_role = json!({"username": "pat.doe", "display_name": "Pat", "role": "root", "password": "a long enough password"});
-    assert_problem(
+    let problem = assert_problem(
         app.post_as("/v1/staff", &admin, &bad_role).await,
-        400,
-        "malformed-body",
+        422,
+        "validation",
     )
     .await;
+    assert_eq!(problem["errors"][0]["field"], "role");
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("must be one of: peer, social_worker"),
+        "{problem}"
+    );
 
     let peer = app.account(Role::Peer, &[]).await;
     let taken = json!({"username": peer.username, "display_name": "X", "role": "peer", "password": "a long enough password"});

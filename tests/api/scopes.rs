@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Account, TestApp, spawn_app};
+use crate::helpers::{Account, TestApp, present, spawn_app};
 
 /// Asserts the status (showing the body when it differs) and returns the JSON.
 async fn expect_json(resp: reqwest::Response, status: u16, what: &str) -> Value {
@@ -80,8 +80,10 @@ async fn new_contact(app: &TestApp, who: &Account, branch: Uuid, patron: Option<
         app.post_as(
             "/v1/contacts",
             &who.token,
-            &json!({"branch_id": branch, "patron_id": patron, "kind": "outreach",
+            &present(
+                json!({"branch_id": branch, "patron_id": patron, "kind": "outreach",
                     "needs": ["food"], "note": "Met by the reading room."}),
+            ),
         )
         .await,
         201,
@@ -119,7 +121,9 @@ async fn new_follow_up(
         app.post_as(
             "/v1/follow-ups",
             &who.token,
-            &json!({"case_id": case, "contact_id": contact, "due_on": due, "note": "Check in"}),
+            &present(
+                json!({"case_id": case, "contact_id": contact, "due_on": due, "note": "Check in"}),
+            ),
         )
         .await,
         201,

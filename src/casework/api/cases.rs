@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use crate::http::types::Timestamp;
 
-use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::http::{
+    ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
+};
+use crate::text::ClientId;
 use crate::{
     audit::RequestMeta,
     casework::{
@@ -82,18 +85,18 @@ impl crate::error::Current for CaseView {
 #[derive(Object)]
 pub struct NewCaseIn {
     /// Optional client-chosen UUIDv7.
-    pub id: Option<Uuid>,
+    pub id: Option<ClientId>,
     pub patron_id: Uuid,
     /// Defaults to the patron's home branch; must be one of the caller's.
     pub branch_id: Option<Uuid>,
-    #[oai(validator(max_length = 20000))]
-    pub summary: Option<String>,
+    /// May span lines; blank means none.
+    pub summary: Option<cases::Summary>,
 }
 
 #[derive(Object)]
 pub struct CasePatchIn {
-    #[oai(validator(max_length = 20000))]
-    pub summary: String,
+    /// May span lines; blank clears it.
+    pub summary: cases::Summary,
 }
 
 #[derive(Object)]
@@ -104,8 +107,8 @@ pub struct TeamMemberIn {
 
 #[derive(Object)]
 pub struct ReasonIn {
-    #[oai(validator(max_length = 5000))]
-    pub reason: String,
+    /// May span lines.
+    pub reason: cases::Reason,
 }
 
 #[derive(Object)]
@@ -158,12 +161,12 @@ fn note_out(n: case_note::Model) -> NoteOut {
 #[derive(Object)]
 pub struct NewNoteIn {
     /// Optional client-chosen UUIDv7.
-    pub id: Option<Uuid>,
+    pub id: Option<ClientId>,
     // `standard` when left out (a description here would wrap the enum in
     // `allOf`, which generated clients mishandle).
     pub sensitivity: Option<Sensitivity>,
-    #[oai(validator(max_length = 50000))]
-    pub body: String,
+    /// May span lines.
+    pub body: notes::Body,
     /// Set to correct an earlier note (notes are never edited).
     pub amends_note_id: Option<Uuid>,
     pub occurred_at: Option<DateTime<Utc>>,
@@ -222,7 +225,7 @@ impl CasesApi {
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
-        body: Json<NewCaseIn>,
+        body: Input<NewCaseIn>,
     ) -> Result<CaseCreated, ProblemResponse> {
         let b = body.0;
         let input = NewCase {
@@ -264,7 +267,7 @@ impl CasesApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         #[oai(name = "If-Match")] if_match: Header<String>,
-        body: Json<CasePatchIn>,
+        body: Input<CasePatchIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Summary(body.0.summary);
         Ok(read(
@@ -297,7 +300,7 @@ impl CasesApi {
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
-        body: Json<TeamMemberIn>,
+        body: Input<TeamMemberIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::AddMember(StaffId::new(body.0.staff_id));
         Ok(read(
@@ -359,7 +362,7 @@ impl CasesApi {
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
-        body: Json<ReasonIn>,
+        body: Input<ReasonIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Close(body.0.reason);
         Ok(read(
@@ -392,7 +395,7 @@ impl CasesApi {
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
-        body: Json<ReasonIn>,
+        body: Input<ReasonIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Reopen(body.0.reason);
         Ok(read(
@@ -425,7 +428,7 @@ impl CasesApi {
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
-        body: Json<ReassignIn>,
+        body: Input<ReassignIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Reassign(StaffId::new(body.0.owner_id));
         Ok(read(
@@ -483,7 +486,7 @@ impl CasesApi {
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
-        body: Json<NewNoteIn>,
+        body: Input<NewNoteIn>,
     ) -> Result<NoteCreated, ProblemResponse> {
         let b = body.0;
         let input = NewNote {

@@ -10,8 +10,12 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use crate::http::types::Timestamp;
+use crate::text::{Line, Text};
 
-use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::http::{
+    ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
+};
+use crate::text::ClientId;
 use crate::{
     audit::RequestMeta,
     casework::consents::{self, NewConsent},
@@ -83,16 +87,18 @@ impl crate::error::Current for consent::Model {
 #[derive(Object)]
 pub struct NewConsentIn {
     /// Optional client-chosen UUIDv7.
-    pub id: Option<Uuid>,
-    #[oai(validator(max_length = 1000))]
-    pub recipient: String,
-    #[oai(validator(max_length = 5000))]
-    pub scope: String,
-    #[oai(validator(max_length = 5000))]
-    pub purpose: String,
+    pub id: Option<ClientId>,
+    /// Who may receive the information (an agency or a person).
+    pub recipient: Line<200>,
+    /// What may be shared; may span lines.
+    pub scope: Text<1000>,
+    /// Why; may span lines.
+    pub purpose: Text<1000>,
     pub method: ConsentMethod,
-    /// When the patron gave it (default: now).
+    /// When the patron gave it (default: now); not before 2000 and not more
+    /// than a day ahead of the server's clock.
     pub given_at: Option<DateTime<Utc>>,
+    /// Must be after `given_at`.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -134,7 +140,7 @@ impl ConsentsApi {
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
-        body: Json<NewConsentIn>,
+        body: Input<NewConsentIn>,
     ) -> Result<ConsentCreated, ProblemResponse> {
         let b = body.0;
         let input = NewConsent {

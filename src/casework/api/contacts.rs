@@ -11,7 +11,11 @@ use uuid::Uuid;
 
 use crate::http::types::Timestamp;
 
-use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::http::{
+    ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
+};
+use crate::text::ClientId;
+use crate::text::{Line, Text};
 use crate::{
     audit::RequestMeta,
     casework::contacts::{self, ContactInput},
@@ -79,35 +83,39 @@ impl crate::error::Current for contact::Model {
 #[derive(Object)]
 pub struct NewContactIn {
     /// Optional client-chosen UUIDv7 (for records made offline).
-    pub id: Option<Uuid>,
+    pub id: Option<ClientId>,
     /// One of the caller's branches.
     pub branch_id: Uuid,
     /// Leave out for an anonymous contact.
     pub patron_id: Option<Uuid>,
-    /// When it happened, from the device clock (default: now).
+    /// When it happened, from the device clock (default: now); not before
+    /// 2000 and not more than a day ahead of the server's clock.
     pub occurred_at: Option<DateTime<Utc>>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "1440")))]
     pub duration_minutes: Option<i32>,
     pub kind: ContactKind,
     #[oai(default, validator(max_items = 12))]
     pub needs: Vec<Need>,
-    #[oai(default, validator(max_items = 50))]
-    pub services_given: Vec<String>,
-    #[oai(validator(max_length = 10000))]
-    pub note: Option<String>,
+    #[oai(default, validator(max_items = 20))]
+    pub services_given: Vec<Line<200>>,
+    /// Blank means none.
+    pub note: Option<Text<2000, 0>>,
 }
 
 #[derive(Object)]
 pub struct ContactPatchIn {
     pub patron_id: Option<Uuid>,
+    /// Not before 2000, not more than a day ahead of the server's clock.
     pub occurred_at: Option<DateTime<Utc>>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "1440")))]
     pub duration_minutes: Option<i32>,
     pub kind: Option<ContactKind>,
     #[oai(validator(max_items = 12))]
     pub needs: Option<Vec<Need>>,
-    #[oai(validator(max_items = 50))]
-    pub services_given: Option<Vec<String>>,
-    #[oai(validator(max_length = 10000))]
-    pub note: Option<String>,
+    #[oai(validator(max_items = 20))]
+    pub services_given: Option<Vec<Line<200>>>,
+    /// Blank changes nothing.
+    pub note: Option<Text<2000, 0>>,
 }
 
 #[derive(Object)]
@@ -146,7 +154,7 @@ impl ContactsApi {
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
-        body: Json<NewContactIn>,
+        body: Input<NewContactIn>,
     ) -> Result<ContactCreated, ProblemResponse> {
         let b = body.0;
         let input = ContactInput {
@@ -192,7 +200,7 @@ impl ContactsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         #[oai(name = "If-Match")] if_match: Header<String>,
-        body: Json<ContactPatchIn>,
+        body: Input<ContactPatchIn>,
     ) -> Result<ContactRead, ProblemResponse> {
         let b = body.0;
         let input = ContactInput {

@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use crate::http::types::{Date, Timestamp};
 
-use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::http::{
+    ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
+};
+use crate::text::ClientId;
 use crate::{
     audit::RequestMeta,
     casework::follow_ups::{self, NewFollowUp},
@@ -84,13 +87,14 @@ impl crate::error::Current for follow_up::Model {
 #[derive(Object)]
 pub struct NewFollowUpIn {
     /// Optional client-chosen UUIDv7.
-    pub id: Option<Uuid>,
+    pub id: Option<ClientId>,
     /// Exactly one of `case_id` and `contact_id`.
     pub case_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
+    /// Within a year before and three years after today.
     pub due_on: Date,
-    #[oai(validator(max_length = 5000))]
-    pub note: Option<String>,
+    /// May span lines; blank means none.
+    pub note: Option<follow_ups::Note>,
 }
 
 #[derive(Object)]
@@ -129,7 +133,7 @@ impl FollowUpsApi {
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
-        body: Json<NewFollowUpIn>,
+        body: Input<NewFollowUpIn>,
     ) -> Result<FollowUpCreated, ProblemResponse> {
         let b = body.0;
         let input = NewFollowUp {

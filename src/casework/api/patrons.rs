@@ -10,7 +10,11 @@ use uuid::Uuid;
 
 use crate::http::types::{Date, Timestamp};
 
-use crate::http::{ApiTags, etag, problem::ProblemResponse, security::BearerAuth, write_limit};
+use crate::http::{
+    ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
+};
+use crate::text::ClientId;
+use crate::text::Line;
 use crate::{
     audit::RequestMeta,
     casework::patrons::{self, PatronInput},
@@ -80,17 +84,18 @@ impl crate::error::Current for patron::Model {
 #[derive(Object)]
 pub struct NewPatronIn {
     /// Optional client-chosen UUIDv7 (for records made offline).
-    pub id: Option<Uuid>,
+    pub id: Option<ClientId>,
     /// The name the person goes by; an alias is fine. Required.
-    #[oai(validator(max_length = 1000))]
-    pub preferred_name: String,
-    #[oai(validator(max_length = 1000))]
-    pub legal_name: Option<String>,
+    pub preferred_name: Line<200>,
+    /// Blank means none.
+    pub legal_name: Option<Line<200, 0>>,
+    /// From 1900 to the current year.
+    #[oai(validator(minimum(value = "1900")))]
     pub birth_year: Option<i32>,
+    /// A past date; its year must agree with `birth_year` when both are given.
     pub birth_date: Option<Date>,
-    /// Preferred language, e.g. `es`.
-    #[oai(validator(max_length = 100))]
-    pub language: Option<String>,
+    /// Preferred language, e.g. `es`. Blank means none.
+    pub language: Option<Line<35, 0>>,
     pub contact_preference: Option<ContactPreference>,
     pub do_not_contact: Option<bool>,
     /// Where the person is usually met; one of the caller's branches.
@@ -99,14 +104,14 @@ pub struct NewPatronIn {
 
 #[derive(Object)]
 pub struct PatronPatchIn {
-    #[oai(validator(max_length = 1000))]
-    pub preferred_name: Option<String>,
-    #[oai(validator(max_length = 1000))]
-    pub legal_name: Option<String>,
+    pub preferred_name: Option<Line<200>>,
+    pub legal_name: Option<Line<200, 0>>,
+    /// From 1900 to the current year.
+    #[oai(validator(minimum(value = "1900")))]
     pub birth_year: Option<i32>,
+    /// A past date; its year must agree with `birth_year` when both are given.
     pub birth_date: Option<Date>,
-    #[oai(validator(max_length = 100))]
-    pub language: Option<String>,
+    pub language: Option<Line<35, 0>>,
     pub contact_preference: Option<ContactPreference>,
     pub do_not_contact: Option<bool>,
     pub home_branch_id: Option<Uuid>,
@@ -157,7 +162,7 @@ impl PatronsApi {
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
         _idempotency_key: Header<Option<String>>,
-        body: Json<NewPatronIn>,
+        body: Input<NewPatronIn>,
     ) -> Result<PatronCreated, ProblemResponse> {
         let b = body.0;
         let input = PatronInput {
@@ -189,7 +194,8 @@ impl PatronsApi {
         state: Data<&AppState>,
         meta: RequestMeta,
         auth: BearerAuth,
-        #[oai(validator(max_length = 200))] q: Query<Option<String>>,
+        /// One line, 1 to 100 characters.
+        q: Query<Option<Line<100>>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
         #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
     ) -> Result<Json<PatronList>, ProblemResponse> {
@@ -197,7 +203,7 @@ impl PatronsApi {
             &state,
             &auth.0,
             &meta,
-            q.0.as_deref(),
+            q.0.as_ref().map(Line::as_str),
             cursor.0.as_deref(),
             limit.0,
         )
@@ -236,7 +242,7 @@ impl PatronsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         #[oai(name = "If-Match")] if_match: Header<String>,
-        body: Json<PatronPatchIn>,
+        body: Input<PatronPatchIn>,
     ) -> Result<PatronRead, ProblemResponse> {
         let b = body.0;
         let input = PatronInput {
