@@ -272,6 +272,12 @@ macro_rules! shaped_type {
             }
         }
 
+        impl ParseFromParameter for $name {
+            fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+                Self::parse(value).map_err(ParseError::custom)
+            }
+        }
+
         impl ToJSON for $name {
             fn to_json(&self) -> Option<Value> {
                 Some(Value::String(self.0.clone()))
@@ -374,6 +380,21 @@ impl ToJSON for ClientId {
     fn to_json(&self) -> Option<Value> {
         Some(Value::String(self.0.to_string()))
     }
+}
+
+shaped_type! {
+    /// The `If-Match` of a change: the `ETag` a read returned, `"<version>"`.
+    ETag, r#"^(W/)?"[0-9]{1,9}"$"#, 3, 13,
+    "must be an ETag returned by a read",
+    |s: &str| s.to_owned()
+}
+
+shaped_type! {
+    /// An `Idempotency-Key`: 1 to 200 visible ASCII characters (a UUID is
+    /// a good choice).
+    IdempotencyKeyText, "^[!-~]*$", 1, 200,
+    "must be 1 to 200 visible ASCII characters",
+    |s: &str| s.to_owned()
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub struct LoginRequest {
 
 #[derive(Object)]
 pub struct RefreshRequest {
-    #[oai(validator(max_length = 256))]
+    #[oai(validator(min_length = 1, max_length = 256))]
     pub refresh_token: String,
 }
 

@@ -17,6 +17,7 @@ use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };
 use crate::text::ClientId;
+use crate::text::ETag;
 use crate::text::{BranchCode, Line, NewPassword, Username};
 use crate::{
     audit::RequestMeta,
@@ -242,7 +243,7 @@ impl DirectoryApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         body: Input<BranchPatchIn>,
     ) -> Result<BranchRead, ProblemResponse> {
         let patch = service::BranchPatch {
@@ -339,7 +340,7 @@ impl DirectoryApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         body: Input<StaffPatchIn>,
     ) -> Result<StaffRead, ProblemResponse> {
         let b = body.0;

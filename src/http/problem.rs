@@ -320,17 +320,40 @@ pub fn from_error(err: &poem::Error) -> Problem {
         );
     }
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
-        if e.name.eq_ignore_ascii_case("If-Match") {
+        let missing = e.reason.ends_with("expects an input value.");
+        if missing && e.name.eq_ignore_ascii_case("If-Match") {
             return Problem::for_status(StatusCode::PRECONDITION_REQUIRED)
                 .detail("Send the record's ETag in If-Match")
                 .field("If-Match", "is required");
         }
+        // The types of this crate give a rule without the value; poem's own
+        // messages may quote it, so they are not repeated.
+        // A type of this crate says `failed to parse "Type": must ...`.
+        let reason = e
+            .reason
+            .strip_prefix("failed to parse \"")
+            .and_then(|r| r.split_once("\": "))
+            .map_or(e.reason.as_str(), |(_, r)| r);
+        let own_rule = reason.starts_with("must ")
+            && reason.len() <= 120
+            && reason
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || " .,`()_-".contains(c));
+        let rule = if missing {
+            "is required".to_owned()
+        } else if own_rule {
+            reason.to_owned()
+        } else {
+            field_of(&format!("field `{}` {}", e.name, e.reason))
+                .map(|(_, rule)| rule)
+                .unwrap_or_else(|| "is invalid".to_owned())
+        };
         return Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid-parameter",
             "A parameter is invalid",
         )
-        .field(e.name, "missing or invalid");
+        .field(e.name, rule);
     }
     if let Some(e) = err.downcast_ref::<ParsePathError>() {
         return Problem::new(

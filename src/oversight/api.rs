@@ -133,7 +133,9 @@ impl AuditApi {
         /// Page size, 1 to 500 (default 50).
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<u64>>,
-        #[oai(validator(max_length = 40))] cursor: Query<Option<String>>,
+        /// A `next_cursor` from a previous page.
+        #[oai(validator(pattern = "^[0-9]{1,18}$"))]
+        cursor: Query<Option<String>>,
         /// Patron searches for these words (case and accents ignored). The
         /// trail keeps keyed fingerprints of search words, never the words.
         search_text: Query<Option<Line<100>>>,

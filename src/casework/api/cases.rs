@@ -15,6 +15,7 @@ use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };
 use crate::text::ClientId;
+use crate::text::{ETag, IdempotencyKeyText};
 use crate::{
     audit::RequestMeta,
     casework::{
@@ -224,7 +225,7 @@ impl CasesApi {
         auth: BearerAuth,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
         body: Input<NewCaseIn>,
     ) -> Result<CaseCreated, ProblemResponse> {
         let b = body.0;
@@ -266,7 +267,7 @@ impl CasesApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         body: Input<CasePatchIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Summary(body.0.summary);
@@ -296,10 +297,10 @@ impl CasesApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
         body: Input<TeamMemberIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::AddMember(StaffId::new(body.0.staff_id));
@@ -329,7 +330,7 @@ impl CasesApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         staff_id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::RemoveMember(StaffId::new(staff_id.0));
         Ok(read(
@@ -358,10 +359,10 @@ impl CasesApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
         body: Input<ReasonIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Close(body.0.reason);
@@ -391,10 +392,10 @@ impl CasesApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
         body: Input<ReasonIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Reopen(body.0.reason);
@@ -424,10 +425,10 @@ impl CasesApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
         body: Input<ReassignIn>,
     ) -> Result<CaseRead, ProblemResponse> {
         let change = Change::Reassign(StaffId::new(body.0.owner_id));
@@ -485,7 +486,7 @@ impl CasesApi {
         id: Path<Uuid>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
         body: Input<NewNoteIn>,
     ) -> Result<NoteCreated, ProblemResponse> {
         let b = body.0;

@@ -16,6 +16,7 @@ use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };
 use crate::text::ClientId;
+use crate::text::{ETag, IdempotencyKeyText};
 use crate::{
     audit::RequestMeta,
     casework::consents::{self, NewConsent},
@@ -139,7 +140,7 @@ impl ConsentsApi {
         id: Path<Uuid>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
         body: Input<NewConsentIn>,
     ) -> Result<ConsentCreated, ProblemResponse> {
         let b = body.0;
@@ -199,10 +200,10 @@ impl ConsentsApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
     ) -> Result<ConsentRead, ProblemResponse> {
         let c = consents::revoke(
             &state,

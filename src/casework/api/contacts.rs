@@ -15,6 +15,7 @@ use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };
 use crate::text::ClientId;
+use crate::text::{ETag, IdempotencyKeyText};
 use crate::text::{Line, Text};
 use crate::{
     audit::RequestMeta,
@@ -153,7 +154,7 @@ impl ContactsApi {
         auth: BearerAuth,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
         body: Input<NewContactIn>,
     ) -> Result<ContactCreated, ProblemResponse> {
         let b = body.0;
@@ -199,7 +200,7 @@ impl ContactsApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         body: Input<ContactPatchIn>,
     ) -> Result<ContactRead, ProblemResponse> {
         let b = body.0;

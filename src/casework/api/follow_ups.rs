@@ -15,6 +15,7 @@ use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };
 use crate::text::ClientId;
+use crate::text::{ETag, IdempotencyKeyText};
 use crate::{
     audit::RequestMeta,
     casework::follow_ups::{self, NewFollowUp},
@@ -132,7 +133,7 @@ impl FollowUpsApi {
         auth: BearerAuth,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
         body: Input<NewFollowUpIn>,
     ) -> Result<FollowUpCreated, ProblemResponse> {
         let b = body.0;
@@ -174,10 +175,10 @@ impl FollowUpsApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
     ) -> Result<FollowUpRead, ProblemResponse> {
         let f = follow_ups::done(
             &state,

@@ -15,6 +15,7 @@ use crate::http::{
 };
 use crate::text::ClientId;
 use crate::text::Line;
+use crate::text::{ETag, IdempotencyKeyText};
 use crate::{
     audit::RequestMeta,
     casework::patrons::{self, PatronInput},
@@ -161,7 +162,7 @@ impl PatronsApi {
         auth: BearerAuth,
         /// Send the same key again to retry safely: the first answer is replayed.
         #[oai(name = "Idempotency-Key")]
-        _idempotency_key: Header<Option<String>>,
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
         body: Input<NewPatronIn>,
     ) -> Result<PatronCreated, ProblemResponse> {
         let b = body.0;
@@ -241,7 +242,7 @@ impl PatronsApi {
         meta: RequestMeta,
         auth: BearerAuth,
         id: Path<Uuid>,
-        #[oai(name = "If-Match")] if_match: Header<String>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
         body: Input<PatronPatchIn>,
     ) -> Result<PatronRead, ProblemResponse> {
         let b = body.0;
