@@ -213,7 +213,7 @@ macro_rules! shaped_type {
                 static REGEX: LazyLock<Regex> =
                     LazyLock::new(|| Regex::new($pattern).expect("pattern compiles"));
                 let n = raw.chars().count();
-                if n < $min || n > $max || !REGEX.is_match(raw) {
+                if !($min..=$max).contains(&n) || !REGEX.is_match(raw) {
                     return Err($rule.to_owned());
                 }
                 Ok($name(($norm)(raw)))
