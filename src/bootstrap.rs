@@ -167,7 +167,60 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
         });
     }
     seed_demo_casework(state, &accounts, branch_ids[0]).await?;
+    seed_demo_services(state, &admin_actor).await?;
     Ok(true)
+}
+
+/// A few invented outside services in the directory.
+async fn seed_demo_services(state: &AppState, admin: &crate::access::Actor) -> ServiceResult<()> {
+    use crate::{directory::services, domain::Need};
+    let meta = RequestMeta::default();
+    for (org, name, needs, phone) in [
+        (
+            "Harbor Street Mutual Aid (demo)",
+            "Harbor Food Pantry",
+            &[Need::Food][..],
+            "555-0101",
+        ),
+        (
+            "Maple House (demo)",
+            "Maple Overnight Shelter",
+            &[Need::Housing, Need::Safety][..],
+            "555-0102",
+        ),
+        (
+            "Riverside Free Clinic (demo)",
+            "Walk-in Clinic",
+            &[Need::Health, Need::MentalHealth][..],
+            "555-0103",
+        ),
+        (
+            "Exampleton Legal Aid (demo)",
+            "Benefits and ID Help Desk",
+            &[Need::Benefits, Need::Documents, Need::Legal][..],
+            "555-0104",
+        ),
+    ] {
+        services::create(
+            state,
+            admin,
+            &meta,
+            services::NewService {
+                id: None,
+                organization_name: Line::for_field("organization_name", org)?,
+                name: Line::for_field("name", name)?,
+                categories: needs.to_vec(),
+                phone: Some(Line::for_field("phone", phone)?),
+                email: None,
+                address: None,
+                eligibility: None,
+                languages: vec![Line::for_field("languages", "en")?],
+                status: crate::domain::ServiceStatus::Active,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// A few invented patrons at the Main branch, one case with the demo peer on

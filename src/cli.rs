@@ -54,6 +54,9 @@ pub enum Command {
     /// Audit trail tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The service directory.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
     /// Apply pending database migrations, or roll back with --down.
     Migrate {
         /// Roll back this many migrations instead of applying.
@@ -89,6 +92,20 @@ pub enum StaffCommand {
         /// Branch code; repeat for several branches.
         #[arg(long = "branch", value_name = "CODE")]
         branches: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Load Open Referral HSDS data: a `.json` file (HSDS 3 services with
+    /// their organization), or a CSV package (`organizations.csv` and
+    /// `services.csv`; give the directory or a file in it). Entries are
+    /// matched by HSDS id, so importing again updates them. Rows that cannot
+    /// be read are reported by file and line; the rest still load, and the
+    /// exit status is non-zero.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
 }
 
@@ -173,6 +190,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Verification::Broken { seq, id, reason } => {
                     anyhow::bail!("audit chain broken at seq {seq} (event {id}): {reason}")
                 }
+            }
+        }
+        Command::Directory(DirectoryCommand::Import { file }) => {
+            let state = AppState::open(settings).await?;
+            let report = crate::directory::hsds::import(&state, &file).await?;
+            for e in &report.errors {
+                eprintln!("{e}");
+            }
+            println!(
+                "imported {} new and {} updated services; {} rows not loaded",
+                report.created,
+                report.updated,
+                report.errors.len()
+            );
+            if report.errors.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("{} rows were not loaded", report.errors.len())
             }
         }
         Command::Migrate { down } => {

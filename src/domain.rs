@@ -219,7 +219,13 @@ text_enum! {
         CaseNote = "case_note",
         Consent = "consent",
         FollowUp = "follow_up",
+        Service = "service",
     }
+}
+
+text_enum! {
+    /// Whether a directory entry takes referrals.
+    ServiceStatus { Active = "active", Inactive = "inactive" }
 }
 
 text_enum! {

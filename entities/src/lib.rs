@@ -16,5 +16,6 @@ pub mod login_throttle;
 pub mod patron;
 pub mod patron_name_key;
 pub mod refresh_token;
+pub mod service;
 pub mod staff;
 pub mod staff_branch;

@@ -10,6 +10,7 @@ mod m20261128_000003_casework;
 mod m20261128_000004_audit_action_index;
 mod m20261128_000005_unit_of_work;
 mod m20261128_000006_one_time_password;
+mod m20261130_000007_service_directory;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_audit_action_index::Migration),
             Box::new(m20261128_000005_unit_of_work::Migration),
             Box::new(m20261128_000006_one_time_password::Migration),
+            Box::new(m20261130_000007_service_directory::Migration),
         ]
     }
 }

@@ -16,9 +16,7 @@ use crate::auth::me_api::{Revoked, SessionList, session_list};
 use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };
-use crate::text::ClientId;
-use crate::text::ETag;
-use crate::text::{BranchCode, Line, NewPassword, Username};
+use crate::text::{BranchCode, ClientId, ETag, Line, NewPassword, Username};
 use crate::{
     audit::RequestMeta,
     directory::service::{self, StaffView},

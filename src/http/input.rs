@@ -139,10 +139,7 @@ fn invalid() -> Problem {
 static VALIDATORS: LazyLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> =
     LazyLock::new(Default::default);
 
-static COMPONENTS: LazyLock<Value> = LazyLock::new(|| {
-    let spec: Value = serde_json::from_str(&super::openapi_service().spec()).unwrap_or_default();
-    spec["components"].clone()
-});
+static COMPONENTS: LazyLock<Value> = LazyLock::new(|| super::spec()["components"].clone());
 
 fn validator(name: &str) -> Option<Arc<jsonschema::Validator>> {
     let mut cache = VALIDATORS.lock().unwrap_or_else(|e| e.into_inner());

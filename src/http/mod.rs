@@ -21,7 +21,7 @@ use poem_openapi::{OpenApiService, Tags};
 use crate::{
     auth::{api as auth, me_api as me},
     casework::api::{cases, consents, contacts, follow_ups, patrons},
-    directory::api as directory,
+    directory::{api as directory, services_api as services},
     oversight::api as audit,
     state::AppState,
 };
@@ -46,6 +46,8 @@ pub enum ApiTags {
     Sessions,
     /// Branches and staff accounts.
     Directory,
+    /// The directory of outside services people are referred to.
+    Services,
     /// The audit trail (auditors).
     Audit,
     /// Patrons: the people served (casework).
@@ -70,6 +72,7 @@ pub type Apis = (
     auth::AuthApi,
     me::MeApi,
     directory::DirectoryApi,
+    services::ServicesApi,
     audit::AuditApi,
     patrons::PatronsApi,
     contacts::ContactsApi,
@@ -84,6 +87,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         auth::AuthApi,
         me::MeApi,
         directory::DirectoryApi,
+        services::ServicesApi,
         audit::AuditApi,
         patrons::PatronsApi,
         contacts::ContactsApi,
@@ -97,22 +101,75 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
     )
 }
 
+/// The spec as served and committed: poem-openapi's document, plus what no
+/// handler signature can say: every operation that takes an
+/// `Idempotency-Key` declares the `Idempotent-Replayed` header (set by the
+/// idempotency layer) on its success responses. Derived from the parameter,
+/// so the two cannot drift.
+pub fn spec() -> &'static serde_json::Value {
+    use std::sync::OnceLock;
+    static SPEC: OnceLock<serde_json::Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let mut spec: serde_json::Value =
+            serde_json::from_str(&openapi_service().spec()).unwrap_or_default();
+        let replayed = serde_json::json!({
+            "description": "`true` when this answer replays the first request made with the same `Idempotency-Key`",
+            "required": false,
+            "schema": {"type": "string", "enum": ["true"]},
+        });
+        let operations = spec["paths"]
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|paths| paths.values_mut())
+            .filter_map(|item| item.as_object_mut())
+            .flat_map(|item| item.values_mut());
+        for op in operations {
+            let keyed = op["parameters"].as_array().is_some_and(|ps| {
+                ps.iter().any(|p| {
+                    p["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(idempotency::HEADER))
+                })
+            });
+            let Some(responses) = op["responses"].as_object_mut().filter(|_| keyed) else {
+                continue;
+            };
+            for (status, response) in responses.iter_mut() {
+                if status.starts_with('2') {
+                    response["headers"]["Idempotent-Replayed"] = replayed.clone();
+                }
+            }
+        }
+        spec
+    })
+}
+
 /// The spec as committed in `openapi/openapi.yaml`.
 pub fn spec_yaml() -> String {
-    openapi_service().spec_yaml()
+    serde_yaml::to_string(spec()).unwrap_or_default()
 }
 
 /// The whole application: API, docs, spec, and the middleware stack.
 pub fn app(state: AppState) -> impl Endpoint {
     let api = openapi_service();
-    let docs = api.swagger_ui();
-    let spec_json = api.spec_endpoint();
-    let spec_yaml = api.spec_endpoint_yaml();
+    // The bundled Swagger UI, showing the spec as served.
+    let docs_html = api
+        .swagger_ui_html()
+        .replace(&api.spec(), &spec().to_string());
+    let spec_json = spec().to_string();
+    let spec_yaml = spec_yaml();
+    let serve = |content_type: &'static str, body: String| {
+        poem::endpoint::make_sync(move |_| {
+            poem::Response::builder()
+                .content_type(content_type)
+                .body(body.clone())
+        })
+    };
     Route::new()
         .nest("/", api)
-        .nest("/docs", docs)
-        .at("/openapi.json", spec_json)
-        .at("/openapi.yaml", spec_yaml)
+        .at("/docs", serve("text/html; charset=utf-8", docs_html))
+        .at("/openapi.json", serve("application/json", spec_json))
+        .at("/openapi.yaml", serve("application/x-yaml", spec_yaml))
         .around(idempotency::idempotency)
         .data(state)
         .around(problem::problem_middleware)
@@ -126,8 +183,7 @@ pub fn allowed_methods(path: &str) -> Option<String> {
     use std::sync::OnceLock;
     static ROUTES: OnceLock<Vec<(Vec<String>, Vec<String>)>> = OnceLock::new();
     let routes = ROUTES.get_or_init(|| {
-        let spec: serde_json::Value =
-            serde_json::from_str(&openapi_service().spec()).unwrap_or_default();
+        let spec = spec();
         let mut routes = Vec::new();
         if let Some(paths) = spec["paths"].as_object() {
             for (template, item) in paths {

@@ -366,3 +366,35 @@ fn every_operation_has_a_unique_operation_id() {
     }
     assert!(seen.len() >= 40);
 }
+
+/// A retried POST is answered with `Idempotent-Replayed: true`: every
+/// operation that takes an `Idempotency-Key` says so on its successes, in the
+/// spec that is served, committed and shown in the docs.
+#[tokio::test]
+async fn keyed_operations_declare_the_replay_header() {
+    let app = spawn_app().await;
+    let spec: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    let mut keyed = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let takes_key = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let declared = response["headers"]["Idempotent-Replayed"].is_object();
+                if status.starts_with('2') {
+                    assert_eq!(declared, takes_key, "{method} {path} {status}");
+                } else {
+                    assert!(!declared, "{method} {path} {status}");
+                }
+            }
+            keyed += usize::from(takes_key);
+        }
+    }
+    assert!(keyed >= 10, "the keyed POSTs are found");
+    let docs = app.get("/docs").await.text().await.unwrap();
+    assert!(
+        docs.contains("Idempotent-Replayed"),
+        "the docs show the served spec"
+    );
+}

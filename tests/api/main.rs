@@ -11,6 +11,7 @@ mod layout;
 mod plans;
 mod roles;
 mod scopes;
+mod services;
 mod sessions;
 mod text;
 mod unit_of_work;

@@ -33,6 +33,8 @@ struct Fixture {
     consent: Uuid,
     follow_up: Uuid,
     contact: Uuid,
+    /// A directory entry, made by the admin.
+    service: Uuid,
 }
 
 type PathFn = fn(&Fixture) -> String;
@@ -219,6 +221,47 @@ fn cases() -> Vec<Case> {
             template: "/v1/branches/{id}",
             path: |f| format!("/v1/branches/{}", f.branch),
             body: |_| Some(json!({"name": "Renamed"})),
+            if_match: v1,
+            expect: Box::new(admin_only_200),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/services",
+            path: |_| "/v1/services".into(),
+            body: |f| {
+                Some(
+                    json!({"organization_name": "Invented Org", "name": format!("Role test {}", f.n),
+                            "categories": ["housing"]}),
+                )
+            },
+            if_match: no_etag,
+            expect: Box::new(admin_only_201),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/services",
+            path: |_| "/v1/services?q=invented".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(all_200),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/services/{id}",
+            path: |f| format!("/v1/services/{}", f.service),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(all_200),
+            public: false,
+        },
+        Case {
+            method: Method::PATCH,
+            template: "/v1/services/{id}",
+            path: |f| format!("/v1/services/{}", f.service),
+            body: |_| Some(json!({"eligibility": "Anyone.", "status": "inactive"})),
             if_match: v1,
             expect: Box::new(admin_only_200),
             public: false,
@@ -658,6 +701,17 @@ async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
         .await,
     )
     .await;
+    let admin = app.admin().await.token.clone();
+    let service = created_id(
+        app.post_as(
+            "/v1/services",
+            &admin,
+            &json!({"organization_name": "Invented Org", "name": format!("Invented service {n}"),
+                    "categories": ["food"]}),
+        )
+        .await,
+    )
+    .await;
     Fixture {
         caller,
         branch,
@@ -673,6 +727,7 @@ async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
         consent,
         follow_up,
         contact,
+        service,
     }
 }
 

@@ -10,13 +10,11 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use crate::http::types::Timestamp;
-use crate::text::{Line, Text};
+use crate::text::{ClientId, ETag, IdempotencyKeyText, Line, Text};
 
 use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };
-use crate::text::ClientId;
-use crate::text::{ETag, IdempotencyKeyText};
 use crate::{
     audit::RequestMeta,
     casework::consents::{self, NewConsent},

@@ -14,8 +14,7 @@ use crate::http::types::{Date, Timestamp};
 use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };
-use crate::text::ClientId;
-use crate::text::{ETag, IdempotencyKeyText};
+use crate::text::{ClientId, ETag, IdempotencyKeyText};
 use crate::{
     audit::RequestMeta,
     casework::follow_ups::{self, NewFollowUp},

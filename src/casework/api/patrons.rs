@@ -13,9 +13,7 @@ use crate::http::types::{Date, Timestamp};
 use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };
-use crate::text::ClientId;
-use crate::text::Line;
-use crate::text::{ETag, IdempotencyKeyText};
+use crate::text::{ClientId, ETag, IdempotencyKeyText, Line};
 use crate::{
     audit::RequestMeta,
     casework::patrons::{self, PatronInput},

@@ -1,0 +1,277 @@
+//! The service directory over HTTP: every role reads and searches it,
+//! admins change it.
+// poem-openapi handlers take one argument per HTTP input (header, path,
+// query, body), so long parameter lists are the shape of the API here.
+#![allow(clippy::too_many_arguments)]
+
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Header, Path, Query},
+    payload::Json,
+};
+use uuid::Uuid;
+
+use crate::http::{
+    ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, types::Timestamp,
+    write_limit,
+};
+use crate::text::{ClientId, ETag, IdempotencyKeyText, Line};
+use crate::{
+    audit::RequestMeta,
+    directory::services::{
+        self, Address, Eligibility, Email, Language, Name, NewService, Phone, ServicePatch,
+        ServiceQuery,
+    },
+    domain::{Need, ServiceStatus},
+    state::AppState,
+};
+use entities::service;
+
+pub struct ServicesApi;
+
+#[derive(Object, serde::Serialize)]
+pub struct ServiceOut {
+    pub id: Uuid,
+    /// The Open Referral HSDS id of an imported entry.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hsds_id: Option<String>,
+    pub organization_name: String,
+    pub name: String,
+    pub categories: Vec<Need>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligibility: Option<String>,
+    pub languages: Vec<String>,
+    pub status: ServiceStatus,
+    pub version: i32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+fn service_out(s: service::Model) -> ServiceOut {
+    let categories: Vec<String> = serde_json::from_str(&s.categories).unwrap_or_default();
+    ServiceOut {
+        id: s.id,
+        hsds_id: s.hsds_id,
+        organization_name: s.organization_name,
+        name: s.name,
+        categories: categories.iter().filter_map(|c| Need::parse(c)).collect(),
+        phone: s.phone,
+        email: s.email,
+        address: s.address,
+        eligibility: s.eligibility,
+        languages: serde_json::from_str(&s.languages).unwrap_or_default(),
+        status: ServiceStatus::parse(&s.status).unwrap_or(ServiceStatus::Inactive),
+        version: s.version,
+        created_at: s.created_at.into(),
+        updated_at: s.updated_at.into(),
+    }
+}
+
+/// Rendered as a read renders it, for a 412's `current`.
+impl crate::error::Current for service::Model {
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(service_out(self.clone())).unwrap_or_default()
+    }
+}
+
+#[derive(Object)]
+pub struct NewServiceIn {
+    /// Optional client-chosen UUIDv7.
+    pub id: Option<ClientId>,
+    pub organization_name: Name,
+    pub name: Name,
+    /// Needs from the taxonomy that the service meets.
+    #[oai(validator(min_items = 1, max_items = 12))]
+    pub categories: Vec<Need>,
+    /// Blank means none.
+    pub phone: Option<Phone>,
+    /// Blank means none.
+    pub email: Option<Email>,
+    /// May span lines; blank means none.
+    pub address: Option<Address>,
+    /// Who may use it; may span lines; blank means none.
+    pub eligibility: Option<Eligibility>,
+    /// Languages served (codes such as `es` or names).
+    #[oai(default, validator(max_items = 20))]
+    pub languages: Vec<Language>,
+    /// `active` when left out.
+    pub status: Option<ServiceStatus>,
+}
+
+#[derive(Object)]
+pub struct ServicePatchIn {
+    pub organization_name: Option<Name>,
+    pub name: Option<Name>,
+    #[oai(validator(min_items = 1, max_items = 12))]
+    pub categories: Option<Vec<Need>>,
+    /// Blank clears it.
+    pub phone: Option<Phone>,
+    /// Blank clears it.
+    pub email: Option<Email>,
+    /// Blank clears it.
+    pub address: Option<Address>,
+    /// Blank clears it.
+    pub eligibility: Option<Eligibility>,
+    #[oai(validator(max_items = 20))]
+    pub languages: Option<Vec<Language>>,
+    pub status: Option<ServiceStatus>,
+}
+
+#[derive(Object)]
+pub struct ServiceList {
+    pub items: Vec<ServiceOut>,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum ServiceCreated {
+    #[oai(status = 201)]
+    Created(Json<ServiceOut>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum ServiceRead {
+    #[oai(status = 200)]
+    Ok(Json<ServiceOut>, #[oai(header = "ETag")] String),
+}
+
+#[OpenApi(prefix_path = "/v1/services", tag = "ApiTags::Services")]
+impl ServicesApi {
+    /// Add an outside service to the directory (admins).
+    #[oai(
+        operation_id = "createService",
+        path = "/",
+        method = "post",
+        transform = "write_limit"
+    )]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        /// Send the same key again to retry safely: the first answer is replayed.
+        #[oai(name = "Idempotency-Key")]
+        _idempotency_key: Header<Option<IdempotencyKeyText>>,
+        body: Input<NewServiceIn>,
+    ) -> Result<ServiceCreated, ProblemResponse> {
+        let b = body.0;
+        let input = NewService {
+            id: b.id,
+            organization_name: b.organization_name,
+            name: b.name,
+            categories: b.categories,
+            phone: b.phone,
+            email: b.email,
+            address: b.address,
+            eligibility: b.eligibility,
+            languages: b.languages,
+            status: b.status.unwrap_or(ServiceStatus::Active),
+        };
+        let s = services::create(&state, &auth.0, &meta, input).await?;
+        let tag = etag(s.version);
+        Ok(ServiceCreated::Created(Json(service_out(s)), tag))
+    }
+
+    /// Search the directory: entries whose organization or service name has
+    /// words starting with each word of `q` (case and accents ignored), in a
+    /// category, with a status; active entries first.
+    #[oai(operation_id = "searchServices", path = "/", method = "get")]
+    async fn search(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        /// One line, 1 to 100 characters.
+        q: Query<Option<Line<100>>>,
+        category: Query<Option<Need>>,
+        status: Query<Option<ServiceStatus>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
+        #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
+    ) -> Result<Json<ServiceList>, ProblemResponse> {
+        let page = services::search(
+            &state,
+            &auth.0,
+            &meta,
+            ServiceQuery {
+                q: q.0.as_ref().map(Line::as_str),
+                category: category.0,
+                status: status.0,
+                cursor: cursor.0.as_deref(),
+                limit: limit.0,
+            },
+        )
+        .await?;
+        Ok(Json(ServiceList {
+            items: page.items.into_iter().map(service_out).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    /// One directory entry.
+    #[oai(operation_id = "getService", path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<ServiceRead, ProblemResponse> {
+        let s = services::get(&state, &auth.0, &meta, id.0).await?;
+        let tag = etag(s.version);
+        Ok(ServiceRead::Ok(Json(service_out(s)), tag))
+    }
+
+    /// Change a directory entry (admins). Requires `If-Match`.
+    #[oai(
+        operation_id = "updateService",
+        path = "/:id",
+        method = "patch",
+        transform = "write_limit"
+    )]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
+        body: Input<ServicePatchIn>,
+    ) -> Result<ServiceRead, ProblemResponse> {
+        let b = body.0;
+        let patch = ServicePatch {
+            organization_name: b.organization_name,
+            name: b.name,
+            categories: b.categories,
+            phone: b.phone,
+            email: b.email,
+            address: b.address,
+            eligibility: b.eligibility,
+            languages: b.languages,
+            status: b.status,
+        };
+        let s = services::update(
+            &state,
+            &auth.0,
+            &meta,
+            id.0,
+            Some(if_match.0.as_str()),
+            patch,
+        )
+        .await?;
+        let tag = etag(s.version);
+        Ok(ServiceRead::Ok(Json(service_out(s)), tag))
+    }
+}
