@@ -347,6 +347,67 @@ pub fn consent_scope(actor: &Actor) -> Scope {
     }
 }
 
+/// Referrals: peers read the ones they made and those of their team's
+/// cases; social workers their own and their team's; supervisors their
+/// branches'. A referral's facts: `mine` is who made it, `team` its case's
+/// team (or, without a case, any case team of its patron), its branch the
+/// case's (or the patron's home branch).
+pub fn referral_scope(actor: &Actor) -> Scope {
+    use Term::*;
+    match actor.role {
+        Role::Peer => Scope::of(
+            actor,
+            &[
+                (Mine, "peer_own_or_team_referral"),
+                (Team, "peer_own_or_team_referral"),
+            ],
+            "referral_out_of_scope",
+        ),
+        Role::SocialWorker => Scope::of(
+            actor,
+            &[
+                (Mine, "worker_own_or_team_referral"),
+                (Team, "worker_own_or_team_referral"),
+            ],
+            "referral_out_of_scope",
+        ),
+        Role::Supervisor => Scope::of(
+            actor,
+            &[(Branch, "supervisor_branch_referral")],
+            "referral_out_of_scope",
+        ),
+        _ => Scope::nothing(),
+    }
+}
+
+/// Making a referral for a patron the caller can see: peers only on a case
+/// whose team they are on; social workers for their own or team's patrons;
+/// supervisors in their branches.
+pub fn create_referral(actor: &Actor, patron: &Facts, case: Option<&Facts>) -> Decision {
+    match actor.role {
+        Role::Peer if case.is_some_and(|c| c.team) => Decision::Allow("peer_refers_on_team_case"),
+        Role::Peer => Decision::Deny("peer_refers_on_team_cases_only"),
+        Role::SocialWorker if case.map_or(patron.mine || patron.team, |c| c.team) => {
+            Decision::Allow("worker_refers_own_or_team")
+        }
+        Role::Supervisor if actor.in_branch(case.map_or(patron.branch, |c| c.branch)) => {
+            Decision::Allow("supervisor_refers_in_branch")
+        }
+        Role::SocialWorker | Role::Supervisor => Decision::Deny("referral_patron_out_of_scope"),
+        _ => Decision::Deny("casework_roles_only"),
+    }
+}
+
+/// Changing or moving a referral in the caller's scope: peers only the ones
+/// they made; social workers and supervisors any they can read.
+pub fn change_referral(actor: &Actor, r: &Facts) -> Decision {
+    match actor.role {
+        Role::Peer if r.mine => Decision::Allow("peer_moves_own_referral"),
+        Role::Peer => Decision::Deny("peer_moves_own_referrals_only"),
+        _ => referral_scope(actor).decide(r),
+    }
+}
+
 /// Facts about a case that decide access to it and to what hangs off it.
 #[derive(Debug, Clone)]
 pub struct CaseFacts {

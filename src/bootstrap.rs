@@ -166,15 +166,19 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
             must_change_password: false,
         });
     }
-    seed_demo_casework(state, &accounts, branch_ids[0]).await?;
-    seed_demo_services(state, &admin_actor).await?;
+    let services = seed_demo_services(state, &admin_actor).await?;
+    seed_demo_casework(state, &accounts, branch_ids[0], &services).await?;
     Ok(true)
 }
 
-/// A few invented outside services in the directory.
-async fn seed_demo_services(state: &AppState, admin: &crate::access::Actor) -> ServiceResult<()> {
+/// A few invented outside services in the directory; their ids.
+async fn seed_demo_services(
+    state: &AppState,
+    admin: &crate::access::Actor,
+) -> ServiceResult<Vec<Uuid>> {
     use crate::{directory::services, domain::Need};
     let meta = RequestMeta::default();
+    let mut ids = Vec::new();
     for (org, name, needs, phone) in [
         (
             "Harbor Street Mutual Aid (demo)",
@@ -201,7 +205,7 @@ async fn seed_demo_services(state: &AppState, admin: &crate::access::Actor) -> S
             "555-0104",
         ),
     ] {
-        services::create(
+        let made = services::create(
             state,
             admin,
             &meta,
@@ -219,16 +223,19 @@ async fn seed_demo_services(state: &AppState, admin: &crate::access::Actor) -> S
             },
         )
         .await?;
+        ids.push(made.id);
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// A few invented patrons at the Main branch, one case with the demo peer on
-/// its team, a note and a contact, so that every casework screen has data.
+/// its team, a note, a contact and referrals in several states, so that every
+/// casework screen has data.
 async fn seed_demo_casework(
     state: &AppState,
     accounts: &[crate::access::Actor],
     main: Uuid,
+    services: &[Uuid],
 ) -> ServiceResult<()> {
     use crate::casework::{cases, contacts, notes, patrons};
     let (Some(peer), Some(worker)) = (
@@ -302,6 +309,7 @@ async fn seed_demo_casework(
         },
     )
     .await?;
+    seed_demo_referrals(state, worker, ids[0], case.case.id, services).await?;
     contacts::create(
         state,
         peer,
@@ -319,6 +327,77 @@ async fn seed_demo_casework(
         },
     )
     .await?;
+    Ok(())
+}
+
+/// Referrals on the demo case: one the pantry has accepted (it said so by
+/// phone), one requested from the shelter, one still a draft.
+async fn seed_demo_referrals(
+    state: &AppState,
+    worker: &crate::access::Actor,
+    patron: Uuid,
+    case: Uuid,
+    services: &[Uuid],
+) -> ServiceResult<()> {
+    use crate::{
+        casework::referrals,
+        domain::{CaseId, Need, PatronId, ReferralId, ReferralStatus},
+    };
+    let meta = RequestMeta::default();
+    let plan: [(usize, Need, &[ReferralStatus]); 3] = [
+        (
+            0,
+            Need::Food,
+            &[
+                ReferralStatus::Requested,
+                ReferralStatus::Received,
+                ReferralStatus::Accepted,
+            ],
+        ),
+        (1, Need::Housing, &[ReferralStatus::Requested]),
+        (2, Need::Health, &[]),
+    ];
+    for (service, need, moves) in plan {
+        let Some(&service_id) = services.get(service) else {
+            continue;
+        };
+        let made = referrals::create(
+            state,
+            worker,
+            &meta,
+            referrals::NewReferral {
+                id: None,
+                patron_id: PatronId::new(patron),
+                case_id: Some(CaseId::new(case)),
+                service_id: Some(service_id),
+                recipient: None,
+                needs: vec![need],
+                notes: None,
+                shares_identifying_data: false,
+                follow_up_on: None,
+            },
+        )
+        .await?;
+        let mut version = made.referral.version;
+        for (i, to) in moves.iter().enumerate() {
+            let moved = referrals::transition(
+                state,
+                worker,
+                &meta,
+                ReferralId::new(made.referral.id),
+                Some(&format!("\"{version}\"")),
+                referrals::Move {
+                    to: *to,
+                    reason: None,
+                    outcome: None,
+                    on_behalf_of_agency: i > 0,
+                    occurred_at: None,
+                },
+            )
+            .await?;
+            version = moved.referral.version;
+        }
+    }
     Ok(())
 }
 

@@ -160,6 +160,8 @@ id_type! {
     ConsentId,
     /// A follow-up's id.
     FollowUpId,
+    /// A referral's id.
+    ReferralId,
     /// A staff account's id.
     StaffId,
 }
@@ -220,6 +222,36 @@ text_enum! {
         Consent = "consent",
         FollowUp = "follow_up",
         Service = "service",
+        Referral = "referral",
+    }
+}
+
+text_enum! {
+    /// Where a referral is in its closed loop (DESIGN.md section 4).
+    ReferralStatus {
+        Draft = "draft",
+        Requested = "requested",
+        Received = "received",
+        Accepted = "accepted",
+        InProgress = "in_progress",
+        OnHold = "on_hold",
+        Completed = "completed",
+        Failed = "failed",
+        Rejected = "rejected",
+        Cancelled = "cancelled",
+        EnteredInError = "entered_in_error",
+    }
+}
+
+text_enum! {
+    /// How a completed or failed referral ended.
+    ReferralOutcome {
+        GotHelp = "got_help",
+        NotEligible = "not_eligible",
+        NoCapacity = "no_capacity",
+        CouldNotContact = "could_not_contact",
+        NoLongerInterested = "no_longer_interested",
+        ReferredElsewhere = "referred_elsewhere",
     }
 }
 

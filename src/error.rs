@@ -12,6 +12,13 @@ pub enum ServiceError {
     Forbidden,
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// A conflict with the record's state that names what would be allowed
+    /// (the moves from here, the consent that is missing).
+    #[error("conflict: {detail}")]
+    ConflictNaming {
+        detail: &'static str,
+        issues: Vec<FieldIssue>,
+    },
     /// The `If-Match` version is not the current one; carries the current
     /// record, which the API renders as it renders a read.
     #[error("stale version")]

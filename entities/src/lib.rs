@@ -15,6 +15,8 @@ pub mod idempotency_record;
 pub mod login_throttle;
 pub mod patron;
 pub mod patron_name_key;
+pub mod referral;
+pub mod referral_event;
 pub mod refresh_token;
 pub mod service;
 pub mod staff;

@@ -11,6 +11,7 @@ mod m20261128_000004_audit_action_index;
 mod m20261128_000005_unit_of_work;
 mod m20261128_000006_one_time_password;
 mod m20261130_000007_service_directory;
+mod m20261130_000008_referrals;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_unit_of_work::Migration),
             Box::new(m20261128_000006_one_time_password::Migration),
             Box::new(m20261130_000007_service_directory::Migration),
+            Box::new(m20261130_000008_referrals::Migration),
         ]
     }
 }

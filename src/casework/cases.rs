@@ -499,6 +499,8 @@ pub async fn caseload(
         .encode()
     });
     let today = Utc::now().date_naive();
+    let case_ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    let open_referrals = super::referrals::open_per_case(&state.db, &case_ids).await?;
     let mut items = Vec::with_capacity(rows.len());
     let mut view = View::Full;
     for case in rows {
@@ -512,14 +514,14 @@ pub async fn caseload(
             .filter(follow_up::Column::DueOn.lt(today))
             .count(&state.db)
             .await?;
+        let open = open_referrals.get(&case.id).copied().unwrap_or(0);
         items.push(CaseloadItem {
             view: CaseView {
                 case,
                 team: facts.team,
                 view,
             },
-            // Referrals arrive with a later issue; until then none are open.
-            open_referrals: 0,
+            open_referrals: open,
             overdue_follow_ups: overdue,
         });
     }

@@ -9,4 +9,6 @@ pub mod contacts;
 pub mod follow_ups;
 pub mod notes;
 pub mod patrons;
+pub mod referral_flow;
+pub mod referrals;
 pub mod scope;

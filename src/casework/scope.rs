@@ -19,7 +19,7 @@ use crate::{
     error::{ServiceError, ServiceResult},
     unit::{Loaded, Unit},
 };
-use entities::{case_file, case_member, contact, follow_up, patron};
+use entities::{case_file, case_member, contact, follow_up, patron, referral};
 
 /// Current team members (a member who left stays in the table with `ended_at`).
 fn active_members(actor: &Actor) -> SelectStatement {
@@ -95,6 +95,15 @@ fn term(kind: RecordKind, term: Term, actor: &Actor, branches: &[Uuid]) -> Simpl
             .or(follow_up::Column::CreatedBy.eq(me)),
         (K::FollowUp, Term::Team) => follow_up::Column::CaseId.in_subquery(my_case_ids(actor)),
         (K::FollowUp, Term::Branch) => follow_up::Column::BranchId.is_in(branches.to_vec()),
+        (K::Referral, Term::Mine) => referral::Column::CreatedBy.eq(me),
+        (K::Referral, Term::Team) => {
+            referral::Column::CaseId
+                .in_subquery(my_case_ids(actor))
+                .or(referral::Column::CaseId
+                    .is_null()
+                    .and(referral::Column::PatronId.in_subquery(my_team_patrons(actor))))
+        }
+        (K::Referral, Term::Branch) => referral::Column::BranchId.is_in(branches.to_vec()),
         _ => never(),
     }
 }
@@ -194,6 +203,40 @@ pub async fn follow_up_facts(
         mine: f.assigned_to == actor.staff_id || f.created_by == actor.staff_id,
         team,
         branch: f.branch_id,
+    })
+}
+
+pub async fn referral_facts(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    r: &referral::Model,
+) -> ServiceResult<Facts> {
+    let team = match r.case_id {
+        Some(case_id) => match case_file::Entity::find_by_id(case_id).one(db).await? {
+            Some(c) => case_facts(db, &c).await?.facts(actor).team,
+            None => false,
+        },
+        None => on_patrons_team(db, actor, r.patron_id).await?,
+    };
+    Ok(Facts {
+        mine: r.created_by == actor.staff_id,
+        team,
+        branch: r.branch_id,
+    })
+}
+
+pub async fn load_referral(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<Option<Loaded<referral::Model>>> {
+    Ok(match referral::Entity::find_by_id(id).one(db).await? {
+        Some(r) => Some(Loaded {
+            facts: referral_facts(db, actor, &r).await?,
+            patron: Some(r.patron_id),
+            record: r,
+        }),
+        None => None,
     })
 }
 

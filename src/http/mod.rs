@@ -20,7 +20,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 use crate::{
     auth::{api as auth, me_api as me},
-    casework::api::{cases, consents, contacts, follow_ups, patrons},
+    casework::api::{cases, consents, contacts, follow_ups, patrons, referrals},
     directory::{api as directory, services_api as services},
     oversight::api as audit,
     state::AppState,
@@ -60,6 +60,8 @@ pub enum ApiTags {
     Consents,
     /// Follow-ups: due dates on cases and contacts (casework).
     FollowUps,
+    /// Referrals to outside services, followed until the loop closes (casework).
+    Referrals,
 }
 
 /// The `ETag` of a record version.
@@ -79,6 +81,7 @@ pub type Apis = (
     cases::CasesApi,
     consents::ConsentsApi,
     follow_ups::FollowUpsApi,
+    referrals::ReferralsApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -94,6 +97,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         cases::CasesApi,
         consents::ConsentsApi,
         follow_ups::FollowUpsApi,
+        referrals::ReferralsApi,
     );
     OpenApiService::new(apis, "Casework", env!("CARGO_PKG_VERSION")).description(
         "Referral and case management for social work in public libraries. \

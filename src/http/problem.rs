@@ -163,6 +163,13 @@ impl From<crate::error::ServiceError> for ProblemResponse {
                 }
                 p
             }
+            E::ConflictNaming { detail, issues } => {
+                let mut p = Problem::for_status(StatusCode::CONFLICT).detail(detail);
+                for i in issues {
+                    p = p.field(i.field, i.message);
+                }
+                p
+            }
             E::Stale(current) => {
                 let mut p = Problem::for_status(StatusCode::PRECONDITION_FAILED)
                     .detail("The record changed since you read it; `current` holds it now");

@@ -9,6 +9,7 @@ mod foundation;
 mod helpers;
 mod layout;
 mod plans;
+mod referrals;
 mod roles;
 mod scopes;
 mod services;

@@ -35,6 +35,8 @@ struct Fixture {
     contact: Uuid,
     /// A directory entry, made by the admin.
     service: Uuid,
+    /// A referral the case owner made on the case.
+    referral: Uuid,
 }
 
 type PathFn = fn(&Fixture) -> String;
@@ -594,6 +596,56 @@ fn cases() -> Vec<Case> {
             public: false,
         },
         Case {
+            method: Method::POST,
+            template: "/v1/referrals",
+            path: |_| "/v1/referrals".into(),
+            body: |f| {
+                Some(json!({"patron_id": f.patron, "case_id": f.case,
+                            "recipient": "Invented food bank", "needs": ["food"]}))
+            },
+            if_match: no_etag,
+            // Refused on the role before the patron is looked at.
+            expect: Box::new(cw(201, 201, 201, 403)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/referrals/{id}",
+            path: |f| format!("/v1/referrals/{}", f.referral),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(cw(200, 200, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/referrals/{id}/transitions",
+            path: |f| format!("/v1/referrals/{}/transitions", f.referral),
+            body: |_| Some(json!({"to": "requested"})),
+            if_match: v1,
+            // Peers move only the referrals they made.
+            expect: Box::new(cw(403, 200, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/patrons/{id}/referrals",
+            path: |f| format!("/v1/patrons/{}/referrals", f.patron),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(cw(200, 200, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/me/referrals",
+            path: |_| "/v1/me/referrals".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(cw(200, 200, 200, 403)),
+            public: false,
+        },
+        Case {
             method: Method::GET,
             template: "/v1/me/follow-ups",
             path: |_| "/v1/me/follow-ups".into(),
@@ -712,6 +764,15 @@ async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
         .await,
     )
     .await;
+    let referral = created_id(
+        app.post_as(
+            "/v1/referrals",
+            t,
+            &json!({"patron_id": patron, "case_id": case, "service_id": service}),
+        )
+        .await,
+    )
+    .await;
     Fixture {
         caller,
         branch,
@@ -728,6 +789,7 @@ async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
         follow_up,
         contact,
         service,
+        referral,
     }
 }
 

@@ -8,3 +8,4 @@ pub mod consents;
 pub mod contacts;
 pub mod follow_ups;
 pub mod patrons;
+pub mod referrals;
