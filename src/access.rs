@@ -408,6 +408,17 @@ pub fn change_referral(actor: &Actor, r: &Facts) -> Decision {
     }
 }
 
+/// A branch's overdue referrals: supervisors of that branch.
+pub fn branch_referral_oversight(actor: &Actor, branch: Uuid) -> Decision {
+    match actor.role {
+        Role::Supervisor if actor.in_branch(branch) => {
+            Decision::Allow("supervisor_branch_referral")
+        }
+        Role::Supervisor => Decision::Deny("referral_branch_out_of_scope"),
+        _ => Decision::Deny("supervisors_only"),
+    }
+}
+
 /// Facts about a case that decide access to it and to what hangs off it.
 #[derive(Debug, Clone)]
 pub struct CaseFacts {

@@ -451,6 +451,181 @@ async fn consent_covers(
     Ok(false)
 }
 
+/// A change to an open referral; absent fields stay as they are.
+#[derive(Default)]
+pub struct ReferralPatch {
+    pub needs: Option<Vec<Need>>,
+    /// Blank clears them.
+    pub notes: Option<Notes>,
+    pub follow_up_on: Option<NaiveDate>,
+}
+
+/// Changes an open referral's needs, notes or follow-up date. Requires the
+/// current version.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: ReferralId,
+    if_match: Option<&str>,
+    patch: ReferralPatch,
+) -> ServiceResult<ReferralView> {
+    let id = id.uuid();
+    let ctx = AuditContext::for_actor(actor, meta);
+    let version = unit::parse_if_match(if_match)?;
+    let mut issues = Issues::default();
+    check_follow_up(&mut issues, patch.follow_up_on);
+    issues.finish()?;
+    let mut fields = Vec::new();
+    for (present, name) in [
+        (patch.needs.is_some(), "needs"),
+        (patch.notes.is_some(), "notes"),
+        (patch.follow_up_on.is_some(), "follow_up_on"),
+    ] {
+        if present {
+            fields.push(name);
+        }
+    }
+    let who = actor.clone();
+    let m = state
+        .recorder
+        .run(ctx, move |u| {
+            Box::pin(async move {
+                u.begin(Action::Update, RecordKind::Referral, Some(id));
+                let scope = access::referral_scope(&who);
+                let loader = who.clone();
+                let ch = scope::for_change(
+                    u,
+                    &scope,
+                    move |txn| {
+                        Box::pin(async move { scope::load_referral(txn, &loader, id).await })
+                    },
+                    |_, f| access::change_referral(&who, f),
+                )
+                .await?;
+                u.allow(ch.rule, ch.patron, &fields);
+                let current = ch.record;
+                if current.version != version {
+                    return Err(stale(current));
+                }
+                let status = ReferralStatus::parse(&current.status)
+                    .unwrap_or(ReferralStatus::EnteredInError);
+                if !flow::is_open(status) {
+                    return Err(ServiceError::Conflict(
+                        "only an open referral can be changed",
+                    ));
+                }
+                let mut m = current.into_active_model();
+                if let Some(needs) = patch.needs {
+                    m.needs = Set(needs_json(&needs));
+                }
+                if let Some(notes) = patch.notes {
+                    m.notes = Set(notes.into_present());
+                }
+                if let Some(d) = patch.follow_up_on {
+                    m.follow_up_on = Set(Some(d));
+                }
+                m.version = Set(version + 1);
+                m.updated_at = Set(now());
+                let Some(m) =
+                    update_versioned(u.txn(), m, referral::Column::Version, version).await?
+                else {
+                    return Err(unit::stale_now::<referral::Entity>(u.txn(), id).await);
+                };
+                u.changed(RecordKind::Referral, id);
+                Ok(m)
+            })
+        })
+        .await?;
+    Ok(ReferralView {
+        history: history(&state.db, m.id).await?,
+        referral: m,
+    })
+}
+
+/// A branch's open referrals whose follow-up date has passed, most overdue
+/// first: for the branch's supervisors.
+pub async fn overdue_in_branch(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    branch: Uuid,
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> ServiceResult<Page<referral::Model>> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let decision = access::branch_referral_oversight(actor, branch);
+    if !decision.is_allowed() {
+        return Err(unit::deny(
+            state,
+            &ctx,
+            decision,
+            Action::Search,
+            RecordKind::Referral,
+            ServiceError::Forbidden,
+        )
+        .await);
+    }
+    let q = referral::Entity::find()
+        .filter(referral::Column::BranchId.eq(branch))
+        .filter(referral::Column::FollowUpOn.lt(Utc::now().date_naive()));
+    let page = by_follow_up(&state.db, q, cursor, limit).await?;
+    let ev = ctx
+        .event(Action::Search, Outcome::Allowed, decision.rule())
+        .record_type(RecordKind::Referral)
+        .query(r#"{"overdue":"branch"}"#)
+        .patrons(page.items.iter().map(|r| r.patron_id))
+        .results(page.items.iter().map(|r| r.id).collect())
+        .fields(FIELDS);
+    state.recorder.record(vec![ev]).await?;
+    Ok(page)
+}
+
+/// Open referrals of `q`, soonest follow-up first, a page at a time.
+async fn by_follow_up(
+    db: &impl ConnectionTrait,
+    q: sea_orm::Select<referral::Entity>,
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> ServiceResult<Page<referral::Model>> {
+    let cursor = Cursor::decode(cursor)?;
+    let limit = page_size(Some(limit.unwrap_or(25)));
+    let open: Vec<&str> = ReferralStatus::ALL
+        .iter()
+        .filter(|s| flow::is_open(**s))
+        .map(|s| s.as_str())
+        .collect();
+    let mut q = q.filter(referral::Column::Status.is_in(open));
+    if let Some(c) = &cursor {
+        let due: NaiveDate = c.k.parse().map_err(|_| {
+            ServiceError::invalid("cursor", "must be a next_cursor from a previous page")
+        })?;
+        q = q.filter(
+            Condition::any()
+                .add(referral::Column::FollowUpOn.gt(due))
+                .add(
+                    Condition::all()
+                        .add(referral::Column::FollowUpOn.eq(due))
+                        .add(referral::Column::Id.gt(c.id)),
+                ),
+        );
+    }
+    let rows = q
+        .order_by_asc(referral::Column::FollowUpOn)
+        .order_by_asc(referral::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let (items, next_cursor) = page(rows, limit, |r| {
+        Cursor {
+            k: r.follow_up_on.map(|d| d.to_string()).unwrap_or_default(),
+            id: r.id,
+        }
+        .encode()
+    });
+    Ok(Page { items, next_cursor })
+}
+
 /// Which of the caller's referrals a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MineFilter {
@@ -538,47 +713,14 @@ pub async fn mine(
         )
         .await);
     }
-    let cursor = Cursor::decode(cursor)?;
-    let limit = page_size(Some(limit.unwrap_or(25)));
-    let open: Vec<&str> = ReferralStatus::ALL
-        .iter()
-        .filter(|s| flow::is_open(**s))
-        .map(|s| s.as_str())
-        .collect();
     let mut q = referral::Entity::find()
         .filter(referral::Column::CreatedBy.eq(actor.staff_id))
-        .filter(scope::condition(RecordKind::Referral, &scope, actor))
-        .filter(referral::Column::Status.is_in(open));
+        .filter(scope::condition(RecordKind::Referral, &scope, actor));
     if filter == MineFilter::NeedsAttention {
         q = q.filter(referral::Column::FollowUpOn.lte(Utc::now().date_naive()));
     }
-    if let Some(c) = &cursor {
-        let due: NaiveDate = c.k.parse().map_err(|_| {
-            ServiceError::invalid("cursor", "must be a next_cursor from a previous page")
-        })?;
-        q = q.filter(
-            Condition::any()
-                .add(referral::Column::FollowUpOn.gt(due))
-                .add(
-                    Condition::all()
-                        .add(referral::Column::FollowUpOn.eq(due))
-                        .add(referral::Column::Id.gt(c.id)),
-                ),
-        );
-    }
-    let rows = q
-        .order_by_asc(referral::Column::FollowUpOn)
-        .order_by_asc(referral::Column::Id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let (rows, next_cursor) = page(rows, limit, |r| {
-        Cursor {
-            k: r.follow_up_on.map(|d| d.to_string()).unwrap_or_default(),
-            id: r.id,
-        }
-        .encode()
-    });
+    let page = by_follow_up(&state.db, q, cursor, limit).await?;
+    let rows = &page.items;
     let ev = ctx
         .event(Action::Search, Outcome::Allowed, decision.rule())
         .record_type(RecordKind::Referral)
@@ -586,10 +728,7 @@ pub async fn mine(
         .results(rows.iter().map(|r| r.id).collect())
         .fields(FIELDS);
     state.recorder.record(vec![ev]).await?;
-    Ok(Page {
-        items: rows,
-        next_cursor,
-    })
+    Ok(page)
 }
 
 /// Open referrals per case, for the caseload.

@@ -518,3 +518,126 @@ async fn peers_refer_on_their_team_cases_and_move_only_their_own() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn open_referrals_change_and_overdue_ones_surface_for_the_branch_supervisor() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    let w = world().await;
+    let app = &w.app;
+    let branches = app_branches(&w).await;
+    let r = ok(
+        app.post_as(
+            "/v1/referrals",
+            &w.worker.token,
+            &json!({"patron_id": w.patron, "case_id": w.case, "service_id": w.service}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let later = (Utc::now() + Duration::days(3)).date_naive().to_string();
+    let changed = ok(
+        app.patch_as(
+            &format!("/v1/referrals/{}", id(&r)),
+            &w.worker.token,
+            "\"1\"",
+            &json!({"notes": "Call after 10.", "follow_up_on": later, "needs": ["housing", "food"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(changed["follow_up_on"], later);
+    assert_eq!(changed["needs"], json!(["food", "housing"]));
+    assert_eq!(changed["history"].as_array().unwrap().len(), 1, "no move");
+    let past = (Utc::now() - Duration::days(3)).date_naive().to_string();
+    let p = assert_problem(
+        app.patch_as(
+            &format!("/v1/referrals/{}", id(&r)),
+            &w.worker.token,
+            "\"2\"",
+            &json!({"follow_up_on": past}),
+        )
+        .await,
+        422,
+        "validation",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "follow_up_on");
+
+    // Time passes: the follow-up date is behind us.
+    let rid: Uuid = id(&r).parse().unwrap();
+    let mut m: entities::referral::ActiveModel = entities::referral::Entity::find_by_id(rid)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    m.follow_up_on = Set(Some((Utc::now() - Duration::days(2)).date_naive()));
+    m.update(&app.db).await.unwrap();
+
+    let supervisor = app.account(Role::Supervisor, &branches).await;
+    let overdue = ok(
+        app.get_as(
+            &format!("/v1/branches/{}/referrals/overdue", branches[0]),
+            &supervisor.token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let ids: Vec<&str> = overdue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![id(&r)]);
+    let attention = ok(
+        app.get_as("/v1/me/referrals?status=needs_attention", &w.worker.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(attention["items"][0]["id"], id(&r));
+    let east = app.branch("EAST").await;
+    let other_supervisor = app.account(Role::Supervisor, &[east]).await;
+    for who in [&other_supervisor, &w.worker] {
+        assert_problem(
+            app.get_as(
+                &format!("/v1/branches/{}/referrals/overdue", branches[0]),
+                &who.token,
+            )
+            .await,
+            403,
+            "forbidden",
+        )
+        .await;
+    }
+
+    // Closed referrals are not changed.
+    let cancelled = ok(
+        move_to(
+            app,
+            &w.worker,
+            &changed,
+            json!({"to": "cancelled", "reason": "expired"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_problem(
+        app.patch_as(
+            &format!("/v1/referrals/{}", id(&r)),
+            &w.worker.token,
+            "\"3\"",
+            &json!({"notes": "Too late."}),
+        )
+        .await,
+        409,
+        "conflict",
+    )
+    .await;
+}

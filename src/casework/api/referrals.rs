@@ -17,7 +17,9 @@ use crate::http::{
 use crate::text::{ClientId, ETag, IdempotencyKeyText};
 use crate::{
     audit::RequestMeta,
-    casework::referrals::{self, MineFilter, Move, NewReferral, Notes, Reason, Recipient},
+    casework::referrals::{
+        self, MineFilter, Move, NewReferral, Notes, Reason, Recipient, ReferralPatch,
+    },
     domain::{CaseId, Need, PatronId, ReferralId, ReferralOutcome, ReferralStatus},
     state::AppState,
 };
@@ -154,6 +156,16 @@ pub struct NewReferralIn {
 }
 
 #[derive(Object)]
+pub struct ReferralPatchIn {
+    #[oai(validator(max_items = 12))]
+    pub needs: Option<Vec<Need>>,
+    /// May span lines; blank clears them.
+    pub notes: Option<Notes>,
+    /// From today to a year ahead.
+    pub follow_up_on: Option<Date>,
+}
+
+#[derive(Object)]
 pub struct ReferralMoveIn {
     pub to: ReferralStatus,
     /// Required to reject or cancel (`expired` is a fine reason).
@@ -264,6 +276,71 @@ impl ReferralsApi {
     ) -> Result<ReferralRead, ProblemResponse> {
         Ok(read(
             referrals::get(&state, &auth.0, &meta, ReferralId::new(id.0)).await?,
+        ))
+    }
+
+    /// Change an open referral's needs, notes or follow-up date. Requires
+    /// `If-Match`; a closed referral is 409.
+    #[oai(
+        operation_id = "updateReferral",
+        path = "/referrals/:id",
+        method = "patch",
+        transform = "write_limit"
+    )]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(name = "If-Match")] if_match: Header<ETag>,
+        body: Input<ReferralPatchIn>,
+    ) -> Result<ReferralRead, ProblemResponse> {
+        let b = body.0;
+        let patch = ReferralPatch {
+            needs: b.needs,
+            notes: b.notes,
+            follow_up_on: b.follow_up_on.map(|d| d.0),
+        };
+        Ok(read(
+            referrals::update(
+                &state,
+                &auth.0,
+                &meta,
+                ReferralId::new(id.0),
+                Some(if_match.0.as_str()),
+                patch,
+            )
+            .await?,
+        ))
+    }
+
+    /// A branch's open referrals whose follow-up date has passed, most
+    /// overdue first (the branch's supervisors).
+    #[oai(
+        operation_id = "listOverdueBranchReferrals",
+        path = "/branches/:id/referrals/overdue",
+        method = "get"
+    )]
+    async fn overdue(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
+        #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
+    ) -> Result<Json<ReferralList>, ProblemResponse> {
+        Ok(list(
+            referrals::overdue_in_branch(
+                &state,
+                &auth.0,
+                &meta,
+                id.0,
+                cursor.0.as_deref(),
+                limit.0,
+            )
+            .await?,
         ))
     }
 
