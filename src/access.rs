@@ -419,6 +419,41 @@ pub fn branch_referral_oversight(actor: &Actor, branch: Uuid) -> Decision {
     }
 }
 
+/// Mandated reports, the most restricted record: their author and the
+/// supervisors of the branch, nobody else (not even the case team).
+pub fn mandated_report_scope(actor: &Actor) -> Scope {
+    use Term::*;
+    match actor.role {
+        Role::SocialWorker => Scope::of(
+            actor,
+            &[(Mine, "author_reads_own_mandated_report")],
+            "mandated_report_out_of_scope",
+        ),
+        Role::Supervisor => Scope::of(
+            actor,
+            &[(Branch, "supervisor_reads_branch_mandated_report")],
+            "mandated_report_out_of_scope",
+        ),
+        _ => Scope::nothing(),
+    }
+}
+
+/// Writing a mandated report: social workers, about a patron they can see.
+pub fn create_mandated_report(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::SocialWorker => Decision::Allow("worker_writes_mandated_report"),
+        _ => Decision::Deny("mandated_report_writer_is_a_social_worker"),
+    }
+}
+
+/// Changing one: its author only.
+pub fn change_mandated_report(actor: &Actor, r: &Facts) -> Decision {
+    match actor.role {
+        Role::SocialWorker if r.mine => Decision::Allow("author_changes_mandated_report"),
+        _ => Decision::Deny("mandated_report_author_only"),
+    }
+}
+
 /// Facts about a case that decide access to it and to what hangs off it.
 #[derive(Debug, Clone)]
 pub struct CaseFacts {

@@ -310,6 +310,7 @@ async fn seed_demo_casework(
     )
     .await?;
     seed_demo_referrals(state, worker, ids[0], case.case.id, services).await?;
+    seed_demo_report(state, worker, ids[3]).await?;
     contacts::create(
         state,
         peer,
@@ -398,6 +399,68 @@ async fn seed_demo_referrals(
             version = moved.referral.version;
         }
     }
+    Ok(())
+}
+
+/// One mandated report, acknowledged by the (invented) agency.
+async fn seed_demo_report(
+    state: &AppState,
+    worker: &crate::access::Actor,
+    patron: Uuid,
+) -> ServiceResult<()> {
+    use crate::{
+        casework::mandated_reports::{self, Change, NewReport, ReportFields},
+        domain::{
+            MandatedReportId, MandatedReportKind, MandatedReportStatus, PatronId, ReportedHow,
+        },
+    };
+    let meta = RequestMeta::default();
+    let learned = chrono::Utc::now() - chrono::Duration::hours(2);
+    let made = mandated_reports::create(
+        state,
+        worker,
+        &meta,
+        NewReport {
+            id: None,
+            patron_id: PatronId::new(patron),
+            case_id: None,
+            fields: ReportFields {
+                kind: Some(MandatedReportKind::AdultProtectiveServices),
+                agency: Some(Line::for_field(
+                    "agency",
+                    "County Adult Protective Services (demo)",
+                )?),
+                learned_at: Some(learned),
+                persons_concerned: Some(Text::for_field(
+                    "persons_concerned",
+                    "An older adult who visits the library daily (demo).",
+                )?),
+                what_was_reported: Some(Text::for_field(
+                    "what_was_reported",
+                    "Demo report: signs of neglect described to the worker.",
+                )?),
+                ..ReportFields::default()
+            },
+        },
+    )
+    .await?;
+    mandated_reports::change(
+        state,
+        worker,
+        &meta,
+        MandatedReportId::new(made.id),
+        Some("\"1\""),
+        Change::Move {
+            to: MandatedReportStatus::Acknowledged,
+            fields: ReportFields {
+                reported_at: Some(learned + chrono::Duration::minutes(30)),
+                reported_how: Some(ReportedHow::Phone),
+                intake_number: Some(Line::for_field("intake_number", "DEMO-0001")?),
+                ..ReportFields::default()
+            },
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -162,6 +162,8 @@ id_type! {
     FollowUpId,
     /// A referral's id.
     ReferralId,
+    /// A mandated report's id.
+    MandatedReportId,
     /// A staff account's id.
     StaffId,
 }
@@ -223,6 +225,31 @@ text_enum! {
         FollowUp = "follow_up",
         Service = "service",
         Referral = "referral",
+        MandatedReport = "mandated_report",
+    }
+}
+
+text_enum! {
+    /// Which protective agency a mandated report goes to.
+    MandatedReportKind {
+        ChildProtectiveServices = "child_protective_services",
+        AdultProtectiveServices = "adult_protective_services",
+        Other = "other",
+    }
+}
+
+text_enum! {
+    /// How a mandated report was made.
+    ReportedHow { Phone = "phone", Online = "online", InPerson = "in_person" }
+}
+
+text_enum! {
+    /// `draft -> submitted -> acknowledged (intake number received) -> closed`.
+    MandatedReportStatus {
+        Draft = "draft",
+        Submitted = "submitted",
+        Acknowledged = "acknowledged",
+        Closed = "closed",
     }
 }
 

@@ -133,8 +133,10 @@ impl Unit {
     /// the policy decides, its rule reads `undecided` (an operation that fails
     /// before that, a reused idempotency key say, is recorded so).
     pub fn begin(&mut self, action: Action, kind: RecordKind, id: Option<Uuid>) {
-        let mut ev = self.ctx().event(action, Outcome::Error, "undecided");
-        ev.record_type = Some(kind);
+        let mut ev = self
+            .ctx()
+            .event(action, Outcome::Error, "undecided")
+            .record_type(kind);
         ev.record_id = id;
         self.subject(ev);
     }

@@ -13,6 +13,7 @@ pub mod device_session;
 pub mod follow_up;
 pub mod idempotency_record;
 pub mod login_throttle;
+pub mod mandated_report;
 pub mod patron;
 pub mod patron_name_key;
 pub mod referral;

@@ -12,6 +12,7 @@ mod m20261128_000005_unit_of_work;
 mod m20261128_000006_one_time_password;
 mod m20261130_000007_service_directory;
 mod m20261130_000008_referrals;
+mod m20261130_000009_mandated_reports;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_one_time_password::Migration),
             Box::new(m20261130_000007_service_directory::Migration),
             Box::new(m20261130_000008_referrals::Migration),
+            Box::new(m20261130_000009_mandated_reports::Migration),
         ]
     }
 }

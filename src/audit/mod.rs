@@ -140,6 +140,15 @@ pub struct RequestMeta {
     pub idempotency: Option<crate::unit::IdempotencyKey>,
 }
 
+/// The purpose of use every access to a kind of record is for, when the kind
+/// has exactly one.
+pub fn purpose_of_use(kind: RecordKind) -> Option<&'static str> {
+    match kind {
+        RecordKind::MandatedReport => Some("mandated_reporting"),
+        _ => None,
+    }
+}
+
 /// An event before it joins the chain.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -160,14 +169,19 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    pub fn record(mut self, record_type: RecordKind, id: Uuid) -> Self {
-        self.record_type = Some(record_type);
-        self.record_id = Some(id);
-        self
+    pub fn record(self, record_type: RecordKind, id: Uuid) -> Self {
+        let mut ev = self.record_type(record_type);
+        ev.record_id = Some(id);
+        ev
     }
 
+    /// The kind of record; kinds with a fixed purpose of use (mandated
+    /// reports: `mandated_reporting`) carry it on every event.
     pub fn record_type(mut self, record_type: RecordKind) -> Self {
         self.record_type = Some(record_type);
+        if let Some(p) = purpose_of_use(record_type) {
+            self.purpose = Some(p.to_owned());
+        }
         self
     }
 

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod consents;
 pub mod contacts;
 pub mod follow_ups;
+pub mod mandated_reports;
 pub mod notes;
 pub mod patrons;
 pub mod referral_flow;

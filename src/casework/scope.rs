@@ -19,7 +19,7 @@ use crate::{
     error::{ServiceError, ServiceResult},
     unit::{Loaded, Unit},
 };
-use entities::{case_file, case_member, contact, follow_up, patron, referral};
+use entities::{case_file, case_member, contact, follow_up, mandated_report, patron, referral};
 
 /// Current team members (a member who left stays in the table with `ended_at`).
 fn active_members(actor: &Actor) -> SelectStatement {
@@ -104,6 +104,10 @@ fn term(kind: RecordKind, term: Term, actor: &Actor, branches: &[Uuid]) -> Simpl
                     .and(referral::Column::PatronId.in_subquery(my_team_patrons(actor))))
         }
         (K::Referral, Term::Branch) => referral::Column::BranchId.is_in(branches.to_vec()),
+        (K::MandatedReport, Term::Mine) => mandated_report::Column::CreatedBy.eq(me),
+        (K::MandatedReport, Term::Branch) => {
+            mandated_report::Column::BranchId.is_in(branches.to_vec())
+        }
         _ => never(),
     }
 }
@@ -238,6 +242,26 @@ pub async fn load_referral(
         }),
         None => None,
     })
+}
+
+pub async fn load_mandated_report(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<Option<Loaded<mandated_report::Model>>> {
+    Ok(mandated_report::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|r| Loaded {
+            facts: Facts {
+                mine: r.created_by == actor.staff_id,
+                // Never a team record: the case team does not read it.
+                team: false,
+                branch: r.branch_id,
+            },
+            patron: Some(r.patron_id),
+            record: r,
+        }))
 }
 
 pub async fn load_patron(

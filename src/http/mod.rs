@@ -20,7 +20,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 use crate::{
     auth::{api as auth, me_api as me},
-    casework::api::{cases, consents, contacts, follow_ups, patrons, referrals},
+    casework::api::{cases, consents, contacts, follow_ups, mandated_reports, patrons, referrals},
     directory::{api as directory, services_api as services},
     oversight::api as audit,
     state::AppState,
@@ -62,6 +62,8 @@ pub enum ApiTags {
     FollowUps,
     /// Referrals to outside services, followed until the loop closes (casework).
     Referrals,
+    /// Mandated reports to protective agencies (casework; the most restricted record).
+    MandatedReports,
 }
 
 /// The `ETag` of a record version.
@@ -82,6 +84,7 @@ pub type Apis = (
     consents::ConsentsApi,
     follow_ups::FollowUpsApi,
     referrals::ReferralsApi,
+    mandated_reports::MandatedReportsApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -98,6 +101,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         consents::ConsentsApi,
         follow_ups::FollowUpsApi,
         referrals::ReferralsApi,
+        mandated_reports::MandatedReportsApi,
     );
     OpenApiService::new(apis, "Casework", env!("CARGO_PKG_VERSION")).description(
         "Referral and case management for social work in public libraries. \

@@ -8,6 +8,7 @@ mod directory;
 mod foundation;
 mod helpers;
 mod layout;
+mod mandated_reports;
 mod plans;
 mod referrals;
 mod roles;

@@ -37,6 +37,8 @@ struct Fixture {
     service: Uuid,
     /// A referral the case owner made on the case.
     referral: Uuid,
+    /// A mandated report the case owner wrote.
+    report: Uuid,
 }
 
 type PathFn = fn(&Fixture) -> String;
@@ -664,6 +666,62 @@ fn cases() -> Vec<Case> {
             public: false,
         },
         Case {
+            method: Method::POST,
+            template: "/v1/mandated-reports",
+            path: |_| "/v1/mandated-reports".into(),
+            body: |f| {
+                Some(
+                    json!({"patron_id": f.patron, "kind": "other", "agency": "Invented agency",
+                            "learned_at": chrono::Utc::now().to_rfc3339(),
+                            "persons_concerned": "Invented.", "what_was_reported": "Invented."}),
+                )
+            },
+            if_match: no_etag,
+            expect: Box::new(cw(403, 201, 403, 403)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/mandated-reports",
+            path: |_| "/v1/mandated-reports".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(cw(403, 200, 200, 403)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/mandated-reports/{id}",
+            path: |f| format!("/v1/mandated-reports/{}", f.report),
+            body: no_body,
+            if_match: no_etag,
+            // The author and the branch's supervisors only; the team does not read it.
+            expect: Box::new(cw(404, 404, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::PATCH,
+            template: "/v1/mandated-reports/{id}",
+            path: |f| format!("/v1/mandated-reports/{}", f.report),
+            body: |_| Some(json!({"agency_worker": "Invented worker"})),
+            if_match: v1,
+            expect: Box::new(cw(404, 404, 403, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/mandated-reports/{id}/transitions",
+            path: |f| format!("/v1/mandated-reports/{}/transitions", f.report),
+            body: |_| {
+                Some(
+                    json!({"to": "submitted", "reported_at": chrono::Utc::now().to_rfc3339(), "reported_how": "phone"}),
+                )
+            },
+            if_match: v1,
+            expect: Box::new(cw(404, 404, 403, 404)),
+            public: false,
+        },
+        Case {
             method: Method::GET,
             template: "/v1/me/follow-ups",
             path: |_| "/v1/me/follow-ups".into(),
@@ -791,6 +849,17 @@ async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
         .await,
     )
     .await;
+    let report = created_id(
+        app.post_as(
+            "/v1/mandated-reports",
+            t,
+            &json!({"patron_id": patron, "kind": "adult_protective_services",
+                    "agency": "Invented APS", "learned_at": chrono::Utc::now().to_rfc3339(),
+                    "persons_concerned": "An older adult.", "what_was_reported": "Invented."}),
+        )
+        .await,
+    )
+    .await;
     Fixture {
         caller,
         branch,
@@ -808,6 +877,7 @@ async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
         contact,
         service,
         referral,
+        report,
     }
 }
 

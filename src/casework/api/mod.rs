@@ -7,5 +7,6 @@ pub mod cases;
 pub mod consents;
 pub mod contacts;
 pub mod follow_ups;
+pub mod mandated_reports;
 pub mod patrons;
 pub mod referrals;
