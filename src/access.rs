@@ -454,6 +454,19 @@ pub fn change_mandated_report(actor: &Actor, r: &Facts) -> Decision {
     }
 }
 
+/// Program statistics (no personal data): supervisors for their branches
+/// (`Some`), admins for all (`None`).
+pub fn program_statistics(actor: &Actor) -> (Decision, Option<Vec<Uuid>>) {
+    match actor.role {
+        Role::Supervisor => (
+            Decision::Allow("supervisor_branch_statistics"),
+            Some(actor.branches.clone()),
+        ),
+        Role::Admin => (Decision::Allow("admin_all_statistics"), None),
+        _ => (Decision::Deny("statistics_supervisors_and_admins"), None),
+    }
+}
+
 /// Facts about a case that decide access to it and to what hangs off it.
 #[derive(Debug, Clone)]
 pub struct CaseFacts {

@@ -13,3 +13,4 @@ pub mod patrons;
 pub mod referral_flow;
 pub mod referrals;
 pub mod scope;
+pub mod stats;

@@ -20,7 +20,9 @@ use poem_openapi::{OpenApiService, Tags};
 
 use crate::{
     auth::{api as auth, me_api as me},
-    casework::api::{cases, consents, contacts, follow_ups, mandated_reports, patrons, referrals},
+    casework::api::{
+        cases, consents, contacts, follow_ups, mandated_reports, patrons, referrals, stats,
+    },
     directory::{api as directory, services_api as services},
     oversight::api as audit,
     state::AppState,
@@ -64,6 +66,8 @@ pub enum ApiTags {
     Referrals,
     /// Mandated reports to protective agencies (casework; the most restricted record).
     MandatedReports,
+    /// Program statistics without personal data (supervisors and admins).
+    Statistics,
 }
 
 /// The `ETag` of a record version.
@@ -85,6 +89,7 @@ pub type Apis = (
     follow_ups::FollowUpsApi,
     referrals::ReferralsApi,
     mandated_reports::MandatedReportsApi,
+    stats::StatsApi,
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -102,6 +107,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         follow_ups::FollowUpsApi,
         referrals::ReferralsApi,
         mandated_reports::MandatedReportsApi,
+        stats::StatsApi,
     );
     OpenApiService::new(apis, "Casework", env!("CARGO_PKG_VERSION")).description(
         "Referral and case management for social work in public libraries. \

@@ -15,5 +15,6 @@ mod roles;
 mod scopes;
 mod services;
 mod sessions;
+mod stats;
 mod text;
 mod unit_of_work;

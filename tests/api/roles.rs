@@ -73,6 +73,13 @@ fn admin_only_200(r: Role) -> u16 {
 fn admin_only_204(r: Role) -> u16 {
     if r == Role::Admin { 204 } else { 403 }
 }
+fn statistics_200(r: Role) -> u16 {
+    if matches!(r, Role::Supervisor | Role::Admin) {
+        200
+    } else {
+        403
+    }
+}
 fn auditor_only_200(r: Role) -> u16 {
     if r == Role::Auditor { 200 } else { 403 }
 }
@@ -719,6 +726,24 @@ fn cases() -> Vec<Case> {
             },
             if_match: v1,
             expect: Box::new(cw(404, 404, 403, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/stats/contacts",
+            path: |_| "/v1/stats/contacts?group_by=need".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(statistics_200),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/stats/referrals",
+            path: |_| "/v1/stats/referrals?group_by=outcome".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(statistics_200),
             public: false,
         },
         Case {

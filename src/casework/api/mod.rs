@@ -10,3 +10,4 @@ pub mod follow_ups;
 pub mod mandated_reports;
 pub mod patrons;
 pub mod referrals;
+pub mod stats;

@@ -1,0 +1,203 @@
+//! Program statistics over HTTP, as JSON or (with `Accept: text/csv`) CSV.
+
+use chrono::{DateTime, Utc};
+use poem::{IntoResponse, Request, Response, web::Data};
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi,
+    param::Query,
+    payload::{Json, Payload, PlainText},
+    registry::{MetaMediaType, MetaResponse, MetaResponses, Registry},
+};
+
+use crate::http::{ApiTags, problem::ProblemResponse, security::BearerAuth};
+use crate::{
+    audit::RequestMeta,
+    casework::stats::{self, ContactGrouping, ReferralGrouping, Table},
+    state::AppState,
+};
+
+pub struct StatsApi;
+
+/// One group's count.
+#[derive(Object)]
+pub struct StatsRowOut {
+    /// The group: a need, a branch id, a month (`YYYY-MM`), a kind, a status
+    /// or an outcome.
+    pub group: String,
+    /// The count, or `<5` for a count from 1 to 4.
+    pub count: String,
+    /// Median days from `requested` to `completed` (referrals; only when at
+    /// least 5 completed referrals are behind it).
+    #[oai(skip_serializing_if_is_none)]
+    pub median_days_to_complete: Option<f64>,
+}
+
+#[derive(Object)]
+pub struct StatsOut {
+    pub rows: Vec<StatsRowOut>,
+    /// Records counted (a contact with two needs counts once here), or,
+    /// when a cell is suppressed, rounded to the nearest 10.
+    pub total: String,
+    pub total_rounded: bool,
+}
+
+/// The table as JSON, or as CSV when the client asks for `text/csv`.
+pub struct StatsReply {
+    table: Table,
+    csv: bool,
+}
+
+impl StatsReply {
+    fn new(req: &Request, table: Table) -> Self {
+        let csv = req
+            .header("accept")
+            .is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("text/csv")));
+        StatsReply { table, csv }
+    }
+}
+
+fn out(t: Table) -> StatsOut {
+    StatsOut {
+        rows: t
+            .rows
+            .into_iter()
+            .map(|r| StatsRowOut {
+                group: r.group,
+                count: r.count,
+                median_days_to_complete: r.median_days_to_complete,
+            })
+            .collect(),
+        total: t.total,
+        total_rounded: t.total_rounded,
+    }
+}
+
+impl IntoResponse for StatsReply {
+    fn into_response(self) -> Response {
+        if !self.csv {
+            return Json(out(self.table)).into_response();
+        }
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record(["group", "count", "median_days_to_complete"]);
+        for r in &self.table.rows {
+            let median = r
+                .median_days_to_complete
+                .map(|m| m.to_string())
+                .unwrap_or_default();
+            let _ = w.write_record([r.group.as_str(), r.count.as_str(), median.as_str()]);
+        }
+        let _ = w.write_record(["total", self.table.total.as_str(), ""]);
+        let body = w.into_inner().unwrap_or_default();
+        Response::builder()
+            .content_type("text/csv; charset=utf-8")
+            .body(body)
+    }
+}
+
+impl ApiResponse for StatsReply {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The table; CSV with `Accept: text/csv`",
+                status: Some(200),
+                status_range: None,
+                content: vec![
+                    MetaMediaType {
+                        content_type: <Json<StatsOut> as Payload>::CONTENT_TYPE,
+                        schema: <Json<StatsOut> as Payload>::schema_ref(),
+                    },
+                    MetaMediaType {
+                        content_type: "text/csv; charset=utf-8",
+                        schema: <PlainText<String> as Payload>::schema_ref(),
+                    },
+                ],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        <Json<StatsOut> as Payload>::register(registry);
+    }
+}
+
+/// How to group contacts.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ContactGroupBy {
+    Need,
+    Branch,
+    Month,
+    Kind,
+}
+
+/// How to group referrals (`category`: the needs a referral is for).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ReferralGroupBy {
+    Category,
+    Status,
+    Outcome,
+    Branch,
+    Month,
+}
+
+#[OpenApi(prefix_path = "/v1/stats", tag = "ApiTags::Statistics")]
+impl StatsApi {
+    /// Contacts counted by need, branch, month or kind, anonymous ones
+    /// included; supervisors see their branches, admins all. Counts from 1
+    /// to 4 are `<5`.
+    #[oai(operation_id = "contactStatistics", path = "/contacts", method = "get")]
+    async fn contacts(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        /// Contacts that happened at or after.
+        from: Query<Option<DateTime<Utc>>>,
+        /// Contacts that happened before.
+        to: Query<Option<DateTime<Utc>>>,
+        group_by: Query<ContactGroupBy>,
+    ) -> Result<StatsReply, ProblemResponse> {
+        let by = match group_by.0 {
+            ContactGroupBy::Need => ContactGrouping::Need,
+            ContactGroupBy::Branch => ContactGrouping::Branch,
+            ContactGroupBy::Month => ContactGrouping::Month,
+            ContactGroupBy::Kind => ContactGrouping::Kind,
+        };
+        let t = stats::contacts(&state, &auth.0, &meta, from.0, to.0, by).await?;
+        Ok(StatsReply::new(req, t))
+    }
+
+    /// Referrals counted by category, status, outcome, branch or month, with
+    /// the median days from `requested` to `completed`; supervisors see their
+    /// branches, admins all. Counts from 1 to 4 are `<5`.
+    #[oai(
+        operation_id = "referralStatistics",
+        path = "/referrals",
+        method = "get"
+    )]
+    async fn referrals(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        /// Referrals made at or after.
+        from: Query<Option<DateTime<Utc>>>,
+        /// Referrals made before.
+        to: Query<Option<DateTime<Utc>>>,
+        group_by: Query<ReferralGroupBy>,
+    ) -> Result<StatsReply, ProblemResponse> {
+        let by = match group_by.0 {
+            ReferralGroupBy::Category => ReferralGrouping::Category,
+            ReferralGroupBy::Status => ReferralGrouping::Status,
+            ReferralGroupBy::Outcome => ReferralGrouping::Outcome,
+            ReferralGroupBy::Branch => ReferralGrouping::Branch,
+            ReferralGroupBy::Month => ReferralGrouping::Month,
+        };
+        let t = stats::referrals(&state, &auth.0, &meta, from.0, to.0, by).await?;
+        Ok(StatsReply::new(req, t))
+    }
+}
