@@ -197,7 +197,9 @@ pub async fn referrals(
         .filter(|r| r.status == ReferralStatus::Completed.as_str())
         .map(|r| r.id)
         .collect();
-    let mut times: BTreeMap<Uuid, (Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = BTreeMap::new();
+    // Per referral: when it was requested, when completed.
+    type Span = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let mut times: BTreeMap<Uuid, Span> = BTreeMap::new();
     for chunk in completed.chunks(500) {
         let events = referral_event::Entity::find()
             .filter(referral_event::Column::ReferralId.is_in(chunk.to_vec()))
