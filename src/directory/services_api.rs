@@ -86,6 +86,7 @@ impl crate::error::Current for service::Model {
     }
 }
 
+/// A new directory entry; `status` is `active` when left out.
 #[derive(Object)]
 pub struct NewServiceIn {
     /// Optional client-chosen UUIDv7.
@@ -106,7 +107,8 @@ pub struct NewServiceIn {
     /// Languages served (codes such as `es` or names).
     #[oai(default, validator(max_items = 20))]
     pub languages: Vec<Language>,
-    /// `active` when left out.
+    // `active` when left out (a description here would wrap the enum in
+    // `allOf`, which generated clients mishandle).
     pub status: Option<ServiceStatus>,
 }
 

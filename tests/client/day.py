@@ -25,6 +25,10 @@ from casework_client.api.follow_ups import create_follow_up, list_my_follow_ups
 from casework_client.api.patrons import create_patron, get_patron, search_patrons
 from casework_client.api.consents import create_consent, list_patron_consents
 from casework_client.api.sessions import get_me
+from casework_client.api.services import search_services
+from casework_client.api.referrals import create_referral, get_referral, list_my_referrals, move_referral
+from casework_client.api.mandated_reports import create_mandated_report, get_mandated_report
+from casework_client.api.statistics import contact_statistics
 from casework_client.models import (
     CaseOut,
     CasePatchIn,
@@ -56,6 +60,17 @@ from casework_client.models import (
     ConsentMethod,
     ConsentOut,
     ConsentList,
+    ContactGroupBy,
+    MandatedReportKind,
+    MandatedReportOut,
+    NewMandatedReportIn,
+    NewReferralIn,
+    ReferralList,
+    ReferralMoveIn,
+    ReferralOut,
+    ReferralStatus,
+    ServiceList,
+    StatsOut,
 )
 
 BASE = sys.argv[1]
@@ -164,6 +179,69 @@ step(
 step("my follow-ups", list_my_follow_ups.sync(client=worker), FollowUpList)
 load = step("my caseload", list_my_caseload.sync(client=worker), Caseload)
 assert any(i.case.id == case.id for i in load.items)
+
+# Referrals: a directory service, then the consent gate, then the agency's answer.
+services = step("search the directory", search_services.sync(client=worker, q="pantry"), ServiceList)
+pantry = services.items[0]
+gated = step(
+    "refer to the pantry, sharing identity",
+    create_referral.sync(
+        client=worker,
+        body=NewReferralIn(patron_id=patron.id, case_id=case.id, service_id=pantry.id, needs=[Need.FOOD], shares_identifying_data=True),
+    ),
+    ReferralOut,
+)
+refused = step(
+    "no consent names the pantry",
+    move_referral.sync(id=gated.id, client=worker, body=ReferralMoveIn(to=ReferralStatus.REQUESTED), if_match='"1"'),
+    Problem,
+)
+assert refused.status == 409 and refused.errors[0].field == "consent"
+housing = step(
+    "refer to Harbor Housing (consent recorded above)",
+    create_referral.sync(
+        client=worker,
+        body=NewReferralIn(patron_id=patron.id, case_id=case.id, recipient="Harbor Housing", needs=[Need.HOUSING], shares_identifying_data=True),
+    ),
+    ReferralOut,
+)
+housing = step(
+    "request it",
+    move_referral.sync(id=housing.id, client=worker, body=ReferralMoveIn(to=ReferralStatus.REQUESTED), if_match='"1"'),
+    ReferralOut,
+)
+housing = step(
+    "the agency received it (by phone)",
+    move_referral.sync(
+        id=housing.id, client=worker, body=ReferralMoveIn(to=ReferralStatus.RECEIVED, on_behalf_of_agency=True), if_match='"2"'
+    ),
+    ReferralOut,
+)
+read = step("read the referral", get_referral.sync(id=housing.id, client=worker), ReferralOut)
+assert [h.to for h in read.history] == [ReferralStatus.DRAFT, ReferralStatus.REQUESTED, ReferralStatus.RECEIVED]
+step("my referrals", list_my_referrals.sync(client=worker), ReferralList)
+
+# A mandated report: the author reads it, the peer on the team gets a 404.
+report = step(
+    "write a mandated report",
+    create_mandated_report.sync(
+        client=worker,
+        body=NewMandatedReportIn(
+            patron_id=patron.id,
+            kind=MandatedReportKind.ADULT_PROTECTIVE_SERVICES,
+            agency="County APS (invented)",
+            learned_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc),
+            persons_concerned="An older adult (invented).",
+            what_was_reported="Invented for the client test.\nSecond line.",
+        ),
+    ),
+    MandatedReportOut,
+)
+hidden = step("the peer cannot see it", get_mandated_report.sync(id=report.id, client=peer), Problem)
+assert hidden.status == 404
+supervisor = signed_in("supervisor", "demo-supervisor-password")
+stats = step("statistics by need", contact_statistics.sync(client=supervisor, group_by=ContactGroupBy.NEED), StatsOut)
+assert stats.total
 
 # A stale change is a 412 problem with the current record; a bad field a 422.
 stale = step(

@@ -27,10 +27,12 @@ use entities::{referral, referral_event};
 
 pub struct ReferralsApi;
 
-/// One move in a referral's history.
+/// One move in a referral's history; `from` is absent for the first row
+/// (the referral was made).
 #[derive(Object, serde::Serialize)]
 pub struct ReferralMoveOut {
-    /// Absent for the first row (the referral was made).
+    // No field descriptions on enums: they would wrap them in `allOf`, which
+    // generated clients mishandle.
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<ReferralStatus>,
@@ -165,12 +167,12 @@ pub struct ReferralPatchIn {
     pub follow_up_on: Option<Date>,
 }
 
+/// A move: `reason` is required to reject or cancel (`expired` is a fine
+/// reason), `outcome` to complete or fail.
 #[derive(Object)]
 pub struct ReferralMoveIn {
     pub to: ReferralStatus,
-    /// Required to reject or cancel (`expired` is a fine reason).
     pub reason: Option<Reason>,
-    /// Required to complete or fail.
     pub outcome: Option<ReferralOutcome>,
     /// Recorded for the outside agency (it answered by phone, say).
     #[oai(default)]
