@@ -380,6 +380,25 @@ pub fn referral_scope(actor: &Actor) -> Scope {
     }
 }
 
+/// A case a request names beside a patron (a referral's, a mandated
+/// report's): one the caller can read, belonging to that patron.
+pub fn case_of_patron(actor: &Actor, case: &Facts, same_patron: bool) -> Decision {
+    match case_scope(actor).admits(case) {
+        Ok(g) if same_patron => Decision::Allow(g.rule),
+        Ok(_) => Decision::Deny("case_of_another_patron"),
+        Err(d) => d,
+    }
+}
+
+/// The referral moves only its requester may make (`entered_in_error`).
+pub fn requester_move(r: &Facts) -> Decision {
+    if r.mine {
+        Decision::Allow("requester_moves_own_referral")
+    } else {
+        Decision::Deny("referral_requester_only")
+    }
+}
+
 /// Making a referral for a patron the caller can see: peers only on a case
 /// whose team they are on; social workers for their own or team's patrons;
 /// supervisors in their branches.

@@ -291,6 +291,14 @@ text_enum! {
     FollowUpStatus { Open = "open", Done = "done" }
 }
 
+/// Needs as stored: a JSON array of their names, sorted, each once.
+pub fn needs_json(needs: &[Need]) -> String {
+    let mut v: Vec<&str> = needs.iter().map(|n| n.as_str()).collect();
+    v.sort();
+    v.dedup();
+    serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
+}
+
 /// The form of a name used for matching: accents removed, lowercase,
 /// whitespace folded.
 pub fn name_key(s: &str) -> String {

@@ -54,12 +54,7 @@ struct Checked {
 fn check(issues: &mut Issues, input: &ContactInput, creating: bool) -> Checked {
     let occurred = (creating || input.occurred_at.is_some())
         .then(|| audit::format_time(occurred_at(issues, "occurred_at", input.occurred_at)));
-    let needs = input.needs.as_ref().map(|n| {
-        let mut v: Vec<&str> = n.iter().map(|x| x.as_str()).collect();
-        v.sort();
-        v.dedup();
-        serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
-    });
+    let needs = input.needs.as_deref().map(crate::domain::needs_json);
     let services = input.services_given.as_ref().map(|s| {
         let cleaned: Vec<&str> = s.iter().map(Line::as_str).collect();
         serde_json::to_string(&cleaned).unwrap_or_else(|_| "[]".into())

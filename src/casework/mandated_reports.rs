@@ -188,22 +188,11 @@ pub async fn create(
                 let patron = scope::visible_patron(u, &who, patron_id).await?;
                 let mut branch = patron.home_branch_id;
                 if let Some(case_id) = case_id {
-                    let case_scope = access::case_scope(&who);
-                    match scope::load_case(u.txn(), &who, case_id).await? {
-                        Some(l)
-                            if case_scope.admits(&l.facts).is_ok()
-                                && l.record.0.patron_id == patron_id =>
-                        {
-                            branch = l.record.0.branch_id;
-                        }
-                        _ => {
-                            return Err(u.deny(
-                                access::Decision::Deny("mandated_report_case_out_of_scope"),
-                                Some(patron_id),
-                                ServiceError::invalid("case_id", "no such case of this patron"),
-                            ));
-                        }
-                    }
+                    branch = scope::case_of_patron(u, &who, case_id, patron_id)
+                        .await?
+                        .record
+                        .0
+                        .branch_id;
                 }
                 u.allow(decision.rule(), Some(patron_id), FIELDS);
                 if mandated_report::Entity::find_by_id(id)

@@ -15,7 +15,7 @@ use crate::{
     access::{self, Actor, View},
     audit::{Action, AuditContext, Outcome, RequestMeta},
     domain::{
-        CaseId, FieldIssue, Issues, Need, PatronId, RecordKind, ReferralId, ReferralOutcome,
+        self, CaseId, FieldIssue, Issues, Need, PatronId, RecordKind, ReferralId, ReferralOutcome,
         ReferralStatus, occurred_at,
     },
     error::{ServiceError, ServiceResult},
@@ -45,6 +45,9 @@ pub const FIELDS: &[&str] = &[
 fn fields(_: View) -> &'static [&'static str] {
     FIELDS
 }
+
+/// What a list shows: every field but the history.
+const LIST_FIELDS: &[&str] = FIELDS.split_last().expect("fields").1;
 
 /// A free-text recipient (when the service is not in the directory).
 pub type Recipient = Line<200>;
@@ -78,13 +81,6 @@ pub struct Move {
 pub struct ReferralView {
     pub referral: referral::Model,
     pub history: Vec<referral_event::Model>,
-}
-
-fn needs_json(needs: &[Need]) -> String {
-    let mut v: Vec<&str> = needs.iter().map(|n| n.as_str()).collect();
-    v.sort();
-    v.dedup();
-    serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
 }
 
 /// A follow-up date a person chose: not in the past, within a year.
@@ -134,23 +130,7 @@ pub async fn create(
                 let case = match input.case_id {
                     None => None,
                     Some(case_id) => {
-                        let case_scope = access::case_scope(&who);
-                        let loaded = scope::load_case(u.txn(), &who, case_id.uuid()).await?;
-                        match loaded {
-                            Some(l)
-                                if case_scope.admits(&l.facts).is_ok()
-                                    && l.record.0.patron_id == patron_id =>
-                            {
-                                Some(l)
-                            }
-                            _ => {
-                                return Err(u.deny(
-                                    access::Decision::Deny("referral_case_out_of_scope"),
-                                    Some(patron_id),
-                                    ServiceError::invalid("case_id", "no such case of this patron"),
-                                ));
-                            }
-                        }
+                        Some(scope::case_of_patron(u, &who, case_id.uuid(), patron_id).await?)
                     }
                 };
                 let decision =
@@ -194,7 +174,7 @@ pub async fn create(
                     service_id: Set(input.service_id),
                     recipient_name: Set(recipient_name),
                     recipient_phone: Set(recipient_phone),
-                    needs: Set(needs_json(&input.needs)),
+                    needs: Set(domain::needs_json(&input.needs)),
                     notes: Set(input.notes.and_then(Text::into_present)),
                     shares_identifying_data: Set(input.shares_identifying_data),
                     status: Set(ReferralStatus::Draft.as_str().to_owned()),
@@ -344,13 +324,13 @@ pub async fn transition(
                 }
                 let from =
                     ReferralStatus::parse(&current.status).unwrap_or(ReferralStatus::EnteredInError);
-                let by_requester = current.created_by == who.staff_id;
+                let requester = access::requester_move(&ch.facts);
                 match flow::check(
                     from,
                     mv.to,
                     mv.reason.is_some(),
                     mv.outcome.is_some(),
-                    by_requester,
+                    requester.is_allowed(),
                 ) {
                     Ok(_) => {}
                     Err(flow::Refusal::NotAllowed(allowed)) => {
@@ -370,7 +350,9 @@ pub async fn transition(
                     Err(flow::Refusal::Missing(field)) => {
                         return Err(ServiceError::invalid(field, "is required for this move"));
                     }
-                    Err(flow::Refusal::RequesterOnly) => return Err(ServiceError::Forbidden),
+                    Err(flow::Refusal::RequesterOnly) => {
+                        return Err(u.deny(requester, ch.patron, ServiceError::Forbidden));
+                    }
                 }
                 if from == ReferralStatus::Draft
                     && mv.to == ReferralStatus::Requested
@@ -424,6 +406,15 @@ pub async fn transition(
         }),
         Made::Replay(first) => get(state, actor, meta, ReferralId::new(first)).await,
     }
+}
+
+/// The states of an open referral, as stored.
+fn open_states() -> Vec<&'static str> {
+    ReferralStatus::ALL
+        .iter()
+        .filter(|s| flow::is_open(**s))
+        .map(|s| s.as_str())
+        .collect()
 }
 
 /// Whether a consent of the patron, valid at `at`, names the recipient: the
@@ -517,7 +508,7 @@ pub async fn update(
                 }
                 let mut m = current.into_active_model();
                 if let Some(needs) = patch.needs {
-                    m.needs = Set(needs_json(&needs));
+                    m.needs = Set(domain::needs_json(&needs));
                 }
                 if let Some(notes) = patch.notes {
                     m.notes = Set(notes.into_present());
@@ -576,7 +567,7 @@ pub async fn overdue_in_branch(
         .query(r#"{"overdue":"branch"}"#)
         .patrons(page.items.iter().map(|r| r.patron_id))
         .results(page.items.iter().map(|r| r.id).collect())
-        .fields(FIELDS);
+        .fields(LIST_FIELDS);
     state.recorder.record(vec![ev]).await?;
     Ok(page)
 }
@@ -590,11 +581,7 @@ async fn by_follow_up(
 ) -> ServiceResult<Page<referral::Model>> {
     let cursor = Cursor::decode(cursor)?;
     let limit = page_size(Some(limit.unwrap_or(25)));
-    let open: Vec<&str> = ReferralStatus::ALL
-        .iter()
-        .filter(|s| flow::is_open(**s))
-        .map(|s| s.as_str())
-        .collect();
+    let open = open_states();
     let mut q = q.filter(referral::Column::Status.is_in(open));
     if let Some(c) = &cursor {
         let due: NaiveDate = c.k.parse().map_err(|_| {
@@ -647,12 +634,12 @@ pub async fn for_patron(
     let patron_id = patron_id.uuid();
     let ctx = AuditContext::for_actor(actor, meta);
     let patron_scope = access::patron_scope(actor);
-    unit::gate_one(
+    let (_, grant) = unit::gate_one(
         state,
         &ctx,
         &patron_scope,
         Action::Search,
-        RecordKind::Referral,
+        RecordKind::Patron,
         patron_id,
         || scope::load_patron(&state.db, actor, patron_id),
     )
@@ -672,16 +659,12 @@ pub async fn for_patron(
         .all(&state.db)
         .await?;
     let (rows, next_cursor) = page(rows, limit, |r| Cursor::of_id(r.id));
-    let rule = scope
-        .grants
-        .first()
-        .map_or("referral_out_of_scope", |g| g.rule);
     let ev = ctx
-        .event(Action::Search, Outcome::Allowed, rule)
+        .event(Action::Search, Outcome::Allowed, grant.rule)
         .record_type(RecordKind::Referral)
         .patrons([patron_id])
         .results(rows.iter().map(|r| r.id).collect())
-        .fields(FIELDS);
+        .fields(LIST_FIELDS);
     state.recorder.record(vec![ev]).await?;
     Ok(Page {
         items: rows,
@@ -726,7 +709,7 @@ pub async fn mine(
         .record_type(RecordKind::Referral)
         .patrons(rows.iter().map(|r| r.patron_id))
         .results(rows.iter().map(|r| r.id).collect())
-        .fields(FIELDS);
+        .fields(LIST_FIELDS);
     state.recorder.record(vec![ev]).await?;
     Ok(page)
 }
@@ -736,11 +719,7 @@ pub async fn open_per_case(
     db: &impl ConnectionTrait,
     cases: &[Uuid],
 ) -> ServiceResult<std::collections::HashMap<Uuid, u64>> {
-    let open: Vec<&str> = ReferralStatus::ALL
-        .iter()
-        .filter(|s| flow::is_open(**s))
-        .map(|s| s.as_str())
-        .collect();
+    let open = open_states();
     let rows: Vec<Option<Uuid>> = referral::Entity::find()
         .select_only()
         .column(referral::Column::CaseId)

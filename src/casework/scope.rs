@@ -356,6 +356,30 @@ pub async fn visible_patron(
     })
 }
 
+/// A case that a request names beside a patron, inside a unit: one the
+/// caller cannot read, or of another patron, is refused as if it did not
+/// exist, and the refusal is the unit's denial.
+pub async fn case_of_patron(
+    unit: &mut Unit,
+    actor: &Actor,
+    case_id: Uuid,
+    patron_id: Uuid,
+) -> ServiceResult<Loaded<CaseWithFacts>> {
+    let loaded = load_case(unit.txn(), actor, case_id).await?;
+    let decision = match &loaded {
+        Some(l) => access::case_of_patron(actor, &l.facts, l.record.0.patron_id == patron_id),
+        None => Decision::Deny("no_such_record"),
+    };
+    match loaded {
+        Some(l) if decision.is_allowed() => Ok(l),
+        _ => Err(unit.deny(
+            decision,
+            Some(patron_id),
+            ServiceError::invalid("case_id", "no such case of this patron"),
+        )),
+    }
+}
+
 /// Loads a record for a change inside a unit, policy first: a role that
 /// reaches nothing of the kind is refused before anything is loaded; a
 /// record the caller cannot read is not found (404); one it can read but

@@ -26,7 +26,8 @@ pub struct StaffView {
     pub branches: Vec<Uuid>,
 }
 
-async fn require(
+/// Refuses `decision` if it denies, after recording the denial.
+pub(super) async fn require(
     state: &AppState,
     ctx: &AuditContext,
     decision: Decision,

@@ -11,10 +11,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::service::require;
 use crate::{
-    access::{self, Actor, Decision},
-    audit::{Action, AuditContext, Outcome, RequestMeta},
-    domain::{Need, RecordKind, ServiceStatus, name_key},
+    access::{self, Actor},
+    audit::{Action, AuditContext, RequestMeta},
+    domain::{Need, RecordKind, ServiceStatus, name_key, needs_json},
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
@@ -106,7 +107,7 @@ impl ServicePatch {
             m.name = Set(v);
         }
         if let Some(v) = self.categories {
-            m.categories = Set(categories_json(&v));
+            m.categories = Set(needs_json(&v));
         }
         if let Some(v) = self.phone {
             m.phone = Set(v.into_present());
@@ -135,13 +136,6 @@ fn search_key(organization: &str, name: &str) -> String {
     format!(" {}", name_key(&format!("{organization} {name}")))
 }
 
-fn categories_json(needs: &[Need]) -> String {
-    let mut v: Vec<&str> = needs.iter().map(|n| n.as_str()).collect();
-    v.sort();
-    v.dedup();
-    serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
-}
-
 fn languages_json(languages: &[Language]) -> String {
     let v: Vec<&str> = languages.iter().map(Language::as_str).collect();
     serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
@@ -160,7 +154,7 @@ fn new_model(
         name_key: Set(search_key(s.organization_name.as_str(), s.name.as_str())),
         organization_name: Set(s.organization_name.into_inner()),
         name: Set(s.name.into_inner()),
-        categories: Set(categories_json(&s.categories)),
+        categories: Set(needs_json(&s.categories)),
         phone: Set(s.phone.and_then(Line::into_present)),
         email: Set(s.email.and_then(Line::into_present)),
         address: Set(s.address.and_then(Text::into_present)),
@@ -172,24 +166,6 @@ fn new_model(
         updated_at: Set(t),
         created_by: Set(by),
     }
-}
-
-async fn require(
-    state: &AppState,
-    ctx: &AuditContext,
-    decision: Decision,
-    action: Action,
-    id: Option<Uuid>,
-) -> ServiceResult<()> {
-    if decision.is_allowed() {
-        return Ok(());
-    }
-    let mut ev = ctx
-        .event(action, Outcome::Denied, decision.rule())
-        .record_type(RecordKind::Service);
-    ev.record_id = id;
-    state.recorder.record(vec![ev]).await?;
-    Err(ServiceError::Forbidden)
 }
 
 pub async fn create(
@@ -252,6 +228,7 @@ pub async fn get(
         &ctx,
         access::read_directory(actor),
         Action::Read,
+        RecordKind::Service,
         Some(id),
     )
     .await?;
@@ -331,6 +308,7 @@ pub async fn search(
         &ctx,
         access::read_directory(actor),
         Action::Search,
+        RecordKind::Service,
         None,
     )
     .await?;
