@@ -107,6 +107,8 @@ pub enum Term {
     Team,
     /// It belongs to one of the caller's branches.
     Branch,
+    /// Every record of the kind (security's view of safety records).
+    All,
 }
 
 /// How much of a record a grant shows.
@@ -116,6 +118,9 @@ pub enum View {
     /// What a peer on a case team needs: no close/reopen reasons. (Restricted
     /// notes never move a case's activity time, so that time may be shown.)
     Summary,
+    /// What the requester of a support request sees: its status, when, and
+    /// the receiving team, never who received it or what was done.
+    StatusOnly,
 }
 
 /// One way into a scope and the rule that names it.
@@ -162,10 +167,15 @@ impl Scope {
     }
 
     fn nothing() -> Scope {
+        Scope::none("casework_roles_only")
+    }
+
+    /// A role that reaches no record of the kind, denied by `rule`.
+    fn none(rule: &'static str) -> Scope {
         Scope {
             grants: Vec::new(),
             branches: Vec::new(),
-            out_of_scope: "casework_roles_only",
+            out_of_scope: rule,
         }
     }
 
@@ -182,11 +192,7 @@ impl Scope {
 
     /// The denial for a caller whose role reaches nothing of this kind.
     pub fn nothing_rule(&self) -> Decision {
-        Decision::Deny(if self.is_nothing() {
-            "casework_roles_only"
-        } else {
-            self.out_of_scope
-        })
+        Decision::Deny(self.out_of_scope)
     }
 
     pub fn terms(&self) -> impl Iterator<Item = Term> + '_ {
@@ -198,6 +204,7 @@ impl Scope {
             Term::Mine => f.mine,
             Term::Team => f.team,
             Term::Branch => self.branches.contains(&f.branch),
+            Term::All => true,
         }
     }
 
@@ -712,6 +719,128 @@ pub fn own_list(scope: &Scope) -> Decision {
     }
 }
 
+// ---- safety --------------------------------------------------------------------
+//
+// Security's records, on the other side of the wall. Only staff and
+// security reach them; every other role, casework's included, is denied
+// before any row is loaded and gets the answer a missing record gets.
+
+/// Incidents: security reads all of them, staff their branches'.
+pub fn incident_scope(actor: &Actor) -> Scope {
+    use Term::*;
+    match actor.role {
+        Role::Security => Scope::of(
+            actor,
+            &[(All, "security_reads_all_incidents")],
+            "incident_out_of_scope",
+        ),
+        Role::Staff => Scope::of(
+            actor,
+            &[(Branch, "staff_reads_branch_incidents")],
+            "incident_out_of_scope",
+        ),
+        _ => Scope::none("safety_roles_only"),
+    }
+}
+
+/// Reporting an incident: security anywhere, staff in their branches.
+pub fn create_incident(actor: &Actor, branch: Uuid) -> Decision {
+    match actor.role {
+        Role::Security => Decision::Allow("security_reports_incident"),
+        Role::Staff if actor.in_branch(branch) => Decision::Allow("staff_reports_branch_incident"),
+        Role::Staff => Decision::Deny("incident_branch_out_of_scope"),
+        _ => Decision::Deny("safety_roles_only"),
+    }
+}
+
+/// Changing an incident (within its edit window) or amending it: security,
+/// or the staff member who reported it.
+pub fn change_incident(actor: &Actor, i: &Facts) -> Decision {
+    match actor.role {
+        Role::Security => Decision::Allow("security_changes_incident"),
+        Role::Staff if i.mine => Decision::Allow("author_changes_own_incident"),
+        _ => Decision::Deny("incident_change_security_or_author"),
+    }
+}
+
+/// Suspensions: security only (staff see a branch's active list, below).
+pub fn suspension_scope(actor: &Actor) -> Scope {
+    match actor.role {
+        Role::Security => Scope::of(
+            actor,
+            &[(Term::All, "security_reads_all_suspensions")],
+            "suspension_out_of_scope",
+        ),
+        _ => Scope::none("suspensions_security_only"),
+    }
+}
+
+/// Recording, changing and lifting suspensions: security only.
+pub fn manage_suspensions(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::Security => Decision::Allow("security_manages_suspensions"),
+        _ => Decision::Deny("suspensions_security_only"),
+    }
+}
+
+/// A branch's active suspensions (who, where, until when): its staff, and
+/// security.
+pub fn branch_active_suspensions(actor: &Actor, branch: Uuid) -> Decision {
+    match actor.role {
+        Role::Security => Decision::Allow("security_reads_all_suspensions"),
+        Role::Staff if actor.in_branch(branch) => Decision::Allow("staff_reads_branch_suspensions"),
+        Role::Staff => Decision::Deny("suspension_branch_out_of_scope"),
+        _ => Decision::Deny("suspensions_security_or_branch_staff"),
+    }
+}
+
+// ---- support requests: the one door, one way -------------------------------------
+//
+// Staff and security open them and then see their status only; the social
+// workers and supervisors of the branch see what was shared and receive
+// them. Nothing flows back.
+
+/// Support requests: their requesters see the status of their own; social
+/// workers and supervisors the requests to their branches.
+pub fn support_request_scope(actor: &Actor) -> Scope {
+    use Term::*;
+    match actor.role {
+        Role::Staff | Role::Security => Scope::of(
+            actor,
+            &[(Mine, "requester_reads_status_of_own_request")],
+            "support_request_out_of_scope",
+        )
+        .viewed(View::StatusOnly),
+        Role::SocialWorker | Role::Supervisor => Scope::of(
+            actor,
+            &[(Branch, "social_work_reads_branch_requests")],
+            "support_request_out_of_scope",
+        ),
+        _ => Scope::none("support_requests_not_for_role"),
+    }
+}
+
+/// Opening a support request: security for any branch, staff for theirs.
+pub fn create_support_request(actor: &Actor, branch: Uuid) -> Decision {
+    match actor.role {
+        Role::Security => Decision::Allow("security_asks_social_work"),
+        Role::Staff if actor.in_branch(branch) => Decision::Allow("staff_asks_branch_social_work"),
+        Role::Staff => Decision::Deny("support_request_branch_out_of_scope"),
+        _ => Decision::Deny("support_requests_from_staff_or_security"),
+    }
+}
+
+/// Receiving and closing a request: the branch's social workers and
+/// supervisors (the requester only ever reads its status).
+pub fn handle_support_request(actor: &Actor, r: &Facts) -> Decision {
+    match actor.role {
+        Role::SocialWorker | Role::Supervisor if actor.in_branch(r.branch) => {
+            Decision::Allow("branch_social_work_handles_request")
+        }
+        _ => Decision::Deny("support_request_handled_by_branch_social_work"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -823,6 +952,42 @@ mod tests {
                 assert!(scope.is_nothing(), "{role:?}");
                 assert!(!own_list(&scope).is_allowed(), "{role:?}");
             }
+        }
+    }
+
+    #[test]
+    fn the_wall_no_safety_records_for_casework_auditor_or_admin() {
+        let b = Uuid::now_v7();
+        let everything = Facts {
+            mine: true,
+            team: true,
+            branch: b,
+        };
+        for role in [
+            Role::Peer,
+            Role::SocialWorker,
+            Role::Supervisor,
+            Role::Auditor,
+            Role::Admin,
+        ] {
+            let a = in_branch(role, b);
+            assert!(incident_scope(&a).is_nothing(), "{role:?}");
+            assert!(suspension_scope(&a).is_nothing(), "{role:?}");
+            assert!(!create_incident(&a, b).is_allowed(), "{role:?}");
+            assert!(!change_incident(&a, &everything).is_allowed(), "{role:?}");
+            assert!(!manage_suspensions(&a).is_allowed(), "{role:?}");
+            assert!(!branch_active_suspensions(&a, b).is_allowed(), "{role:?}");
+            assert!(!create_support_request(&a, b).is_allowed(), "{role:?}");
+        }
+        // Requesters read a request's status, never more.
+        for role in [Role::Staff, Role::Security] {
+            let a = in_branch(role, b);
+            assert_eq!(
+                support_request_scope(&a).admits(&everything).map(|g| g.view),
+                Ok(View::StatusOnly),
+                "{role:?}"
+            );
+            assert!(!handle_support_request(&a, &everything).is_allowed());
         }
     }
 
@@ -940,7 +1105,7 @@ mod tests {
         use Term::*;
         type Expect = fn(Role) -> &'static [Term];
         type Kind = (&'static str, fn(&Actor) -> Scope, Expect);
-        let kinds: [Kind; 5] = [
+        let kinds: [Kind; 8] = [
             ("patron", patron_scope, |r| match r {
                 Role::Peer => &[Mine, Team],
                 Role::SocialWorker => &[Mine, Team, Branch],
@@ -970,6 +1135,20 @@ mod tests {
                 Role::Supervisor => &[Branch],
                 _ => &[],
             }),
+            ("incident", incident_scope, |r| match r {
+                Role::Security => &[All],
+                Role::Staff => &[Branch],
+                _ => &[],
+            }),
+            ("suspension", suspension_scope, |r| match r {
+                Role::Security => &[All],
+                _ => &[],
+            }),
+            ("support_request", support_request_scope, |r| match r {
+                Role::Staff | Role::Security => &[Mine],
+                Role::SocialWorker | Role::Supervisor => &[Branch],
+                _ => &[],
+            }),
         ];
         let home = Uuid::now_v7();
         for role in Role::ALL {
@@ -986,6 +1165,7 @@ mod tests {
                         Mine => f.mine,
                         Team => f.team,
                         Branch => f.branch == home,
+                        All => true,
                     });
                     assert_eq!(scope.admits(&f).is_ok(), expected, "{kind} {role:?} {f:?}");
                 }

@@ -166,6 +166,12 @@ id_type! {
     MandatedReportId,
     /// A staff account's id.
     StaffId,
+    /// An incident's id.
+    IncidentId,
+    /// A suspension's id.
+    SuspensionId,
+    /// A support request's id.
+    SupportRequestId,
 }
 
 text_enum! {
@@ -226,6 +232,10 @@ text_enum! {
         Service = "service",
         Referral = "referral",
         MandatedReport = "mandated_report",
+        Incident = "incident",
+        IncidentAmendment = "incident_amendment",
+        Suspension = "suspension",
+        SupportRequest = "support_request",
     }
 }
 
@@ -291,6 +301,96 @@ text_enum! {
     FollowUpStatus { Open = "open", Done = "done" }
 }
 
+// ---- safety ---------------------------------------------------------------
+
+text_enum! {
+    /// What kind of incident it was (DESIGN.md section 2).
+    IncidentCategory {
+        RuleViolation = "rule_violation",
+        Disturbance = "disturbance",
+        Intoxication = "intoxication",
+        Medical = "medical",
+        Theft = "theft",
+        Violence = "violence",
+        UnattendedChild = "unattended_child",
+        Other = "other",
+    }
+}
+
+text_enum! {
+    /// What was done about an incident.
+    ActionTaken {
+        None = "none",
+        Warning = "warning",
+        AskedToLeave = "asked_to_leave",
+        Suspension = "suspension",
+        PoliceCalled = "police_called",
+        MedicalCalled = "medical_called",
+    }
+}
+
+text_enum! {
+    /// The part a staff member played in responding to an incident.
+    ResponderPart { Lead = "lead", Assisting = "assisting", Support = "support", Witness = "witness" }
+}
+
+text_enum! {
+    /// The fields of an incident that a support request may share with
+    /// social work, each copied into the request when it is made.
+    IncidentField {
+        OccurredAt = "occurred_at",
+        Category = "category",
+        Description = "description",
+        ActionTaken = "action_taken",
+        PersonsInvolved = "persons_involved",
+    }
+}
+
+text_enum! {
+    /// Where a suspension applies: the one branch it names, or every branch.
+    SuspensionScope { Branch = "branch", SystemWide = "system_wide" }
+}
+
+text_enum! {
+    /// How the suspended person was told.
+    NotifiedHow {
+        InPerson = "in_person",
+        Letter = "letter",
+        Email = "email",
+        Phone = "phone",
+        NotNotified = "not_notified",
+    }
+}
+
+text_enum! {
+    /// Where an appeal of a suspension stands.
+    AppealStatus {
+        None = "none",
+        Requested = "requested",
+        Upheld = "upheld",
+        Modified = "modified",
+        Overturned = "overturned",
+    }
+}
+
+text_enum! {
+    /// Where a suspension is, on the service's clock: not yet begun, in
+    /// force, past its end date (it ends by itself), or lifted early.
+    SuspensionStatus { Scheduled = "scheduled", Active = "active", Ended = "ended", Lifted = "lifted" }
+}
+
+// ---- support requests (the one door through the wall) ----------------------
+
+text_enum! {
+    /// How soon social work is needed.
+    Urgency { Routine = "routine", Urgent = "urgent", Emergency = "emergency" }
+}
+
+text_enum! {
+    /// `open -> received -> closed` (or `open -> closed`).
+    SupportRequestStatus { Open = "open", Received = "received", Closed = "closed" }
+}
+
 /// Needs as stored: a JSON array of their names, sorted, each once.
 pub fn needs_json(needs: &[Need]) -> String {
     let mut v: Vec<&str> = needs.iter().map(|n| n.as_str()).collect();
@@ -310,6 +410,30 @@ pub fn name_key(s: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A searchable text as stored: its [`name_key`] after a space, so that
+/// every word starts after a space.
+pub fn search_key(s: &str) -> String {
+    format!(" {}", name_key(s))
+}
+
+/// The `LIKE` patterns that find, in a [`search_key`], a word starting with
+/// each word of `q` (all must match); `None` when `q` has nothing to search.
+pub fn word_patterns(q: &str) -> Option<Vec<sea_orm::sea_query::LikeExpr>> {
+    let key = name_key(q);
+    let words: Vec<_> = key
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|word| {
+            let escaped = word
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            sea_orm::sea_query::LikeExpr::new(format!("% {escaped}%")).escape('\\')
+        })
+        .collect();
+    (!words.is_empty()).then_some(words)
 }
 
 /// The search keys of a name: the whole name and each of its words, so that

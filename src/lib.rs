@@ -1,9 +1,10 @@
 //! Casework: referral and case management for social work in public libraries.
 //!
 //! Domains over a shared kernel. `casework` (patrons, contacts, cases,
-//! notes, consents, follow-ups) and `safety` (security records) are the two
-//! sides of the wall and never import each other; `directory` and
-//! `oversight` serve both. The kernel: `access` (the policy), `audit` (the
+//! notes, consents, follow-ups, referrals, mandated reports) and `safety`
+//! (incidents, suspensions) are the two sides of the wall and never import
+//! each other; `support` (support requests) is the one door between them,
+//! one way; `directory` and `oversight` serve both. The kernel: `access` (the policy), `audit` (the
 //! trail and the single writer), `unit` (one unit of work per operation),
 //! `auth`, `http`, `db`, `config`, `domain`, `paging`.
 
@@ -13,6 +14,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod casework;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod directory;
@@ -24,6 +26,7 @@ pub mod paging;
 pub mod safety;
 pub mod startup;
 pub mod state;
+pub mod support;
 pub mod telemetry;
 pub mod text;
 pub mod unit;

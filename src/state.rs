@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
-use crate::{access::Actor, audit::Recorder, auth::TokenKeys, config::Settings, db};
+use crate::{access::Actor, audit::Recorder, auth::TokenKeys, clock::Clock, config::Settings, db};
 
 /// How long a loaded caller is reused before the database is asked again;
 /// bounds how late a revocation made on another instance takes effect.
@@ -20,6 +20,8 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     /// Session id to caller, for [`ACTOR_CACHE_TTL`].
     pub actor_cache: moka::sync::Cache<uuid::Uuid, Actor>,
+    /// The time that time-dependent rules read (tests move it forward).
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
                 .max_capacity(100_000)
                 .time_to_live(ACTOR_CACHE_TTL)
                 .build(),
+            clock: Clock::default(),
         })
     }
 }

@@ -13,6 +13,9 @@ mod m20261128_000006_one_time_password;
 mod m20261130_000007_service_directory;
 mod m20261130_000008_referrals;
 mod m20261130_000009_mandated_reports;
+mod m20261201_000010_safety;
+mod m20261201_000011_support_requests;
+mod m20261201_000012_support_links;
 
 pub struct Migrator;
 
@@ -29,6 +32,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_service_directory::Migration),
             Box::new(m20261130_000008_referrals::Migration),
             Box::new(m20261130_000009_mandated_reports::Migration),
+            Box::new(m20261201_000010_safety::Migration),
+            Box::new(m20261201_000011_support_requests::Migration),
+            Box::new(m20261201_000012_support_links::Migration),
         ]
     }
 }

@@ -36,7 +36,7 @@ pub const FIELDS: &[&str] = &[
 fn fields(view: View) -> &'static [&'static str] {
     match view {
         View::Full => FIELDS,
-        View::Summary => SUMMARY_FIELDS,
+        View::Summary | View::StatusOnly => SUMMARY_FIELDS,
     }
 }
 

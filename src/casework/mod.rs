@@ -1,5 +1,6 @@
 //! Casework: the confidential side of the wall. Patrons, contacts, cases and
-//! their notes, consents, follow-ups. Nothing here imports `safety`, and no
+//! their notes, consents, follow-ups, referrals, mandated reports, and the
+//! record of the support requests social work received. Nothing here imports `safety`, and no
 //! statement here names a safety table (`tests/api/layout.rs` checks both).
 
 pub mod api;
@@ -14,3 +15,4 @@ pub mod referral_flow;
 pub mod referrals;
 pub mod scope;
 pub mod stats;
+pub mod support_links;

@@ -5,9 +5,8 @@
 //! searches filter by [`condition`], single reads decide on the facts loaded
 //! here; `tests/api/roles.rs` checks on real data that both agree.
 
-use futures_util::future::BoxFuture;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect,
     sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr},
 };
@@ -380,47 +379,4 @@ pub async fn case_of_patron(
     }
 }
 
-/// Loads a record for a change inside a unit, policy first: a role that
-/// reaches nothing of the kind is refused before anything is loaded; a
-/// record the caller cannot read is not found (404); one it can read but
-/// `decide` refuses is forbidden (403). Every refusal is the unit's denial.
-pub async fn for_change<T: Send + 'static>(
-    unit: &mut Unit,
-    scope: &Scope,
-    load: impl for<'a> FnOnce(
-        &'a DatabaseTransaction,
-    ) -> BoxFuture<'a, ServiceResult<Option<Loaded<T>>>>,
-    decide: impl FnOnce(&T, &Facts) -> Decision,
-) -> ServiceResult<Changing<T>> {
-    if scope.is_nothing() {
-        return Err(unit.deny(scope.nothing_rule(), None, ServiceError::NotFound));
-    }
-    let Some(l) = load(unit.txn()).await? else {
-        return Err(unit.deny(
-            Decision::Deny("no_such_record"),
-            None,
-            ServiceError::NotFound,
-        ));
-    };
-    if let Err(d) = scope.admits(&l.facts) {
-        return Err(unit.deny(d, l.patron, ServiceError::NotFound));
-    }
-    let d = decide(&l.record, &l.facts);
-    if !d.is_allowed() {
-        return Err(unit.deny(d, l.patron, ServiceError::Forbidden));
-    }
-    Ok(Changing {
-        record: l.record,
-        facts: l.facts,
-        rule: d.rule(),
-        patron: l.patron,
-    })
-}
-
-/// A record loaded for a change the policy allowed.
-pub struct Changing<T> {
-    pub record: T,
-    pub facts: Facts,
-    pub rule: &'static str,
-    pub patron: Option<Uuid>,
-}
+pub use crate::unit::{Changing, for_change};

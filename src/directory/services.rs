@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Condition, LikeExpr},
+    sea_query::Condition,
 };
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ use super::service::require;
 use crate::{
     access::{self, Actor},
     audit::{Action, AuditContext, RequestMeta},
-    domain::{Need, RecordKind, ServiceStatus, name_key, needs_json},
+    domain::{Need, RecordKind, ServiceStatus, needs_json, word_patterns},
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
@@ -133,7 +133,7 @@ impl ServicePatch {
 /// Organization and service name in matching form, each word after a space,
 /// so that `LIKE '% word%'` finds a word prefix.
 fn search_key(organization: &str, name: &str) -> String {
-    format!(" {}", name_key(&format!("{organization} {name}")))
+    crate::domain::search_key(&format!("{organization} {name}"))
 }
 
 fn languages_json(languages: &[Language]) -> String {
@@ -316,19 +316,14 @@ pub async fn search(
     let limit = page_size(query.limit);
     let mut select = service::Entity::find();
     if let Some(q) = query.q {
-        let key = name_key(q);
-        if key.is_empty() {
+        match word_patterns(q) {
             // Nothing searchable: no name has it.
-            select = select.filter(service::Column::Id.is_null());
-        }
-        for word in key.split(' ').filter(|w| !w.is_empty()) {
-            let escaped = word
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            select = select.filter(
-                service::Column::NameKey.like(LikeExpr::new(format!("% {escaped}%")).escape('\\')),
-            );
+            None => select = select.filter(service::Column::Id.is_null()),
+            Some(patterns) => {
+                for p in patterns {
+                    select = select.filter(service::Column::NameKey.like(p));
+                }
+            }
         }
     }
     if let Some(need) = query.category {

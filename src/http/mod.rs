@@ -25,7 +25,9 @@ use crate::{
     },
     directory::{api as directory, services_api as services},
     oversight::api as audit,
+    safety::api::{incidents, suspensions},
     state::AppState,
+    support::api as support,
 };
 
 /// Largest request body accepted by a write operation.
@@ -68,6 +70,12 @@ pub enum ApiTags {
     MandatedReports,
     /// Program statistics without personal data (supervisors and admins).
     Statistics,
+    /// Incidents at branches (safety: security and staff; never casework).
+    Incidents,
+    /// Suspensions (bans) and each branch's active list (safety).
+    Suspensions,
+    /// Support requests: the one door from staff and security to social work, one way.
+    SupportRequests,
 }
 
 /// The `ETag` of a record version.
@@ -90,6 +98,12 @@ pub type Apis = (
     referrals::ReferralsApi,
     mandated_reports::MandatedReportsApi,
     stats::StatsApi,
+    // Safety, and the door between the sides (a tuple holds at most 16).
+    (
+        incidents::IncidentsApi,
+        suspensions::SuspensionsApi,
+        support::SupportRequestsApi,
+    ),
 );
 
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -108,6 +122,11 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         referrals::ReferralsApi,
         mandated_reports::MandatedReportsApi,
         stats::StatsApi,
+        (
+            incidents::IncidentsApi,
+            suspensions::SuspensionsApi,
+            support::SupportRequestsApi,
+        ),
     );
     OpenApiService::new(apis, "Casework", env!("CARGO_PKG_VERSION")).description(
         "Referral and case management for social work in public libraries. \

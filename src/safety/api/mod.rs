@@ -1,0 +1,4 @@
+//! Safety's endpoints.
+
+pub mod incidents;
+pub mod suspensions;

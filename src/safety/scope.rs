@@ -1,0 +1,90 @@
+//! The policy's safety scopes as SQL, and the facts the policy needs about
+//! a safety record. The twin of `casework::scope`, on this side of the wall.
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait,
+    sea_query::{Condition, Expr, ExprTrait, SimpleExpr},
+};
+use uuid::Uuid;
+
+use crate::{
+    access::{Actor, Facts, Scope, Term},
+    domain::RecordKind,
+    error::ServiceResult,
+    unit::Loaded,
+};
+use entities::safety::{incident, suspension};
+
+fn never() -> SimpleExpr {
+    Expr::val(1).eq(0)
+}
+
+fn always() -> SimpleExpr {
+    Expr::val(1).eq(1)
+}
+
+/// What one term of a scope means for one kind of safety record, as SQL.
+fn term(kind: RecordKind, term: Term, actor: &Actor, branches: &[Uuid]) -> SimpleExpr {
+    use RecordKind as K;
+    match (kind, term) {
+        (K::Incident | K::Suspension, Term::All) => always(),
+        (K::Incident, Term::Mine) => incident::Column::CreatedBy.eq(actor.staff_id),
+        (K::Incident, Term::Branch) => incident::Column::BranchId.is_in(branches.to_vec()),
+        _ => never(),
+    }
+}
+
+/// The rows of `kind` that `scope` admits.
+pub fn condition(kind: RecordKind, scope: &Scope, actor: &Actor) -> Condition {
+    if scope.is_nothing() {
+        return Condition::all().add(never());
+    }
+    scope
+        .terms()
+        .fold(Condition::any(), |any, t| {
+            any.add(term(kind, t, actor, &scope.branches))
+        })
+}
+
+fn incident_facts(actor: &Actor, i: &incident::Model) -> Facts {
+    Facts {
+        mine: i.created_by == actor.staff_id,
+        team: false,
+        branch: i.branch_id,
+    }
+}
+
+pub async fn load_incident(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<Option<Loaded<incident::Model>>> {
+    Ok(incident::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|i| Loaded {
+            facts: incident_facts(actor, &i),
+            patron: None,
+            record: i,
+        }))
+}
+
+pub async fn load_suspension(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<Option<Loaded<suspension::Model>>> {
+    Ok(suspension::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|s| Loaded {
+            facts: Facts {
+                mine: s.created_by == actor.staff_id,
+                team: false,
+                // A system-wide suspension belongs to no one branch.
+                branch: s.branch_id.unwrap_or_default(),
+            },
+            patron: None,
+            record: s,
+        }))
+}
