@@ -23,6 +23,15 @@ pub struct Link {
     pub case_id: Option<CaseId>,
 }
 
+/// What casework recorded of a request it received, for its own views.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    pub request: Uuid,
+    pub received_by: Uuid,
+    pub contact_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+}
+
 /// What happened to the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -104,11 +113,12 @@ pub async fn record(
     Ok(patron)
 }
 
-/// The links of these requests (for the receiving side's views only).
+/// What was recorded of these requests (for the receiving side's views
+/// only).
 pub async fn of(
     db: &impl sea_orm::ConnectionTrait,
     requests: &[SupportRequestId],
-) -> ServiceResult<Vec<support_link::Model>> {
+) -> ServiceResult<Vec<Handled>> {
     if requests.is_empty() {
         return Ok(Vec::new());
     }
@@ -118,5 +128,13 @@ pub async fn of(
                 .is_in(requests.iter().map(|r| r.uuid()).collect::<Vec<_>>()),
         )
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|l| Handled {
+            request: l.support_request_id,
+            received_by: l.received_by,
+            contact_id: l.contact_id,
+            case_id: l.case_id,
+        })
+        .collect())
 }

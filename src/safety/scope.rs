@@ -1,5 +1,6 @@
 //! The policy's safety scopes as SQL, and the facts the policy needs about
-//! a safety record. The twin of `casework::scope`, on this side of the wall.
+//! a safety record: the twin of casework's scope module, on this side of the
+//! wall.
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait,

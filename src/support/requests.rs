@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     access::{self, Actor, Facts, Scope, Term, View},
     audit::{Action, AuditContext, Outcome, RequestMeta},
-    casework::support_links::{self, Link, Step},
+    casework::support_links::{self, Handled, Link, Step},
     domain::{
         FieldIssue, IncidentField, IncidentId, RecordKind, SupportRequestId, SupportRequestStatus,
         Urgency,
@@ -22,7 +22,7 @@ use crate::{
     text::{ClientId, Text},
     unit::{self, Claim, Loaded, Made, for_change, stale, update_versioned},
 };
-use entities::{branch, support_link, support_request};
+use entities::{branch, support_request};
 
 /// Everything the receiving side reads.
 pub const FIELDS: &[&str] = &[
@@ -67,7 +67,7 @@ pub type Needed = Text<2_000>;
 pub struct SupportRequestRecord {
     pub request: support_request::Model,
     pub view: View,
-    pub link: Option<support_link::Model>,
+    pub link: Option<Handled>,
 }
 
 impl SupportRequestRecord {
@@ -135,7 +135,7 @@ async fn with_links(
         .map(|request| {
             let link = links
                 .iter()
-                .position(|l| l.support_request_id == request.id)
+                .position(|l| l.request == request.id)
                 .map(|i| links.swap_remove(i));
             SupportRequestRecord {
                 request,

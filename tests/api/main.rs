@@ -12,6 +12,7 @@ mod mandated_reports;
 mod plans;
 mod referrals;
 mod roles;
+mod safety;
 mod scopes;
 mod services;
 mod sessions;
