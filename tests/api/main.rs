@@ -19,3 +19,4 @@ mod sessions;
 mod stats;
 mod text;
 mod unit_of_work;
+mod wall;

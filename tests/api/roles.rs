@@ -16,8 +16,8 @@ use crate::helpers::{Account, TEST_SIGNING_KEY, TestApp, spawn_app};
 
 /// Records a case needs: made fresh for every call, so that calls that
 /// change or end things do not affect each other.
-struct Fixture {
-    caller: Account,
+pub(crate) struct Fixture {
+    pub caller: Account,
     branch: Uuid,
     other: Account,
     caller_second_session: Uuid,
@@ -39,22 +39,28 @@ struct Fixture {
     referral: Uuid,
     /// A mandated report the case owner wrote.
     report: Uuid,
+    /// An incident at the branch, reported by another staff member.
+    incident: Uuid,
+    /// A suspension at the branch, recorded by a security officer.
+    suspension: Uuid,
+    /// A support request to the branch, opened by another staff member.
+    support_request: Uuid,
 }
 
 type PathFn = fn(&Fixture) -> String;
 type BodyFn = fn(&Fixture) -> Option<Value>;
 type EtagFn = fn(&Fixture) -> Option<String>;
 
-struct Case {
-    method: Method,
+pub(crate) struct Case {
+    pub method: Method,
     /// The path as in the spec, to check coverage.
-    template: &'static str,
-    path: PathFn,
+    pub template: &'static str,
+    pub path: PathFn,
     body: BodyFn,
     if_match: EtagFn,
     /// Expected status per role; `None` means the endpoint takes no token.
-    expect: Box<dyn Fn(Role) -> u16>,
-    public: bool,
+    pub expect: Box<dyn Fn(Role) -> u16>,
+    pub public: bool,
 }
 
 fn all_200(_: Role) -> u16 {
@@ -107,7 +113,16 @@ fn cw(peer: u16, worker: u16, supervisor: u16, others: u16) -> impl Fn(Role) -> 
     }
 }
 
-fn cases() -> Vec<Case> {
+/// Expected statuses for safety records: staff, security, everyone else.
+fn sf(staff: u16, security: u16, others: u16) -> impl Fn(Role) -> u16 {
+    move |r| match r {
+        Role::Staff => staff,
+        Role::Security => security,
+        _ => others,
+    }
+}
+
+pub(crate) fn cases() -> Vec<Case> {
     vec![
         Case {
             method: Method::GET,
@@ -755,6 +770,166 @@ fn cases() -> Vec<Case> {
             expect: Box::new(cw(200, 200, 200, 403)),
             public: false,
         },
+        Case {
+            method: Method::POST,
+            template: "/v1/incidents",
+            path: |_| "/v1/incidents".into(),
+            body: |f| {
+                Some(
+                    json!({"branch_id": f.branch, "occurred_at": chrono::Utc::now().to_rfc3339(),
+                            "category": "other", "description": "Invented.", "action_taken": "none"}),
+                )
+            },
+            if_match: no_etag,
+            expect: Box::new(sf(201, 201, 403)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/incidents",
+            path: |_| "/v1/incidents".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(sf(200, 200, 403)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/incidents/{id}",
+            path: |f| format!("/v1/incidents/{}", f.incident),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(sf(200, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::PATCH,
+            template: "/v1/incidents/{id}",
+            path: |f| format!("/v1/incidents/{}", f.incident),
+            body: |_| Some(json!({"action_taken": "warning"})),
+            if_match: v1,
+            // Staff change only the reports they made.
+            expect: Box::new(sf(403, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/incidents/{id}/amendments",
+            path: |f| format!("/v1/incidents/{}/amendments", f.incident),
+            body: |_| Some(json!({"text": "Invented amendment."})),
+            if_match: no_etag,
+            expect: Box::new(sf(403, 201, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/suspensions",
+            path: |_| "/v1/suspensions".into(),
+            body: |_| {
+                Some(
+                    json!({"person": "Invented", "scope": "system_wide",
+                            "ends_at": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+                            "reason": "Invented.", "notified_how": "letter"}),
+                )
+            },
+            if_match: no_etag,
+            expect: Box::new(sf(403, 201, 403)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/suspensions",
+            path: |_| "/v1/suspensions".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(sf(403, 200, 403)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/suspensions/{id}",
+            path: |f| format!("/v1/suspensions/{}", f.suspension),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(sf(404, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::PATCH,
+            template: "/v1/suspensions/{id}",
+            path: |f| format!("/v1/suspensions/{}", f.suspension),
+            body: |_| Some(json!({"appeal_status": "requested"})),
+            if_match: v1,
+            expect: Box::new(sf(404, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/suspensions/{id}/lift",
+            path: |f| format!("/v1/suspensions/{}/lift", f.suspension),
+            body: |_| Some(json!({"reason": "Invented."})),
+            if_match: v1,
+            expect: Box::new(sf(404, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/branches/{id}/suspensions/active",
+            path: |f| format!("/v1/branches/{}/suspensions/active", f.branch),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(sf(200, 200, 403)),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/support-requests",
+            path: |_| "/v1/support-requests".into(),
+            body: |f| Some(json!({"branch_id": f.branch, "urgency": "urgent", "needed": "Invented."})),
+            if_match: no_etag,
+            expect: Box::new(sf(201, 201, 403)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/support-requests",
+            path: |_| "/v1/support-requests?status=open".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(|r| match r {
+                Role::Staff | Role::Security | Role::SocialWorker | Role::Supervisor => 200,
+                _ => 403,
+            }),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/support-requests/{id}",
+            path: |f| format!("/v1/support-requests/{}", f.support_request),
+            body: no_body,
+            if_match: no_etag,
+            // Another staff member's request: its requester alone sees its status.
+            expect: Box::new(cw(404, 200, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/support-requests/{id}/receive",
+            path: |f| format!("/v1/support-requests/{}/receive", f.support_request),
+            body: |_| Some(json!({})),
+            if_match: v1,
+            expect: Box::new(cw(404, 200, 200, 404)),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/support-requests/{id}/close",
+            path: |f| format!("/v1/support-requests/{}/close", f.support_request),
+            body: |_| Some(json!({})),
+            if_match: v1,
+            expect: Box::new(cw(404, 200, 200, 404)),
+            public: false,
+        },
     ]
 }
 
@@ -769,7 +944,7 @@ async fn created_id(resp: reqwest::Response) -> Uuid {
     id.as_str().unwrap().parse().unwrap()
 }
 
-async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
+pub(crate) async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
     let branch = app.branch(&format!("F{n}")).await;
     let caller = app.account(role, &[branch]).await;
     let other = app.account(Role::Peer, &[branch]).await;
@@ -885,7 +1060,44 @@ async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
         .await,
     )
     .await;
+    let reporter = app.account(Role::Staff, &[branch]).await;
+    let incident = created_id(
+        app.post_as(
+            "/v1/incidents",
+            &reporter.token,
+            &json!({"branch_id": branch, "occurred_at": chrono::Utc::now().to_rfc3339(),
+                    "category": "other", "description": "Fixture incident (invented).",
+                    "action_taken": "none"}),
+        )
+        .await,
+    )
+    .await;
+    let officer = app.account(Role::Security, &[]).await;
+    let suspension = created_id(
+        app.post_as(
+            "/v1/suspensions",
+            &officer.token,
+            &json!({"person": "Invented person", "scope": "branch", "branch_id": branch,
+                    "ends_at": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(),
+                    "reason": "Invented.", "notified_how": "in_person"}),
+        )
+        .await,
+    )
+    .await;
+    let support_request = created_id(
+        app.post_as(
+            "/v1/support-requests",
+            &reporter.token,
+            &json!({"branch_id": branch, "urgency": "routine", "needed": "Invented.",
+                    "incident_id": incident, "share": ["category"]}),
+        )
+        .await,
+    )
+    .await;
     Fixture {
+        incident,
+        suspension,
+        support_request,
         caller,
         branch,
         other,
@@ -906,10 +1118,15 @@ async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
     }
 }
 
-async fn send(app: &TestApp, case: &Case, f: &Fixture, token: Option<&str>) -> u16 {
-    let mut req = app
-        .client
-        .request(case.method.clone(), app.url(&(case.path)(f)));
+/// Calls `case` as the fixture's caller would, at `path`.
+pub(crate) async fn call(
+    app: &TestApp,
+    case: &Case,
+    f: &Fixture,
+    token: Option<&str>,
+    path: &str,
+) -> reqwest::Response {
+    let mut req = app.client.request(case.method.clone(), app.url(path));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -921,7 +1138,11 @@ async fn send(app: &TestApp, case: &Case, f: &Fixture, token: Option<&str>) -> u
     } else if case.method == Method::POST {
         req = req.json(&json!({}));
     }
-    let resp = req.send().await.unwrap();
+    req.send().await.unwrap()
+}
+
+async fn send(app: &TestApp, case: &Case, f: &Fixture, token: Option<&str>) -> u16 {
+    let resp = call(app, case, f, token, &(case.path)(f)).await;
     let status = resp.status().as_u16();
     if status >= 400 {
         let ct = resp
