@@ -983,7 +983,9 @@ mod tests {
         for role in [Role::Staff, Role::Security] {
             let a = in_branch(role, b);
             assert_eq!(
-                support_request_scope(&a).admits(&everything).map(|g| g.view),
+                support_request_scope(&a)
+                    .admits(&everything)
+                    .map(|g| g.view),
                 Ok(View::StatusOnly),
                 "{role:?}"
             );

@@ -168,7 +168,156 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
     }
     let services = seed_demo_services(state, &admin_actor).await?;
     seed_demo_casework(state, &accounts, branch_ids[0], &services).await?;
+    let staff = accounts.iter().find(|a| a.role == Role::Staff);
+    let security = accounts.iter().find(|a| a.role == Role::Security);
+    if let (Some(staff), Some(security)) = (staff, security) {
+        seed_demo_safety(state, staff, security, &branch_ids).await?;
+    }
     Ok(true)
+}
+
+/// Security's side: three incidents, a suspension at the Main branch, and a
+/// support request waiting in the Main branch's social-work inbox.
+async fn seed_demo_safety(
+    state: &AppState,
+    staff: &crate::access::Actor,
+    security: &crate::access::Actor,
+    branches: &[Uuid],
+) -> ServiceResult<()> {
+    use crate::{
+        domain::{
+            ActionTaken, IncidentCategory, IncidentField, IncidentId, NotifiedHow,
+            ResponderPart, SuspensionScope, Urgency,
+        },
+        safety::{
+            incidents::{self, IncidentFields, NewIncident, Responder},
+            suspensions::{self, NewSuspension, SuspensionFields},
+        },
+        support::requests::{self, NewSupportRequest},
+    };
+    let meta = RequestMeta::default();
+    let now = chrono::Utc::now();
+    let incident = |branch: Uuid,
+                    hours_ago: i64,
+                    category: IncidentCategory,
+                    action: ActionTaken,
+                    description: &'static str,
+                    responders: Vec<Responder>| {
+        Ok::<_, crate::error::ServiceError>(NewIncident {
+            id: None,
+            branch_id: branch,
+            fields: IncidentFields {
+                occurred_at: Some(now - chrono::Duration::hours(hours_ago)),
+                category: Some(category),
+                description: Some(Text::for_field("description", description)?),
+                action_taken: Some(action),
+                persons_involved: Some(Text::for_field(
+                    "persons_involved",
+                    "An adult in a red cap (demo).",
+                )?),
+                responders: Some(responders),
+            },
+        })
+    };
+    let threats = incidents::create(
+        state,
+        staff,
+        &meta,
+        incident(
+            branches[0],
+            30,
+            IncidentCategory::Disturbance,
+            ActionTaken::Suspension,
+            "Demo: shouted threats at a librarian at the service desk; asked to stop twice.",
+            vec![
+                Responder {
+                    staff_id: staff.staff_id,
+                    part: ResponderPart::Lead,
+                },
+                Responder {
+                    staff_id: security.staff_id,
+                    part: ResponderPart::Assisting,
+                },
+            ],
+        )?,
+    )
+    .await?;
+    let child = incidents::create(
+        state,
+        security,
+        &meta,
+        incident(
+            branches[0],
+            1,
+            IncidentCategory::UnattendedChild,
+            ActionTaken::None,
+            "Demo: a child of about 8 has waited alone in the children's room since noon.",
+            vec![Responder {
+                staff_id: security.staff_id,
+                part: ResponderPart::Lead,
+            }],
+        )?,
+    )
+    .await?;
+    incidents::create(
+        state,
+        security,
+        &meta,
+        incident(
+            branches[1],
+            50,
+            IncidentCategory::Intoxication,
+            ActionTaken::AskedToLeave,
+            "Demo: an intoxicated adult was asked to leave and left calmly.",
+            vec![],
+        )?,
+    )
+    .await?;
+    suspensions::create(
+        state,
+        security,
+        &meta,
+        NewSuspension {
+            id: None,
+            scope: SuspensionScope::Branch,
+            branch_id: Some(branches[0]),
+            starts_at: None,
+            fields: SuspensionFields {
+                person: Some(Line::for_field("person", "Adult in a red cap (demo)")?),
+                ends_at: Some(now + chrono::Duration::days(30)),
+                reason: Some(Text::for_field(
+                    "reason",
+                    "Demo: threats toward staff after two warnings.",
+                )?),
+                incident_id: Some(IncidentId::new(threats.incident.id)),
+                notified_how: Some(NotifiedHow::InPerson),
+                ..SuspensionFields::default()
+            },
+        },
+    )
+    .await?;
+    requests::create(
+        state,
+        security,
+        &meta,
+        NewSupportRequest {
+            id: None,
+            branch_id: branches[0],
+            urgency: Urgency::Urgent,
+            needed: Text::for_field(
+                "needed",
+                "Demo: please come to the children's room; a child is waiting alone.",
+            )?,
+            incident_id: Some(IncidentId::new(child.incident.id)),
+            share: vec![
+                IncidentField::OccurredAt,
+                IncidentField::Category,
+                IncidentField::Description,
+            ],
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// A few invented outside services in the directory; their ids.

@@ -6,8 +6,7 @@
 //! here; `tests/api/roles.rs` checks on real data that both agree.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
     sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;

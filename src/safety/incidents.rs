@@ -6,7 +6,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -411,9 +413,9 @@ pub async fn amend(
                     u,
                     &scope,
                     move |txn| {
-                        Box::pin(async move {
-                            scope::load_incident(txn, &loader, incident_id).await
-                        })
+                        Box::pin(
+                            async move { scope::load_incident(txn, &loader, incident_id).await },
+                        )
                     },
                     |_, f| access::change_incident(&who, f),
                 )

@@ -40,11 +40,9 @@ pub fn condition(kind: RecordKind, scope: &Scope, actor: &Actor) -> Condition {
     if scope.is_nothing() {
         return Condition::all().add(never());
     }
-    scope
-        .terms()
-        .fold(Condition::any(), |any, t| {
-            any.add(term(kind, t, actor, &scope.branches))
-        })
+    scope.terms().fold(Condition::any(), |any, t| {
+        any.add(term(kind, t, actor, &scope.branches))
+    })
 }
 
 fn incident_facts(actor: &Actor, i: &incident::Model) -> Facts {

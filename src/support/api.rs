@@ -18,8 +18,8 @@ use crate::{
     audit::RequestMeta,
     casework::support_links::Link,
     domain::{
-        CaseId, ContactId, IncidentCategory, IncidentField, IncidentId, SupportRequestId,
-        SupportRequestStatus, Urgency, ActionTaken,
+        ActionTaken, CaseId, ContactId, IncidentCategory, IncidentField, IncidentId,
+        SupportRequestId, SupportRequestStatus, Urgency,
     },
     state::AppState,
     support::requests::{self, Move, Needed, NewSupportRequest, SupportRequestRecord},
@@ -100,7 +100,11 @@ pub struct SupportRequestOut {
 }
 
 fn shared_out(m: serde_json::Map<String, serde_json::Value>) -> SharedIncidentOut {
-    let text = |f: IncidentField| m.get(f.as_str()).and_then(|v| v.as_str()).map(str::to_owned);
+    let text = |f: IncidentField| {
+        m.get(f.as_str())
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
     SharedIncidentOut {
         occurred_at: text(IncidentField::OccurredAt).map(Timestamp::from),
         category: text(IncidentField::Category).and_then(|c| IncidentCategory::parse(&c)),
@@ -114,7 +118,11 @@ fn shared_out(m: serde_json::Map<String, serde_json::Value>) -> SharedIncidentOu
 /// of what was asked or done.
 fn request_out(r: SupportRequestRecord) -> SupportRequestOut {
     let full = r.view != View::StatusOnly;
-    let shared = if full { r.shared().map(shared_out) } else { None };
+    let shared = if full {
+        r.shared().map(shared_out)
+    } else {
+        None
+    };
     let link = r.link.filter(|_| full);
     let q = r.request;
     SupportRequestOut {

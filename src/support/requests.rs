@@ -1,8 +1,9 @@
 //! The support-request service.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Condition, Expr, ExprTrait, SimpleExpr},
 };
 use uuid::Uuid;
@@ -348,7 +349,11 @@ pub async fn move_request(
         .recorder
         .run(ctx, move |u| {
             Box::pin(async move {
-                u.begin(Action::Transition, RecordKind::SupportRequest, Some(id.uuid()));
+                u.begin(
+                    Action::Transition,
+                    RecordKind::SupportRequest,
+                    Some(id.uuid()),
+                );
                 let scope = access::support_request_scope(&who);
                 let loader = who.clone();
                 let ch = for_change(
@@ -420,8 +425,7 @@ pub async fn move_request(
                 m.version = Set(version + 1);
                 m.updated_at = Set(t);
                 let Some(m) =
-                    update_versioned(u.txn(), m, support_request::Column::Version, version)
-                        .await?
+                    update_versioned(u.txn(), m, support_request::Column::Version, version).await?
                 else {
                     return Err(ServiceError::Conflict(
                         "the request changed meanwhile: read it again",

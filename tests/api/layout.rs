@@ -198,8 +198,8 @@ fn services_never_import_the_http_layer_or_start_up() {
             "safety/",
             "support/",
         ]
-            .iter()
-            .any(|d| path.starts_with(d))
+        .iter()
+        .any(|d| path.starts_with(d))
             && !path.contains("api");
         if !is_service {
             continue;

@@ -826,11 +826,9 @@ pub(crate) fn cases() -> Vec<Case> {
             template: "/v1/suspensions",
             path: |_| "/v1/suspensions".into(),
             body: |_| {
-                Some(
-                    json!({"person": "Invented", "scope": "system_wide",
+                Some(json!({"person": "Invented", "scope": "system_wide",
                             "ends_at": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
-                            "reason": "Invented.", "notified_how": "letter"}),
-                )
+                            "reason": "Invented.", "notified_how": "letter"}))
             },
             if_match: no_etag,
             expect: Box::new(sf(403, 201, 403)),
@@ -885,7 +883,9 @@ pub(crate) fn cases() -> Vec<Case> {
             method: Method::POST,
             template: "/v1/support-requests",
             path: |_| "/v1/support-requests".into(),
-            body: |f| Some(json!({"branch_id": f.branch, "urgency": "urgent", "needed": "Invented."})),
+            body: |f| {
+                Some(json!({"branch_id": f.branch, "urgency": "urgent", "needed": "Invented."}))
+            },
             if_match: no_etag,
             expect: Box::new(sf(201, 201, 403)),
             public: false,

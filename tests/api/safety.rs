@@ -154,7 +154,11 @@ async fn incidents_close_to_edits_after_24_hours_and_take_amendments() {
     let resp = app
         .get_as(&format!("/v1/incidents/{id}"), &staff.token)
         .await;
-    assert_eq!(resp.headers()["etag"], "\"3\"", "an amendment moves the version");
+    assert_eq!(
+        resp.headers()["etag"],
+        "\"3\"",
+        "an amendment moves the version"
+    );
     let read: Value = resp.json().await.unwrap();
     assert_eq!(read["description"], "Loud argument near the\nreading room.");
     assert_eq!(read["action_taken"], "asked_to_leave");
@@ -177,7 +181,13 @@ async fn security_searches_every_incident_and_staff_their_branches() {
     let east = app.branch("EAST").await;
     let staff = app.account(Role::Staff, &[main]).await;
     let security = app.account(Role::Security, &[]).await;
-    let a = incident(&app, &security.token, main, "Argument over a computer booking.").await;
+    let a = incident(
+        &app,
+        &security.token,
+        main,
+        "Argument over a computer booking.",
+    )
+    .await;
     let b = incident(&app, &security.token, east, "Argument in the café, Ñandú.").await;
     let c = created(
         app.post_as(
@@ -206,29 +216,69 @@ async fn security_searches_every_incident_and_staff_their_branches() {
         }
     };
     assert_eq!(ids(&search("", &security.token).await), vec![c, b, a]);
-    assert_eq!(ids(&search("", &staff.token).await), vec![a], "own branch only");
-    assert_eq!(ids(&search("?q=argument", &security.token).await), vec![b, a]);
-    assert_eq!(ids(&search("?q=ARGU%20nandu", &security.token).await), vec![b]);
-    assert_eq!(ids(&search("?q=gument", &security.token).await), Vec::<&str>::new());
-    assert_eq!(ids(&search("?q=%25", &security.token).await), Vec::<&str>::new());
-    assert_eq!(ids(&search("?category=medical", &security.token).await), vec![c]);
-    assert_eq!(ids(&search("?action_taken=warning", &security.token).await), vec![b, a]);
+    assert_eq!(
+        ids(&search("", &staff.token).await),
+        vec![a],
+        "own branch only"
+    );
+    assert_eq!(
+        ids(&search("?q=argument", &security.token).await),
+        vec![b, a]
+    );
+    assert_eq!(
+        ids(&search("?q=ARGU%20nandu", &security.token).await),
+        vec![b]
+    );
+    assert_eq!(
+        ids(&search("?q=gument", &security.token).await),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        ids(&search("?q=%25", &security.token).await),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        ids(&search("?category=medical", &security.token).await),
+        vec![c]
+    );
+    assert_eq!(
+        ids(&search("?action_taken=warning", &security.token).await),
+        vec![b, a]
+    );
     assert_eq!(
         ids(&search(&format!("?branch_id={east}"), &security.token).await),
         vec![c, b]
     );
     assert_eq!(
-        ids(&search("?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", &security.token).await),
+        ids(&search(
+            "?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z",
+            &security.token
+        )
+        .await),
         vec![c]
     );
     let resp = app
-        .get_as("/v1/incidents?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", &security.token)
+        .get_as(
+            "/v1/incidents?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+            &security.token,
+        )
         .await;
     assert_problem(resp, 422, "validation").await;
     // Casework roles, auditors and admins have no incidents to list.
-    for role in [Role::Peer, Role::SocialWorker, Role::Supervisor, Role::Auditor, Role::Admin] {
+    for role in [
+        Role::Peer,
+        Role::SocialWorker,
+        Role::Supervisor,
+        Role::Auditor,
+        Role::Admin,
+    ] {
         let who = app.account(role, &[main]).await;
-        assert_problem(app.get_as("/v1/incidents", &who.token).await, 403, "forbidden").await;
+        assert_problem(
+            app.get_as("/v1/incidents", &who.token).await,
+            403,
+            "forbidden",
+        )
+        .await;
         assert_problem(
             app.get_as(&format!("/v1/incidents/{a}"), &who.token).await,
             404,
@@ -288,19 +338,28 @@ async fn suspensions_end_by_themselves_and_lifting_needs_a_reason() {
 
     // Staff of the branch see who, where and until when: nothing else.
     let resp = app
-        .get_as(&format!("/v1/branches/{main}/suspensions/active"), &staff.token)
+        .get_as(
+            &format!("/v1/branches/{main}/suspensions/active"),
+            &staff.token,
+        )
         .await;
     assert_eq!(resp.status(), 200);
     let page: Value = resp.json().await.unwrap();
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
-    assert_eq!(items[0]["person"], "Invented Person A", "soonest to end first");
+    assert_eq!(
+        items[0]["person"], "Invented Person A",
+        "soonest to end first"
+    );
     for item in items {
         assert_eq!(keys(item), vec!["ends_at", "person", "scope"]);
     }
     // At another branch only the system-wide one applies.
     let page: Value = app
-        .get_as(&format!("/v1/branches/{east}/suspensions/active"), &east_staff.token)
+        .get_as(
+            &format!("/v1/branches/{east}/suspensions/active"),
+            &east_staff.token,
+        )
         .await
         .json()
         .await
@@ -309,15 +368,19 @@ async fn suspensions_end_by_themselves_and_lifting_needs_a_reason() {
     assert_eq!(page["items"][0]["scope"], "system_wide");
     // Not another branch's list, and never the suspensions themselves.
     assert_problem(
-        app.get_as(&format!("/v1/branches/{main}/suspensions/active"), &east_staff.token)
-            .await,
+        app.get_as(
+            &format!("/v1/branches/{main}/suspensions/active"),
+            &east_staff.token,
+        )
+        .await,
         403,
         "forbidden",
     )
     .await;
     let sid = at_main["id"].as_str().unwrap();
     assert_problem(
-        app.get_as(&format!("/v1/suspensions/{sid}"), &staff.token).await,
+        app.get_as(&format!("/v1/suspensions/{sid}"), &staff.token)
+            .await,
         404,
         "not-found",
     )
@@ -326,7 +389,10 @@ async fn suspensions_end_by_themselves_and_lifting_needs_a_reason() {
     // Two days on, the one-day suspension has ended by itself.
     app.state.clock.advance(chrono::Duration::days(2));
     let page: Value = app
-        .get_as(&format!("/v1/branches/{main}/suspensions/active"), &staff.token)
+        .get_as(
+            &format!("/v1/branches/{main}/suspensions/active"),
+            &staff.token,
+        )
         .await
         .json()
         .await
@@ -376,7 +442,10 @@ async fn suspensions_end_by_themselves_and_lifting_needs_a_reason() {
     assert_eq!(lifted["status"], "lifted");
     assert_eq!(lifted["lifted_by"], security.id.to_string());
     let page: Value = app
-        .get_as(&format!("/v1/branches/{main}/suspensions/active"), &staff.token)
+        .get_as(
+            &format!("/v1/branches/{main}/suspensions/active"),
+            &staff.token,
+        )
         .await
         .json()
         .await
@@ -393,7 +462,13 @@ async fn a_support_request_carries_only_what_was_shared_and_its_requester_sees_o
     let staff = app.account(Role::Staff, &[main]).await;
     let worker = app.account(Role::SocialWorker, &[main]).await;
     let east_worker = app.account(Role::SocialWorker, &[east]).await;
-    let i = incident(&app, &security.token, main, "A child waiting alone by the entrance.").await;
+    let i = incident(
+        &app,
+        &security.token,
+        main,
+        "A child waiting alone by the entrance.",
+    )
+    .await;
     let iid = i["id"].as_str().unwrap();
 
     // Sharing needs an incident the requester can read.
@@ -458,7 +533,8 @@ async fn a_support_request_carries_only_what_was_shared_and_its_requester_sees_o
     assert_eq!(item["created_by"], security.id.to_string());
     // ...but never the incident itself.
     assert_problem(
-        app.get_as(&format!("/v1/incidents/{iid}"), &worker.token).await,
+        app.get_as(&format!("/v1/incidents/{iid}"), &worker.token)
+            .await,
         404,
         "not-found",
     )
@@ -539,7 +615,14 @@ async fn a_support_request_carries_only_what_was_shared_and_its_requester_sees_o
     let seen: Value = resp.json().await.unwrap();
     assert_eq!(
         keys(&seen),
-        vec!["created_at", "id", "received_at", "received_team", "status", "version"]
+        vec![
+            "created_at",
+            "id",
+            "received_at",
+            "received_team",
+            "status",
+            "version"
+        ]
     );
     assert_eq!(seen["status"], "received");
     assert_eq!(seen["received_team"], "Social work, MAIN branch");

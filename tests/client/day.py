@@ -263,4 +263,116 @@ closed = step(
 )
 missing = step("a hidden record is a problem", get_patron.sync(id=UUID(int=0), client=worker), Problem)
 assert missing.status == 404
+
+# Security's side of the wall, and the one door through it.
+from casework_client.api.incidents import amend_incident, create_incident, get_incident, search_incidents
+from casework_client.api.suspensions import create_suspension, list_active_branch_suspensions
+from casework_client.api.support_requests import (
+    create_support_request,
+    get_support_request,
+    list_support_requests,
+    receive_support_request,
+)
+from casework_client.models import (
+    ActionTaken,
+    ActiveSuspensionList,
+    AmendmentIn,
+    AmendmentOut,
+    IncidentCategory,
+    IncidentField,
+    IncidentList,
+    IncidentOut,
+    NewIncidentIn,
+    NewSupportRequestIn,
+    NewSuspensionIn,
+    NotifiedHow,
+    ResponderIn,
+    ResponderPart,
+    SupportRequestList,
+    SupportRequestMoveIn,
+    SupportRequestOut,
+    SupportRequestStatus,
+    SuspensionOut,
+    SuspensionScope,
+    Urgency,
+)
+
+now = __import__("datetime").datetime.now(__import__("datetime").timezone.utc)
+security = signed_in("security", "demo-security-password")
+staff = signed_in("staff", "demo-staff-password")
+staff_me = step("who is the librarian", get_me.sync(client=staff), StaffOut)
+incident = step(
+    "staff report an incident",
+    create_incident.sync(
+        client=staff,
+        body=NewIncidentIn(
+            branch_id=branch,
+            occurred_at=now,
+            category=IncidentCategory.UNATTENDED_CHILD,
+            description="A child waiting alone by the returns desk (invented).\nSecond line.",
+            action_taken=ActionTaken.NONE,
+            responders=[ResponderIn(staff_id=staff_me.id, part=ResponderPart.LEAD)],
+        ),
+    ),
+    IncidentOut,
+)
+step("security finds it by a word", search_incidents.sync(client=security, q="returns"), IncidentList)
+step(
+    "security amends it",
+    amend_incident.sync(id=incident.id, client=security, body=AmendmentIn(text="A parent arrived at 4 pm.")),
+    AmendmentOut,
+)
+read = step("staff read it with its amendment", get_incident.sync(id=incident.id, client=staff), IncidentOut)
+assert read.amendments and read.amendments[0].text == "A parent arrived at 4 pm."
+walled = step("the social worker cannot see it", get_incident.sync(id=incident.id, client=worker), Problem)
+assert walled.status == 404
+step(
+    "security records a suspension",
+    create_suspension.sync(
+        client=security,
+        body=NewSuspensionIn(
+            person="Adult in a grey hat (invented)",
+            scope=SuspensionScope.SYSTEM_WIDE,
+            ends_at=now + __import__("datetime").timedelta(days=7),
+            reason="Invented.",
+            notified_how=NotifiedHow.LETTER,
+        ),
+    ),
+    SuspensionOut,
+)
+active = step(
+    "the branch's active suspensions",
+    list_active_branch_suspensions.sync(id=branch, client=staff),
+    ActiveSuspensionList,
+)
+assert any(a.person == "Adult in a grey hat (invented)" for a in active.items)
+asked = step(
+    "staff ask social work for help",
+    create_support_request.sync(
+        client=staff,
+        body=NewSupportRequestIn(
+            branch_id=branch,
+            urgency=Urgency.URGENT,
+            needed="Please come to the returns desk.",
+            incident_id=incident.id,
+            share=[IncidentField.DESCRIPTION],
+        ),
+    ),
+    SupportRequestOut,
+)
+inbox = step(
+    "the social worker's inbox",
+    list_support_requests.sync(client=worker, status=SupportRequestStatus.OPEN),
+    SupportRequestList,
+)
+mine = [r for r in inbox.items if r.id == asked.id][0]
+assert mine.shared.description.startswith("A child waiting alone")
+step(
+    "the social worker receives it",
+    receive_support_request.sync(id=asked.id, client=worker, body=SupportRequestMoveIn(), if_match='"1"'),
+    SupportRequestOut,
+)
+status = step("the requester sees the status", get_support_request.sync(id=asked.id, client=staff), SupportRequestOut)
+assert status.status == SupportRequestStatus.RECEIVED and status.received_team
+assert not status.needed and not status.received_by
 print(f"a day of casework: {steps} steps, all passed")

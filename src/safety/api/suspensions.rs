@@ -222,7 +222,11 @@ impl SuspensionsApi {
     }
 
     /// Security's list of suspensions, newest first; `status` as of now.
-    #[oai(operation_id = "listSuspensions", path = "/suspensions", method = "get")]
+    #[oai(
+        operation_id = "listSuspensions",
+        path = "/suspensions",
+        method = "get"
+    )]
     async fn list(
         &self,
         state: Data<&AppState>,
@@ -253,7 +257,11 @@ impl SuspensionsApi {
 
     /// One suspension (security); anyone else gets the answer a missing id
     /// gets.
-    #[oai(operation_id = "getSuspension", path = "/suspensions/:id", method = "get")]
+    #[oai(
+        operation_id = "getSuspension",
+        path = "/suspensions/:id",
+        method = "get"
+    )]
     async fn get(
         &self,
         state: Data<&AppState>,
