@@ -186,8 +186,8 @@ async fn seed_demo_safety(
 ) -> ServiceResult<()> {
     use crate::{
         domain::{
-            ActionTaken, IncidentCategory, IncidentField, IncidentId, NotifiedHow,
-            ResponderPart, SuspensionScope, Urgency,
+            ActionTaken, IncidentCategory, IncidentField, IncidentId, NotifiedHow, ResponderPart,
+            SuspensionScope, Urgency,
         },
         safety::{
             incidents::{self, IncidentFields, NewIncident, Responder},

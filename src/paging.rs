@@ -1,6 +1,7 @@
 //! Keyset pagination shared by every list.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sea_orm::{ColumnTrait, sea_query::Condition};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -36,6 +37,11 @@ impl Cursor {
         .encode()
     }
 
+    /// The sort key, parsed as the list wrote it.
+    pub fn key<T: std::str::FromStr>(&self) -> ServiceResult<T> {
+        self.k.parse().map_err(|_| invalid_cursor())
+    }
+
     pub fn decode(raw: Option<&str>) -> ServiceResult<Option<Cursor>> {
         let Some(raw) = raw else { return Ok(None) };
         URL_SAFE_NO_PAD
@@ -44,10 +50,39 @@ impl Cursor {
             .and_then(|b| serde_json::from_slice::<Cursor>(&b).ok())
             .filter(|c| c.k.len() <= 200)
             .map(Some)
-            .ok_or_else(|| {
-                ServiceError::invalid("cursor", "must be a next_cursor from a previous page")
-            })
+            .ok_or_else(invalid_cursor)
     }
+}
+
+fn invalid_cursor() -> ServiceError {
+    ServiceError::invalid("cursor", "must be a next_cursor from a previous page")
+}
+
+/// Which way a keyset list runs over its (key, id) order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+/// The rows after (`key`, `id`) in a list ordered by (`key_col`, `id_col`).
+pub fn after<V>(
+    key_col: impl ColumnTrait,
+    id_col: impl ColumnTrait,
+    key: V,
+    id: Uuid,
+    order: Order,
+) -> Condition
+where
+    V: Into<sea_orm::Value> + Clone,
+{
+    let (past_key, past_id) = match order {
+        Order::Asc => (key_col.gt(key.clone()), id_col.gt(id)),
+        Order::Desc => (key_col.lt(key.clone()), id_col.lt(id)),
+    };
+    Condition::any()
+        .add(past_key)
+        .add(Condition::all().add(key_col.eq(key)).add(past_id))
 }
 
 /// One page of a list and where the next one starts.

@@ -332,6 +332,29 @@ where
     }
 }
 
+/// A list or search under `scope`: a role that reaches nothing of the kind
+/// is refused (403) and the refusal audited; otherwise the grant the list
+/// goes by (its rule, its view).
+pub async fn search_scope(
+    state: &AppState,
+    ctx: &AuditContext,
+    scope: &Scope,
+    kind: RecordKind,
+) -> ServiceResult<Grant> {
+    match scope.grants.first() {
+        Some(g) => Ok(*g),
+        None => Err(deny(
+            state,
+            ctx,
+            scope.nothing_rule(),
+            Action::Search,
+            kind,
+            ServiceError::Forbidden,
+        )
+        .await),
+    }
+}
+
 /// Records a denial of something other than one record (a create in the
 /// wrong branch, a list by a role that has none) and returns `error`.
 pub async fn deny(

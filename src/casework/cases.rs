@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Condition,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -13,7 +13,7 @@ use crate::{
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
     domain::{CaseId, CaseStatus, FollowUpStatus, PatronId, RecordKind, Role, StaffId},
     error::{ServiceError, ServiceResult},
-    paging::{Cursor, Page, page, page_size},
+    paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Text},
     unit::{self, Claim, Made, Unit, now, stale, update_versioned},
@@ -475,15 +475,13 @@ pub async fn caseload(
         .filter(scope::my_cases(actor))
         .filter(scope::condition(RecordKind::Case, &scope, actor));
     if let Some(c) = &cursor {
-        q = q.filter(
-            Condition::any()
-                .add(case_file::Column::LastActivityAt.lt(c.k.clone()))
-                .add(
-                    Condition::all()
-                        .add(case_file::Column::LastActivityAt.eq(c.k.clone()))
-                        .add(case_file::Column::Id.lt(c.id)),
-                ),
-        );
+        q = q.filter(after(
+            case_file::Column::LastActivityAt,
+            case_file::Column::Id,
+            c.k.clone(),
+            c.id,
+            Order::Desc,
+        ));
     }
     let rows = q
         .order_by_desc(case_file::Column::LastActivityAt)

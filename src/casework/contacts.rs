@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::Condition,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -13,7 +13,7 @@ use crate::{
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
     domain::{ContactId, ContactKind, Issues, Need, RecordKind, occurred_at},
     error::{ServiceError, ServiceResult},
-    paging::{Cursor, Page, page, page_size},
+    paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Line, Text},
     unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
@@ -303,15 +303,13 @@ pub async fn mine(
         q = q.filter(contact::Column::OccurredAt.lt(audit::format_time(t)));
     }
     if let Some(c) = &cursor {
-        q = q.filter(
-            Condition::any()
-                .add(contact::Column::OccurredAt.lt(c.k.clone()))
-                .add(
-                    Condition::all()
-                        .add(contact::Column::OccurredAt.eq(c.k.clone()))
-                        .add(contact::Column::Id.lt(c.id)),
-                ),
-        );
+        q = q.filter(after(
+            contact::Column::OccurredAt,
+            contact::Column::Id,
+            c.k.clone(),
+            c.id,
+            Order::Desc,
+        ));
     }
     let rows = q
         .order_by_desc(contact::Column::OccurredAt)

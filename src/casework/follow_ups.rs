@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::Condition,
+    QueryOrder, QuerySelect,
 };
 
 use super::scope;
@@ -12,7 +12,7 @@ use crate::{
     audit::{Action, AuditContext, Outcome, RequestMeta},
     domain::{CaseId, ContactId, FollowUpId, FollowUpStatus, Issues, RecordKind},
     error::{ServiceError, ServiceResult},
-    paging::{Cursor, Page, page, page_size},
+    paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Text},
     unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
@@ -283,16 +283,13 @@ pub async fn mine(
         q = q.filter(follow_up::Column::DueOn.lte(d));
     }
     if let Some(c) = &cursor {
-        let due: NaiveDate = c.k.parse().map_err(|_| {
-            ServiceError::invalid("cursor", "must be a next_cursor from a previous page")
-        })?;
-        q = q.filter(
-            Condition::any().add(follow_up::Column::DueOn.gt(due)).add(
-                Condition::all()
-                    .add(follow_up::Column::DueOn.eq(due))
-                    .add(follow_up::Column::Id.gt(c.id)),
-            ),
-        );
+        q = q.filter(after(
+            follow_up::Column::DueOn,
+            follow_up::Column::Id,
+            c.key::<NaiveDate>()?,
+            c.id,
+            Order::Asc,
+        ));
     }
     let rows = q
         .order_by_asc(follow_up::Column::DueOn)

@@ -405,17 +405,7 @@ pub async fn search(
 ) -> ServiceResult<Page<patron::Model>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::patron_scope(actor);
-    if scope.is_nothing() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            scope.nothing_rule(),
-            Action::Search,
-            RecordKind::Patron,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    unit::search_scope(state, &ctx, &scope, RecordKind::Patron).await?;
     let cursor = Cursor::decode(cursor)?;
     let limit = page_size(limit);
     let key = q.map(name_key);

@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Condition,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -19,7 +19,7 @@ use crate::{
         ReferralStatus, occurred_at,
     },
     error::{ServiceError, ServiceResult},
-    paging::{Cursor, Page, page, page_size},
+    paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Line, Text},
     unit::{self, Claim, Made, now, stale, update_versioned},
@@ -584,18 +584,13 @@ async fn by_follow_up(
     let open = open_states();
     let mut q = q.filter(referral::Column::Status.is_in(open));
     if let Some(c) = &cursor {
-        let due: NaiveDate = c.k.parse().map_err(|_| {
-            ServiceError::invalid("cursor", "must be a next_cursor from a previous page")
-        })?;
-        q = q.filter(
-            Condition::any()
-                .add(referral::Column::FollowUpOn.gt(due))
-                .add(
-                    Condition::all()
-                        .add(referral::Column::FollowUpOn.eq(due))
-                        .add(referral::Column::Id.gt(c.id)),
-                ),
-        );
+        q = q.filter(after(
+            referral::Column::FollowUpOn,
+            referral::Column::Id,
+            c.key::<NaiveDate>()?,
+            c.id,
+            Order::Asc,
+        ));
     }
     let rows = q
         .order_by_asc(referral::Column::FollowUpOn)

@@ -5,7 +5,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::Condition,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ use crate::{
     audit::{Action, AuditContext, RequestMeta},
     domain::{Need, RecordKind, ServiceStatus, needs_json, word_patterns},
     error::{ServiceError, ServiceResult},
-    paging::{Cursor, Page, page, page_size},
+    paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Line, Text},
     unit::{self, Claim, Made, now, stale, update_versioned},
@@ -332,15 +332,13 @@ pub async fn search(
         select = select.filter(service::Column::Status.eq(status.as_str()));
     }
     if let Some(c) = &cursor {
-        select = select.filter(
-            Condition::any()
-                .add(service::Column::Status.gt(c.k.clone()))
-                .add(
-                    Condition::all()
-                        .add(service::Column::Status.eq(c.k.clone()))
-                        .add(service::Column::Id.gt(c.id)),
-                ),
-        );
+        select = select.filter(after(
+            service::Column::Status,
+            service::Column::Id,
+            c.k.clone(),
+            c.id,
+            Order::Asc,
+        ));
     }
     // `active` sorts before `inactive`.
     let rows = select

@@ -493,17 +493,7 @@ pub async fn search(
 ) -> ServiceResult<Page<IncidentRecord>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::incident_scope(actor);
-    if scope.is_nothing() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            scope.nothing_rule(),
-            Action::Search,
-            RecordKind::Incident,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    let grant = unit::search_scope(state, &ctx, &scope, RecordKind::Incident).await?;
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {
@@ -555,7 +545,7 @@ pub async fn search(
         .await?;
     let (rows, next_cursor) = page(rows, limit, |r| Cursor::of_id(r.id));
     let ev = ctx
-        .event(Action::Search, Outcome::Allowed, scope.grants[0].rule)
+        .event(Action::Search, Outcome::Allowed, grant.rule)
         .record_type(RecordKind::Incident)
         // Never the words themselves: only their keyed fingerprints.
         .query(

@@ -20,7 +20,7 @@ use crate::{
         SuspensionScope, SuspensionStatus,
     },
     error::{ServiceError, ServiceResult},
-    paging::{Cursor, Page, page, page_size},
+    paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Line, Text},
     unit::{self, Claim, Made, Unit, for_change, stale, update_versioned},
@@ -433,17 +433,7 @@ pub async fn list(
 ) -> ServiceResult<Page<SuspensionRecord>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::suspension_scope(actor);
-    if scope.is_nothing() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            scope.nothing_rule(),
-            Action::Search,
-            RecordKind::Suspension,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    let grant = unit::search_scope(state, &ctx, &scope, RecordKind::Suspension).await?;
     let cursor = Cursor::decode(query.cursor)?;
     let limit = page_size(query.limit);
     let now = state.clock.now();
@@ -465,7 +455,7 @@ pub async fn list(
         .await?;
     let (rows, next_cursor) = page(rows, limit, |r| Cursor::of_id(r.id));
     let ev = ctx
-        .event(Action::Search, Outcome::Allowed, scope.grants[0].rule)
+        .event(Action::Search, Outcome::Allowed, grant.rule)
         .record_type(RecordKind::Suspension)
         .results(rows.iter().map(|r| r.id).collect())
         .fields(FIELDS);
@@ -513,20 +503,13 @@ pub async fn active_at_branch(
                 .add(suspension::Column::BranchId.is_null()),
         );
     if let Some(c) = &cursor {
-        let ends = DateTime::parse_from_rfc3339(&c.k)
-            .map_err(|_| {
-                ServiceError::invalid("cursor", "must be a next_cursor from a previous page")
-            })?
-            .with_timezone(&Utc);
-        select = select.filter(
-            Condition::any()
-                .add(suspension::Column::EndsAt.gt(ends))
-                .add(
-                    Condition::all()
-                        .add(suspension::Column::EndsAt.eq(ends))
-                        .add(suspension::Column::Id.gt(c.id)),
-                ),
-        );
+        select = select.filter(after(
+            suspension::Column::EndsAt,
+            suspension::Column::Id,
+            c.key::<DateTime<Utc>>()?,
+            c.id,
+            Order::Asc,
+        ));
     }
     let rows = select
         .order_by_asc(suspension::Column::EndsAt)

@@ -286,17 +286,7 @@ pub async fn list(
 ) -> ServiceResult<Page<SupportRequestRecord>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::support_request_scope(actor);
-    let Some(grant) = scope.grants.first().copied() else {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            scope.nothing_rule(),
-            Action::Search,
-            RecordKind::SupportRequest,
-            ServiceError::Forbidden,
-        )
-        .await);
-    };
+    let grant = unit::search_scope(state, &ctx, &scope, RecordKind::SupportRequest).await?;
     let cursor = Cursor::decode(cursor)?;
     let limit = page_size(limit);
     let mut select = support_request::Entity::find().filter(condition(&scope, actor));
