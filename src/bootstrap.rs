@@ -168,111 +168,239 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
     }
     let services = seed_demo_services(state, &admin_actor).await?;
     seed_demo_casework(state, &accounts, branch_ids[0], &services).await?;
-    let staff = accounts.iter().find(|a| a.role == Role::Staff);
-    let security = accounts.iter().find(|a| a.role == Role::Security);
-    if let (Some(staff), Some(security)) = (staff, security) {
-        seed_demo_safety(state, staff, security, &branch_ids).await?;
-    }
+    seed_demo_safety(state, &admin_actor, &accounts, &branch_ids).await?;
     Ok(true)
 }
 
-/// Security's side: three incidents, a suspension at the Main branch, and a
-/// support request waiting in the Main branch's social-work inbox.
+/// Training and security's side: a training catalogue with a few
+/// certifications (one expiring soon), rules of behavior including "no
+/// sleeping", incidents resolved in several ways, a suspension at the Main
+/// branch, and a support request waiting in the Main branch's social-work
+/// inbox.
 async fn seed_demo_safety(
     state: &AppState,
-    staff: &crate::access::Actor,
-    security: &crate::access::Actor,
+    admin: &crate::access::Actor,
+    accounts: &[crate::access::Actor],
     branches: &[Uuid],
 ) -> ServiceResult<()> {
     use crate::{
         domain::{
-            ActionTaken, IncidentCategory, IncidentField, IncidentId, NotifiedHow, ResponderPart,
-            SuspensionScope, Urgency,
+            ActionTaken, IncidentCategory, IncidentField, IncidentId, NotifiedHow,
+            ResolutionPath, ResponderPart, SuspensionScope, Urgency,
         },
         safety::{
-            incidents::{self, IncidentFields, NewIncident, Responder},
+            incidents::{self, IncidentFields, NewIncident, ResponderInput},
             suspensions::{self, NewSuspension, SuspensionFields},
         },
         support::requests::{self, NewSupportRequest},
+        training::{
+            certifications::{self, NewCertification, TrainingFields},
+            rules::{self, NewRule},
+        },
+    };
+    let role = |r: Role| accounts.iter().find(|a| a.role == r);
+    let (Some(staff), Some(security), Some(worker), Some(peer)) = (
+        role(Role::Staff),
+        role(Role::Security),
+        role(Role::SocialWorker),
+        role(Role::Peer),
+    ) else {
+        return Ok(());
     };
     let meta = RequestMeta::default();
-    let now = chrono::Utc::now();
-    let incident = |branch: Uuid,
-                    hours_ago: i64,
-                    category: IncidentCategory,
-                    action: ActionTaken,
-                    description: &'static str,
-                    responders: Vec<Responder>| {
-        Ok::<_, crate::error::ServiceError>(NewIncident {
-            id: None,
-            branch_id: branch,
-            fields: IncidentFields {
-                occurred_at: Some(now - chrono::Duration::hours(hours_ago)),
-                category: Some(category),
-                description: Some(Text::for_field("description", description)?),
-                action_taken: Some(action),
-                persons_involved: Some(Text::for_field(
-                    "persons_involved",
-                    "An adult in a red cap (demo).",
-                )?),
-                responders: Some(responders),
+    let now = state.clock.now();
+    let today = now.date_naive();
+
+    let mut trainings = Vec::new();
+    for (name, provider, months, de_escalation) in [
+        ("Nonviolent Crisis Intervention (demo)", "CPI", Some(36), true),
+        ("Mental Health First Aid (demo)", "National Council", Some(36), true),
+        ("Trauma-Informed Care (demo)", "In-house", None, false),
+    ] {
+        let t = certifications::create_training(
+            state,
+            admin,
+            &meta,
+            None,
+            TrainingFields {
+                name: Some(Line::for_field("name", name)?),
+                provider: Some(Line::for_field("provider", provider)?),
+                recertify_months: Some(months),
+                de_escalation: Some(de_escalation),
             },
-        })
+        )
+        .await?;
+        trainings.push(t.id);
+    }
+    let months_ago = |m: u32| {
+        today
+            .checked_sub_months(chrono::Months::new(m))
+            .unwrap_or(today)
     };
-    let threats = incidents::create(
-        state,
-        staff,
-        &meta,
-        incident(
-            branches[0],
-            30,
-            IncidentCategory::Disturbance,
-            ActionTaken::Suspension,
-            "Demo: shouted threats at a librarian at the service desk; asked to stop twice.",
-            vec![
-                Responder {
-                    staff_id: staff.staff_id,
-                    part: ResponderPart::Lead,
-                },
-                Responder {
-                    staff_id: security.staff_id,
+    for (who, training, completed_on, trainer) in [
+        // Expires in about three weeks.
+        (staff, trainings[0], months_ago(36) + chrono::Duration::days(21), false),
+        (security, trainings[1], months_ago(4), false),
+        (worker, trainings[0], months_ago(10), true),
+        (peer, trainings[2], months_ago(2), false),
+    ] {
+        certifications::record(
+            state,
+            Some(admin),
+            &meta,
+            who.staff_id,
+            NewCertification {
+                id: None,
+                training_id: training,
+                completed_on,
+                trainer,
+                evidence: None,
+            },
+        )
+        .await?;
+    }
+
+    let mut rule_ids = Vec::new();
+    for (code, text) in [
+        ("no_sleeping", "No sleeping in the library (demo)."),
+        ("respect", "Treat others with respect; no threats or harassment (demo)."),
+        ("food", "Food only in the café area (demo)."),
+    ] {
+        let r = rules::create(
+            state,
+            admin,
+            &meta,
+            NewRule {
+                id: None,
+                branch_id: None,
+                code: Line::for_field("code", code)?,
+                text: Text::for_field("text", text)?,
+            },
+        )
+        .await?;
+        rule_ids.push(r.id);
+    }
+
+    let staff_responder = |who: &crate::access::Actor, part| ResponderInput {
+        staff_id: Some(who.staff_id),
+        outside: None,
+        part,
+    };
+    struct Demo {
+        branch: Uuid,
+        hours_ago: i64,
+        category: IncidentCategory,
+        action: ActionTaken,
+        resolution: ResolutionPath,
+        rule: Option<Uuid>,
+        minutes_before_police: Option<i32>,
+        description: &'static str,
+        responders: Vec<ResponderInput>,
+    }
+    let demos = vec![
+        Demo {
+            branch: branches[0],
+            hours_ago: 30,
+            category: IncidentCategory::Disturbance,
+            action: ActionTaken::Suspension,
+            resolution: ResolutionPath::Security,
+            rule: Some(rule_ids[1]),
+            minutes_before_police: None,
+            description: "Demo: shouted threats at a librarian at the service desk; asked to stop twice.",
+            responders: vec![
+                staff_responder(staff, ResponderPart::Lead),
+                staff_responder(security, ResponderPart::Assisting),
+            ],
+        },
+        Demo {
+            branch: branches[0],
+            hours_ago: 1,
+            category: IncidentCategory::UnattendedChild,
+            action: ActionTaken::None,
+            resolution: ResolutionPath::SocialWorkSupport,
+            rule: None,
+            minutes_before_police: None,
+            description: "Demo: a child of about 8 has waited alone in the children's room since noon.",
+            responders: vec![staff_responder(security, ResponderPart::Lead)],
+        },
+        Demo {
+            branch: branches[0],
+            hours_ago: 6,
+            category: IncidentCategory::RuleViolation,
+            action: ActionTaken::Warning,
+            resolution: ResolutionPath::StaffDeEscalation,
+            rule: Some(rule_ids[0]),
+            minutes_before_police: None,
+            description: "Demo: an adult asleep in the reading room was woken gently and offered coffee.",
+            responders: vec![
+                staff_responder(staff, ResponderPart::Lead),
+                staff_responder(peer, ResponderPart::Support),
+            ],
+        },
+        Demo {
+            branch: branches[1],
+            hours_ago: 50,
+            category: IncidentCategory::Intoxication,
+            action: ActionTaken::PoliceCalled,
+            resolution: ResolutionPath::Police,
+            rule: Some(rule_ids[1]),
+            minutes_before_police: Some(15),
+            description: "Demo: an intoxicated adult would not calm down; police called after 15 minutes.",
+            responders: vec![
+                staff_responder(security, ResponderPart::Lead),
+                ResponderInput {
+                    staff_id: None,
+                    outside: Some(Line::for_field("outside", "Two city police officers (demo)")?),
                     part: ResponderPart::Assisting,
                 },
             ],
-        )?,
-    )
-    .await?;
-    let child = incidents::create(
-        state,
-        security,
-        &meta,
-        incident(
-            branches[0],
-            1,
-            IncidentCategory::UnattendedChild,
-            ActionTaken::None,
-            "Demo: a child of about 8 has waited alone in the children's room since noon.",
-            vec![Responder {
-                staff_id: security.staff_id,
-                part: ResponderPart::Lead,
-            }],
-        )?,
-    )
-    .await?;
-    incidents::create(
-        state,
-        security,
-        &meta,
-        incident(
-            branches[1],
-            50,
-            IncidentCategory::Intoxication,
-            ActionTaken::AskedToLeave,
-            "Demo: an intoxicated adult was asked to leave and left calmly.",
-            vec![],
-        )?,
-    )
-    .await?;
+        },
+        Demo {
+            branch: branches[1],
+            hours_ago: 70,
+            category: IncidentCategory::RuleViolation,
+            action: ActionTaken::AskedToLeave,
+            resolution: ResolutionPath::PersonLeft,
+            rule: Some(rule_ids[2]),
+            minutes_before_police: None,
+            description: "Demo: a meal in the stacks; the person packed up and left.",
+            responders: vec![staff_responder(security, ResponderPart::Lead)],
+        },
+    ];
+    let mut made = Vec::new();
+    for d in demos {
+        let by = if d.branch == branches[0] && d.hours_ago != 1 {
+            staff
+        } else {
+            security
+        };
+        let i = incidents::create(
+            state,
+            by,
+            &meta,
+            NewIncident {
+                id: None,
+                branch_id: d.branch,
+                fields: IncidentFields {
+                    occurred_at: Some(now - chrono::Duration::hours(d.hours_ago)),
+                    category: Some(d.category),
+                    description: Some(Text::for_field("description", d.description)?),
+                    action_taken: Some(d.action),
+                    persons_involved: Some(Text::for_field(
+                        "persons_involved",
+                        "An adult in a red cap (demo).",
+                    )?),
+                    responders: Some(d.responders),
+                    resolution: Some(d.resolution),
+                    police_called: None,
+                    minutes_before_police: d.minutes_before_police,
+                    rule_id: d.rule,
+                },
+            },
+        )
+        .await?;
+        made.push(i.incident.id);
+    }
     suspensions::create(
         state,
         security,
@@ -289,7 +417,7 @@ async fn seed_demo_safety(
                     "reason",
                     "Demo: threats toward staff after two warnings.",
                 )?),
-                incident_id: Some(IncidentId::new(threats.incident.id)),
+                incident_id: Some(IncidentId::new(made[0])),
                 notified_how: Some(NotifiedHow::InPerson),
                 ..SuspensionFields::default()
             },
@@ -308,7 +436,7 @@ async fn seed_demo_safety(
                 "needed",
                 "Demo: please come to the children's room; a child is waiting alone.",
             )?,
-            incident_id: Some(IncidentId::new(child.incident.id)),
+            incident_id: Some(IncidentId::new(made[1])),
             share: vec![
                 IncidentField::OccurredAt,
                 IncidentField::Category,

@@ -57,6 +57,9 @@ pub enum Command {
     /// The service directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Staff training records.
+    #[command(subcommand)]
+    Certifications(CertificationsCommand),
     /// Apply pending database migrations, or roll back with --down.
     Migrate {
         /// Roll back this many migrations instead of applying.
@@ -103,6 +106,20 @@ pub enum DirectoryCommand {
     /// matched by HSDS id, so importing again updates them. Rows that cannot
     /// be read are reported by file and line; the rest still load, and the
     /// exit status is non-zero.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertificationsCommand {
+    /// Load a CSV roster of completions with the header
+    /// `username,training,completed_on,trainer,evidence` (training by its
+    /// catalogue name, dates as YYYY-MM-DD, trainer true or false). Each row
+    /// is recorded as through the API, its expiry computed from the
+    /// training; rows that cannot be are reported by line and field, the
+    /// rest still load, and the exit status is non-zero.
     Import {
         #[arg(value_name = "FILE")]
         file: PathBuf,
@@ -202,6 +219,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "imported {} new and {} updated services; {} rows not loaded",
                 report.created,
                 report.updated,
+                report.errors.len()
+            );
+            if report.errors.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("{} rows were not loaded", report.errors.len())
+            }
+        }
+        Command::Certifications(CertificationsCommand::Import { file }) => {
+            let state = AppState::open(settings).await?;
+            let report = crate::training::roster::import(&state, &file).await?;
+            for e in &report.errors {
+                eprintln!("{e}");
+            }
+            println!(
+                "recorded {} completions; {} rows not loaded",
+                report.loaded,
                 report.errors.len()
             );
             if report.errors.is_empty() {

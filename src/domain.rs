@@ -236,6 +236,9 @@ text_enum! {
         IncidentAmendment = "incident_amendment",
         Suspension = "suspension",
         SupportRequest = "support_request",
+        Training = "training",
+        Certification = "certification",
+        Rule = "rule",
     }
 }
 
@@ -332,6 +335,49 @@ text_enum! {
 text_enum! {
     /// The part a staff member played in responding to an incident.
     ResponderPart { Lead = "lead", Assisting = "assisting", Support = "support", Witness = "witness" }
+}
+
+text_enum! {
+    /// A responder's role at the time: a staff account's role when the
+    /// incident was recorded (supervisors count as social work), or someone
+    /// from outside (police, paramedics).
+    ResponderRole {
+        Staff = "staff",
+        Security = "security",
+        SocialWorker = "social_worker",
+        Peer = "peer",
+        Outside = "outside",
+    }
+}
+
+impl ResponderRole {
+    pub fn of(role: Role) -> ResponderRole {
+        match role {
+            Role::Peer => ResponderRole::Peer,
+            Role::SocialWorker | Role::Supervisor => ResponderRole::SocialWorker,
+            Role::Security => ResponderRole::Security,
+            Role::Staff | Role::Auditor | Role::Admin => ResponderRole::Staff,
+        }
+    }
+}
+
+text_enum! {
+    /// How an incident was resolved.
+    ResolutionPath {
+        StaffDeEscalation = "staff_de_escalation",
+        SocialWorkSupport = "social_work_support",
+        Security = "security",
+        Police = "police",
+        Medical = "medical",
+        PersonLeft = "person_left",
+    }
+}
+
+impl ResolutionPath {
+    /// Resolved without security or the police stepping in.
+    pub fn without_enforcement(self) -> bool {
+        !matches!(self, ResolutionPath::Security | ResolutionPath::Police)
+    }
 }
 
 text_enum! {

@@ -16,6 +16,8 @@ mod m20261130_000009_mandated_reports;
 mod m20261201_000010_safety;
 mod m20261201_000011_support_requests;
 mod m20261201_000012_support_links;
+mod m20261201_000013_training_and_rules;
+mod m20261201_000014_incident_resolution;
 
 pub struct Migrator;
 
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_safety::Migration),
             Box::new(m20261201_000011_support_requests::Migration),
             Box::new(m20261201_000012_support_links::Migration),
+            Box::new(m20261201_000013_training_and_rules::Migration),
+            Box::new(m20261201_000014_incident_resolution::Migration),
         ]
     }
 }

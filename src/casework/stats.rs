@@ -13,26 +13,16 @@ use uuid::Uuid;
 
 use super::referral_flow as flow;
 use crate::{
-    access::{self, Actor},
-    audit::{self, Action, AuditContext, Outcome, RequestMeta},
+    access::Actor,
+    audit::{self, AuditContext, RequestMeta},
     domain::{RecordKind, ReferralStatus},
-    error::{ServiceError, ServiceResult},
+    error::ServiceResult,
     state::AppState,
-    unit,
 };
 use entities::{contact, referral, referral_event};
 
-/// Cells below this are suppressed.
-pub const MIN_CELL: u64 = 5;
-
-/// A count as published: the number, or `<5`.
-pub fn cell(n: u64) -> String {
-    if (1..MIN_CELL).contains(&n) {
-        format!("<{MIN_CELL}")
-    } else {
-        n.to_string()
-    }
-}
+use crate::stats::{MIN_CELL, cell};
+use crate::stats::{allow, is_small, record};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactGrouping {
@@ -77,7 +67,7 @@ fn publish(groups: BTreeMap<String, (u64, Vec<f64>)>, total: u64) -> Table {
     let rows = groups
         .into_iter()
         .map(|(group, (n, mut days))| {
-            suppressed |= (1..MIN_CELL).contains(&n);
+            suppressed |= is_small(n);
             days.sort_by(f64::total_cmp);
             let median = (days.len() as u64 >= MIN_CELL).then(|| {
                 let mid = days.len() / 2;
@@ -94,11 +84,7 @@ fn publish(groups: BTreeMap<String, (u64, Vec<f64>)>, total: u64) -> Table {
             }
         })
         .collect();
-    let (total, total_rounded) = if suppressed || (1..MIN_CELL).contains(&total) {
-        (((total + 5) / 10 * 10).to_string(), true)
-    } else {
-        (total.to_string(), false)
-    };
+    let (total, total_rounded) = crate::stats::total(total, suppressed);
     Table {
         rows,
         total,
@@ -108,27 +94,6 @@ fn publish(groups: BTreeMap<String, (u64, Vec<f64>)>, total: u64) -> Table {
 
 fn month(t: &str) -> String {
     t.get(..7).unwrap_or_default().to_owned()
-}
-
-async fn allow(
-    state: &AppState,
-    ctx: &AuditContext,
-    actor: &Actor,
-    kind: RecordKind,
-) -> ServiceResult<(&'static str, Option<Vec<Uuid>>)> {
-    let (decision, branches) = access::program_statistics(actor);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            ctx,
-            decision,
-            Action::Search,
-            kind,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
-    Ok((decision.rule(), branches))
 }
 
 pub async fn contacts(
@@ -245,21 +210,6 @@ pub async fn referrals(
     let table = publish(groups, rows.len() as u64);
     record(state, &ctx, rule, RecordKind::Referral).await?;
     Ok(table)
-}
-
-/// The statistics read, audited: who asked, under which rule; no patrons
-/// were disclosed.
-async fn record(
-    state: &AppState,
-    ctx: &AuditContext,
-    rule: &'static str,
-    kind: RecordKind,
-) -> ServiceResult<()> {
-    let ev = ctx
-        .event(Action::Search, Outcome::Allowed, rule)
-        .record_type(kind)
-        .query(r#"{"statistics":true}"#);
-    state.recorder.record(vec![ev]).await
 }
 
 #[cfg(test)]

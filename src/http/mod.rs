@@ -10,6 +10,7 @@ pub mod input;
 pub mod middleware;
 pub mod problem;
 pub mod security;
+pub mod table;
 pub mod types;
 
 use poem::{
@@ -25,9 +26,10 @@ use crate::{
     },
     directory::{api as directory, services_api as services},
     oversight::api as audit,
-    safety::api::{incidents, suspensions},
+    safety::api::{incidents, stats as incident_stats, suspensions},
     state::AppState,
     support::api as support,
+    training::api as training,
 };
 
 /// Largest request body accepted by a write operation.
@@ -76,6 +78,10 @@ pub enum ApiTags {
     Suspensions,
     /// Support requests: the one door from staff and security to social work, one way.
     SupportRequests,
+    /// Training catalogue, staff certifications and a branch's coverage.
+    Training,
+    /// Rules of behavior that incidents name.
+    Rules,
 }
 
 /// The `ETag` of a record version.
@@ -103,6 +109,9 @@ pub type Apis = (
         incidents::IncidentsApi,
         suspensions::SuspensionsApi,
         support::SupportRequestsApi,
+        training::TrainingApi,
+        training::RulesApi,
+        incident_stats::IncidentStatsApi,
     ),
 );
 
@@ -126,6 +135,9 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             incidents::IncidentsApi,
             suspensions::SuspensionsApi,
             support::SupportRequestsApi,
+            training::TrainingApi,
+            training::RulesApi,
+            incident_stats::IncidentStatsApi,
         ),
     );
     OpenApiService::new(apis, "Casework", env!("CARGO_PKG_VERSION")).description(

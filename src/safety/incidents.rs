@@ -20,12 +20,14 @@ use crate::{
     audit::{Action, AuditContext, Outcome, RequestMeta},
     domain::{
         ActionTaken, FieldIssue, IncidentCategory, IncidentField, IncidentId, Issues, RecordKind,
-        ResponderPart, occurred_at, search_key, word_patterns,
+        ResolutionPath, ResponderPart, ResponderRole, Role, occurred_at, search_key,
+        word_patterns,
     },
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
     state::AppState,
-    text::{ClientId, Text},
+    text::{ClientId, Line, Text},
+    training::{certifications, rules},
     unit::{self, Claim, Made, Unit, for_change, stale, update_versioned},
 };
 use entities::{
@@ -49,6 +51,10 @@ pub const FIELDS: &[&str] = &[
     "action_taken",
     "persons_involved",
     "responders",
+    "resolution",
+    "police_called",
+    "minutes_before_police",
+    "rule_id",
     "amendments",
     "editable_until",
 ];
@@ -61,11 +67,29 @@ pub type Description = Text<10_000>;
 pub type PersonsInvolved = Text<2_000, 0>;
 pub type AmendmentText = Text<10_000>;
 
-/// A staff member who responded, and the part they played.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Responder {
-    pub staff_id: Uuid,
+/// Someone from outside who responded (police, paramedics), described.
+pub type OutsideResponder = Line<200>;
+
+/// A responder as given: a staff member, or someone from outside.
+#[derive(Debug, Clone)]
+pub struct ResponderInput {
+    pub staff_id: Option<Uuid>,
+    pub outside: Option<OutsideResponder>,
     pub part: ResponderPart,
+}
+
+/// A responder as recorded: with their role at the time and whether they
+/// held a current de-escalation certification on the day (both computed
+/// when the responders are recorded, and kept as they were).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Responder {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside: Option<String>,
+    pub part: ResponderPart,
+    pub role: ResponderRole,
+    pub certified: bool,
 }
 
 /// An incident with its amendments, oldest first.
@@ -94,7 +118,11 @@ pub struct IncidentFields {
     pub description: Option<Description>,
     pub action_taken: Option<ActionTaken>,
     pub persons_involved: Option<PersonsInvolved>,
-    pub responders: Option<Vec<Responder>>,
+    pub responders: Option<Vec<ResponderInput>>,
+    pub resolution: Option<ResolutionPath>,
+    pub police_called: Option<bool>,
+    pub minutes_before_police: Option<i32>,
+    pub rule_id: Option<Uuid>,
 }
 
 impl IncidentFields {
@@ -106,6 +134,10 @@ impl IncidentFields {
             (self.action_taken.is_some(), "action_taken"),
             (self.persons_involved.is_some(), "persons_involved"),
             (self.responders.is_some(), "responders"),
+            (self.resolution.is_some(), "resolution"),
+            (self.police_called.is_some(), "police_called"),
+            (self.minutes_before_police.is_some(), "minutes_before_police"),
+            (self.rule_id.is_some(), "rule_id"),
         ]
         .into_iter()
         .filter_map(|(present, n)| present.then_some(n))
@@ -118,8 +150,17 @@ impl IncidentFields {
         }
         if let Some(rs) = &self.responders {
             for (i, r) in rs.iter().enumerate() {
-                if rs[..i].iter().any(|o| o.staff_id == r.staff_id) {
-                    issues.add(&format!("responders/{i}/staff_id"), "is named twice");
+                match (r.staff_id, &r.outside) {
+                    (Some(id), None) => {
+                        if rs[..i].iter().any(|o| o.staff_id == Some(id)) {
+                            issues.add(&format!("responders/{i}/staff_id"), "is named twice");
+                        }
+                    }
+                    (None, Some(_)) => {}
+                    _ => issues.add(
+                        &format!("responders/{i}"),
+                        "give exactly one of staff_id and outside",
+                    ),
                 }
             }
         }
@@ -142,32 +183,98 @@ impl IncidentFields {
         if let Some(v) = self.persons_involved {
             m.persons_involved = Set(v.into_present());
         }
-        if let Some(v) = self.responders {
-            m.responders = Set(serde_json::to_string(&v).unwrap_or_else(|_| "[]".into()));
+        if let Some(v) = self.resolution {
+            m.resolution = Set(Some(v.as_str().to_owned()));
+        }
+        if let Some(v) = self.police_called {
+            m.police_called = Set(v);
+        }
+        if let Some(v) = self.minutes_before_police {
+            m.minutes_before_police = Set(Some(v));
+        }
+        if let Some(v) = self.rule_id {
+            m.rule_id = Set(Some(v));
         }
     }
 }
 
-/// Every responder must be a staff account; one that is not is named.
-async fn check_responders(u: &mut Unit, responders: Option<&[Responder]>) -> ServiceResult<()> {
-    let Some(rs) = responders.filter(|rs| !rs.is_empty()) else {
-        return Ok(());
-    };
-    let ids: Vec<Uuid> = rs.iter().map(|r| r.staff_id).collect();
-    let known: Vec<Uuid> = staff::Entity::find()
-        .select_only()
-        .column(staff::Column::Id)
-        .filter(staff::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(u.txn())
-        .await?;
-    let mut issues = Issues::default();
-    for (i, r) in rs.iter().enumerate() {
-        if !known.contains(&r.staff_id) {
-            issues.add(&format!("responders/{i}/staff_id"), "no such staff member");
-        }
+/// The rules that tie an incident's fields together, on the record as it
+/// will be: the police were called when the action or the resolution says
+/// so, a delay before the police needs a police call, and the rule
+/// involved must be an active rule of the incident's branch.
+async fn check_resolution(u: &mut Unit, m: &mut incident::ActiveModel) -> ServiceResult<()> {
+    let action = m.action_taken.as_ref().clone();
+    let resolution = m.resolution.as_ref().clone();
+    if action == ActionTaken::PoliceCalled.as_str()
+        || resolution.as_deref() == Some(ResolutionPath::Police.as_str())
+    {
+        m.police_called = Set(true);
     }
-    Ok(issues.finish()?)
+    if m.minutes_before_police.as_ref().is_some() && !*m.police_called.as_ref() {
+        return Err(ServiceError::invalid(
+            "minutes_before_police",
+            "needs police_called (or the police as action or resolution)",
+        ));
+    }
+    if let Some(rule) = *m.rule_id.as_ref()
+        && rules::applies(u.txn(), rule, *m.branch_id.as_ref())
+            .await?
+            .is_none()
+    {
+        return Err(ServiceError::invalid(
+            "rule_id",
+            "no such active rule at this branch",
+        ));
+    }
+    Ok(())
+}
+
+/// Records responders as they were on the day: each staff member's role
+/// then and whether they held a current de-escalation certification. A
+/// peer is recorded only as offering support, never as the one who
+/// enforced.
+async fn resolve_responders(
+    u: &mut Unit,
+    given: Vec<ResponderInput>,
+    day: chrono::NaiveDate,
+) -> ServiceResult<String> {
+    let mut issues = Issues::default();
+    let mut out = Vec::new();
+    for (i, r) in given.into_iter().enumerate() {
+        let Some(staff_id) = r.staff_id else {
+            out.push(Responder {
+                staff_id: None,
+                outside: r.outside.map(Line::into_inner),
+                part: r.part,
+                role: ResponderRole::Outside,
+                certified: false,
+            });
+            continue;
+        };
+        let Some(account) = staff::Entity::find_by_id(staff_id).one(u.txn()).await? else {
+            issues.add(&format!("responders/{i}/staff_id"), "no such staff member");
+            continue;
+        };
+        let role = Role::parse(&account.role)
+            .map(ResponderRole::of)
+            .unwrap_or(ResponderRole::Staff);
+        if role == ResponderRole::Peer && r.part != ResponderPart::Support {
+            issues.add(
+                &format!("responders/{i}/part"),
+                "a peer is recorded only as offering support",
+            );
+            continue;
+        }
+        out.push(Responder {
+            staff_id: Some(staff_id),
+            outside: None,
+            part: r.part,
+            role,
+            certified: certifications::holds_de_escalation(u.txn(), staff_id, day).await?,
+        });
+    }
+    issues.finish()?;
+    Ok(serde_json::to_string(&out).unwrap_or_else(|_| "[]".into()))
 }
 
 pub struct NewIncident {
@@ -185,7 +292,7 @@ pub async fn create(
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
     let id = ClientId::or_new(input.id);
-    let f = input.fields;
+    let mut f = input.fields;
     for (missing, name) in [
         (f.occurred_at.is_none(), "occurred_at"),
         (f.category.is_none(), "category"),
@@ -223,7 +330,6 @@ pub async fn create(
                 {
                     return Err(ServiceError::invalid("branch_id", "no such branch"));
                 }
-                check_responders(u, f.responders.as_deref()).await?;
                 u.allow(decision.rule(), None, FIELDS);
                 if incident::Entity::find_by_id(id)
                     .one(u.txn())
@@ -243,12 +349,22 @@ pub async fn create(
                     action_taken: Set(String::new()),
                     persons_involved: Set(None),
                     responders: Set("[]".into()),
+                    resolution: Set(None),
+                    police_called: Set(false),
+                    minutes_before_police: Set(None),
+                    rule_id: Set(None),
                     version: Set(1),
                     created_by: Set(who.staff_id),
                     created_at: Set(t),
                     updated_at: Set(t),
                 };
+                let responders = f.responders.take();
                 f.apply(&mut m);
+                if let Some(rs) = responders {
+                    let day = m.occurred_at.as_ref().date_naive();
+                    m.responders = Set(resolve_responders(u, rs, day).await?);
+                }
+                check_resolution(u, &mut m).await?;
                 let m = m.insert(u.txn()).await?;
                 u.changed(RecordKind::Incident, id);
                 Ok(Made::New(m))
@@ -361,9 +477,15 @@ pub async fn update(
                         )],
                     });
                 }
-                check_responders(u, fields_in.responders.as_deref()).await?;
+                let mut fields_in = fields_in;
+                let responders = fields_in.responders.take();
                 let mut m = ch.record.into_active_model();
                 fields_in.apply(&mut m);
+                if let Some(rs) = responders {
+                    let day = m.occurred_at.as_ref().date_naive();
+                    m.responders = Set(resolve_responders(u, rs, day).await?);
+                }
+                check_resolution(u, &mut m).await?;
                 m.version = Set(version + 1);
                 m.updated_at = Set(clock.now());
                 let Some(m) =
@@ -580,6 +702,10 @@ pub const LIST_FIELDS: &[&str] = &[
     "action_taken",
     "persons_involved",
     "responders",
+    "resolution",
+    "police_called",
+    "minutes_before_police",
+    "rule_id",
     "editable_until",
 ];
 

@@ -7,4 +7,5 @@
 pub mod api;
 pub mod incidents;
 pub mod scope;
+pub mod stats;
 pub mod suspensions;

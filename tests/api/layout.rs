@@ -63,6 +63,9 @@ const KERNEL_TABLES: &[&str] = &[
     "change_log",
     "idempotency_record",
     "service",
+    "training",
+    "certification",
+    "rule",
     "seaql_migrations",
 ];
 

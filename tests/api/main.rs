@@ -18,5 +18,6 @@ mod services;
 mod sessions;
 mod stats;
 mod text;
+mod training;
 mod unit_of_work;
 mod wall;

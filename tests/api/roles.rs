@@ -45,6 +45,9 @@ pub(crate) struct Fixture {
     suspension: Uuid,
     /// A support request to the branch, opened by another staff member.
     support_request: Uuid,
+    /// A training and a rule of behavior, made by the admin.
+    training: Uuid,
+    rule: Uuid,
 }
 
 type PathFn = fn(&Fixture) -> String;
@@ -84,6 +87,18 @@ fn statistics_200(r: Role) -> u16 {
         200
     } else {
         403
+    }
+}
+fn not_auditor_200(r: Role) -> u16 {
+    if r == Role::Auditor { 403 } else { 200 }
+}
+fn supervisor_or_admin(ok: u16) -> impl Fn(Role) -> u16 {
+    move |r| {
+        if matches!(r, Role::Supervisor | Role::Admin) {
+            ok
+        } else {
+            403
+        }
     }
 }
 fn auditor_only_200(r: Role) -> u16 {
@@ -930,6 +945,118 @@ pub(crate) fn cases() -> Vec<Case> {
             expect: Box::new(cw(404, 200, 200, 404)),
             public: false,
         },
+        Case {
+            method: Method::GET,
+            template: "/v1/trainings",
+            path: |_| "/v1/trainings".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(not_auditor_200),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/trainings",
+            path: |_| "/v1/trainings".into(),
+            body: |f| Some(json!({"name": format!("Another training {}", f.n), "provider": "Invented"})),
+            if_match: no_etag,
+            expect: Box::new(admin_only_201),
+            public: false,
+        },
+        Case {
+            method: Method::PATCH,
+            template: "/v1/trainings/{id}",
+            path: |f| format!("/v1/trainings/{}", f.training),
+            body: |_| Some(json!({"provider": "Invented provider"})),
+            if_match: v1,
+            expect: Box::new(admin_only_200),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/staff/{id}/certifications",
+            path: |f| format!("/v1/staff/{}/certifications", f.other.id),
+            body: no_body,
+            if_match: no_etag,
+            // Another staff member's: their branch's supervisors, admins.
+            expect: Box::new(supervisor_or_admin(200)),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/staff/{id}/certifications",
+            path: |f| format!("/v1/staff/{}/certifications", f.other.id),
+            body: |f| {
+                Some(json!({"training_id": f.training,
+                            "completed_on": chrono::Utc::now().date_naive().to_string()}))
+            },
+            if_match: no_etag,
+            expect: Box::new(supervisor_or_admin(201)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/branches/{id}/certifications/expiring",
+            path: |f| format!("/v1/branches/{}/certifications/expiring?days=90", f.branch),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(supervisor_or_admin(200)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/branches/{id}/certifications/coverage",
+            path: |f| format!("/v1/branches/{}/certifications/coverage", f.branch),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(supervisor_or_admin(200)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/branches/{id}/trainers",
+            path: |f| format!("/v1/branches/{}/trainers", f.branch),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(supervisor_or_admin(200)),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/rules",
+            path: |_| "/v1/rules".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(not_auditor_200),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/rules",
+            path: |_| "/v1/rules".into(),
+            body: |f| Some(json!({"code": format!("another_{}", f.n), "text": "Invented."})),
+            if_match: no_etag,
+            expect: Box::new(admin_only_201),
+            public: false,
+        },
+        Case {
+            method: Method::PATCH,
+            template: "/v1/rules/{id}",
+            path: |f| format!("/v1/rules/{}", f.rule),
+            body: |_| Some(json!({"active": false})),
+            if_match: v1,
+            expect: Box::new(admin_only_200),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/stats/incidents",
+            path: |_| "/v1/stats/incidents?group_by=rule".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(statistics_200),
+            public: false,
+        },
     ]
 }
 
@@ -1094,7 +1221,28 @@ pub(crate) async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
         .await,
     )
     .await;
+    let training = created_id(
+        app.post_as(
+            "/v1/trainings",
+            &admin,
+            &json!({"name": format!("Invented training {n}"), "provider": "Invented",
+                    "recertify_months": 36, "de_escalation": true}),
+        )
+        .await,
+    )
+    .await;
+    let rule = created_id(
+        app.post_as(
+            "/v1/rules",
+            &admin,
+            &json!({"code": format!("rule_{n}"), "text": "Invented rule."}),
+        )
+        .await,
+    )
+    .await;
     Fixture {
+        training,
+        rule,
         incident,
         suspension,
         support_request,
@@ -1175,8 +1323,9 @@ async fn every_endpoint_answers_every_role_as_the_matrix_says() {
     let app = spawn_app().await;
     let mut n = 0;
     let mut failures = Vec::new();
-    // Reads share one fixture per role; anything that may change state gets
-    // a fresh one.
+    // Reads, and calls the role must be refused (which change nothing),
+    // share one fixture per role; anything that may change state gets a
+    // fresh one.
     let mut shared = Vec::new();
     for role in Role::ALL {
         n += 1;
@@ -1186,7 +1335,8 @@ async fn every_endpoint_answers_every_role_as_the_matrix_says() {
         for role in Role::ALL {
             n += 1;
             let fresh;
-            let f = if case.method == Method::GET && !case.public {
+            let refused = matches!((case.expect)(role), 403 | 404);
+            let f = if (case.method == Method::GET || refused) && !case.public {
                 &shared.iter().find(|(r, _)| *r == role).unwrap().1
             } else {
                 fresh = fixture(&app, role, n).await;

@@ -20,6 +20,13 @@ pub struct Model {
     /// JSON array of `{"staff_id", "part"}`.
     #[sea_orm(column_type = "Text")]
     pub responders: String,
+    /// How it was resolved (`ResolutionPath`).
+    pub resolution: Option<String>,
+    pub police_called: bool,
+    /// Minutes between the first de-escalation attempt and the police call.
+    pub minutes_before_police: Option<i32>,
+    /// The rule of behavior involved.
+    pub rule_id: Option<Uuid>,
     pub version: i32,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,

@@ -1,15 +1,15 @@
 //! Program statistics over HTTP, as JSON or (with `Accept: text/csv`) CSV.
 
 use chrono::{DateTime, Utc};
-use poem::{IntoResponse, Request, Response, web::Data};
-use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
-    param::Query,
-    payload::{Json, Payload, PlainText},
-    registry::{MetaMediaType, MetaResponse, MetaResponses, Registry},
-};
+use poem::{Request, web::Data};
+use poem_openapi::{Enum, Object, OpenApi, param::Query};
 
-use crate::http::{ApiTags, problem::ProblemResponse, security::BearerAuth};
+use crate::http::{
+    ApiTags,
+    problem::ProblemResponse,
+    security::BearerAuth,
+    table::{Csv, TableReply},
+};
 use crate::{
     audit::RequestMeta,
     casework::stats::{self, ContactGrouping, ReferralGrouping, Table},
@@ -41,18 +41,25 @@ pub struct StatsOut {
     pub total_rounded: bool,
 }
 
-/// The table as JSON, or as CSV when the client asks for `text/csv`.
-pub struct StatsReply {
-    table: Table,
-    csv: bool,
-}
-
-impl StatsReply {
-    fn new(req: &Request, table: Table) -> Self {
-        let csv = req
-            .header("accept")
-            .is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("text/csv")));
-        StatsReply { table, csv }
+/// The rows, then the total.
+impl Csv for StatsOut {
+    fn records(&self) -> Vec<Vec<String>> {
+        let mut out = vec![vec![
+            "group".to_owned(),
+            "count".to_owned(),
+            "median_days_to_complete".to_owned(),
+        ]];
+        for r in &self.rows {
+            out.push(vec![
+                r.group.clone(),
+                r.count.clone(),
+                r.median_days_to_complete
+                    .map(|m| m.to_string())
+                    .unwrap_or_default(),
+            ]);
+        }
+        out.push(vec!["total".to_owned(), self.total.clone(), String::new()]);
+        out
     }
 }
 
@@ -72,54 +79,7 @@ fn out(t: Table) -> StatsOut {
     }
 }
 
-impl IntoResponse for StatsReply {
-    fn into_response(self) -> Response {
-        if !self.csv {
-            return Json(out(self.table)).into_response();
-        }
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record(["group", "count", "median_days_to_complete"]);
-        for r in &self.table.rows {
-            let median = r
-                .median_days_to_complete
-                .map(|m| m.to_string())
-                .unwrap_or_default();
-            let _ = w.write_record([r.group.as_str(), r.count.as_str(), median.as_str()]);
-        }
-        let _ = w.write_record(["total", self.table.total.as_str(), ""]);
-        let body = w.into_inner().unwrap_or_default();
-        Response::builder()
-            .content_type("text/csv; charset=utf-8")
-            .body(body)
-    }
-}
-
-impl ApiResponse for StatsReply {
-    fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "The table; CSV with `Accept: text/csv`",
-                status: Some(200),
-                status_range: None,
-                content: vec![
-                    MetaMediaType {
-                        content_type: <Json<StatsOut> as Payload>::CONTENT_TYPE,
-                        schema: <Json<StatsOut> as Payload>::schema_ref(),
-                    },
-                    MetaMediaType {
-                        content_type: "text/csv; charset=utf-8",
-                        schema: <PlainText<String> as Payload>::schema_ref(),
-                    },
-                ],
-                headers: vec![],
-            }],
-        }
-    }
-
-    fn register(registry: &mut Registry) {
-        <Json<StatsOut> as Payload>::register(registry);
-    }
-}
+pub type StatsReply = TableReply<StatsOut>;
 
 /// How to group contacts.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +127,7 @@ impl StatsApi {
             ContactGroupBy::Kind => ContactGrouping::Kind,
         };
         let t = stats::contacts(&state, &auth.0, &meta, from.0, to.0, by).await?;
-        Ok(StatsReply::new(req, t))
+        Ok(StatsReply::new(req, out(t)))
     }
 
     /// Referrals counted by category, status, outcome, branch or month, with
@@ -198,6 +158,6 @@ impl StatsApi {
             ReferralGroupBy::Month => ReferralGrouping::Month,
         };
         let t = stats::referrals(&state, &auth.0, &meta, from.0, to.0, by).await?;
-        Ok(StatsReply::new(req, t))
+        Ok(StatsReply::new(req, out(t)))
     }
 }

@@ -16,10 +16,13 @@ use crate::http::{
 use crate::text::{ClientId, ETag, IdempotencyKeyText, Line};
 use crate::{
     audit::RequestMeta,
-    domain::{ActionTaken, IncidentCategory, IncidentId, ResponderPart},
+    domain::{
+        ActionTaken, IncidentCategory, IncidentId, ResolutionPath, ResponderPart, ResponderRole,
+    },
     safety::incidents::{
         self, AmendmentText, Description, IncidentFields, IncidentQuery, IncidentRecord,
-        MAX_RESPONDERS, NewAmendment, NewIncident, PersonsInvolved, Responder,
+        MAX_RESPONDERS, NewAmendment, NewIncident, OutsideResponder, PersonsInvolved,
+        ResponderInput,
     },
     state::AppState,
 };
@@ -27,17 +30,29 @@ use entities::safety::incident_amendment;
 
 pub struct IncidentsApi;
 
-/// A staff member who responded, and the part they played.
+/// Someone who responded: a staff member (`staff_id`) or someone from
+/// outside (`outside`, described), the part they played, their role at the
+/// time and whether they held a current de-escalation certification on the
+/// day (both recorded with the responders and kept as they were).
 #[derive(Object, serde::Serialize)]
 pub struct ResponderOut {
-    pub staff_id: Uuid,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside: Option<String>,
     pub part: ResponderPart,
+    pub role: ResponderRole,
+    pub certified: bool,
 }
 
-/// A staff member who responded (`lead`, `assisting`, `support`, `witness`).
+/// Someone who responded: exactly one of `staff_id` and `outside` (police,
+/// paramedics, described). A peer may only be recorded with part `support`.
 #[derive(Object)]
 pub struct ResponderIn {
-    pub staff_id: Uuid,
+    pub staff_id: Option<Uuid>,
+    pub outside: Option<OutsideResponder>,
     pub part: ResponderPart,
 }
 
@@ -77,6 +92,18 @@ pub struct IncidentOut {
     pub responders: Vec<ResponderOut>,
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<ResolutionPath>,
+    pub police_called: bool,
+    /// Minutes from the first de-escalation attempt to the police call.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minutes_before_police: Option<i32>,
+    /// The rule of behavior involved.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amendments: Option<Vec<AmendmentOut>>,
     /// Edits after this time are refused (409); add an amendment instead.
     pub editable_until: Timestamp,
@@ -92,7 +119,10 @@ fn incident_out(r: IncidentRecord) -> IncidentOut {
         .into_iter()
         .map(|x| ResponderOut {
             staff_id: x.staff_id,
+            outside: x.outside,
             part: x.part,
+            role: x.role,
+            certified: x.certified,
         })
         .collect();
     let editable_until = r.editable_until().into();
@@ -106,6 +136,10 @@ fn incident_out(r: IncidentRecord) -> IncidentOut {
         action_taken: ActionTaken::parse(&i.action_taken).unwrap_or(ActionTaken::None),
         persons_involved: i.persons_involved,
         responders,
+        resolution: i.resolution.as_deref().and_then(ResolutionPath::parse),
+        police_called: i.police_called,
+        minutes_before_police: i.minutes_before_police,
+        rule_id: i.rule_id,
         amendments: r
             .amendments
             .map(|a| a.into_iter().map(amendment_out).collect()),
@@ -124,10 +158,11 @@ impl crate::error::Current for IncidentRecord {
     }
 }
 
-fn responders_in(rs: Vec<ResponderIn>) -> Vec<Responder> {
+fn responders_in(rs: Vec<ResponderIn>) -> Vec<ResponderInput> {
     rs.into_iter()
-        .map(|r| Responder {
+        .map(|r| ResponderInput {
             staff_id: r.staff_id,
+            outside: r.outside,
             part: r.part,
         })
         .collect()
@@ -147,9 +182,18 @@ pub struct NewIncidentIn {
     /// The persons involved, as descriptions (a name only if known); may
     /// span lines; blank means none.
     pub persons_involved: Option<PersonsInvolved>,
-    /// Which staff responded, each once.
+    /// Who responded; each staff member once.
     #[oai(default, validator(max_items = 20))]
     pub responders: Vec<ResponderIn>,
+    pub resolution: Option<ResolutionPath>,
+    /// Default: whether the action or the resolution is the police.
+    pub police_called: Option<bool>,
+    /// Minutes from the first de-escalation attempt to the police call
+    /// (only with a police call).
+    #[oai(validator(minimum(value = "0"), maximum(value = "1440")))]
+    pub minutes_before_police: Option<i32>,
+    /// An active rule of behavior in force at the branch.
+    pub rule_id: Option<Uuid>,
 }
 
 /// Fields to change (within 24 hours of the report); absent ones stay,
@@ -163,6 +207,11 @@ pub struct IncidentPatchIn {
     pub persons_involved: Option<PersonsInvolved>,
     #[oai(validator(max_items = 20))]
     pub responders: Option<Vec<ResponderIn>>,
+    pub resolution: Option<ResolutionPath>,
+    pub police_called: Option<bool>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "1440")))]
+    pub minutes_before_police: Option<i32>,
+    pub rule_id: Option<Uuid>,
 }
 
 #[derive(Object)]
@@ -235,6 +284,10 @@ impl IncidentsApi {
                 action_taken: Some(b.action_taken),
                 persons_involved: b.persons_involved,
                 responders: Some(responders_in(b.responders)),
+                resolution: b.resolution,
+                police_called: b.police_called,
+                minutes_before_police: b.minutes_before_police,
+                rule_id: b.rule_id,
             },
         };
         let r = incidents::create(&state, &auth.0, &meta, input).await?;
@@ -323,6 +376,10 @@ impl IncidentsApi {
             action_taken: b.action_taken,
             persons_involved: b.persons_involved,
             responders: b.responders.map(responders_in),
+            resolution: b.resolution,
+            police_called: b.police_called,
+            minutes_before_police: b.minutes_before_police,
+            rule_id: b.rule_id,
         };
         Ok(read(
             incidents::update(

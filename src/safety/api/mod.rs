@@ -3,4 +3,5 @@
 #![allow(clippy::too_many_arguments)]
 
 pub mod incidents;
+pub mod stats;
 pub mod suspensions;
