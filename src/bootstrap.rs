@@ -185,8 +185,8 @@ async fn seed_demo_safety(
 ) -> ServiceResult<()> {
     use crate::{
         domain::{
-            ActionTaken, IncidentCategory, IncidentField, IncidentId, NotifiedHow,
-            ResolutionPath, ResponderPart, SuspensionScope, Urgency,
+            ActionTaken, IncidentCategory, IncidentField, IncidentId, NotifiedHow, ResolutionPath,
+            ResponderPart, SuspensionScope, Urgency,
         },
         safety::{
             incidents::{self, IncidentFields, NewIncident, ResponderInput},
@@ -213,8 +213,18 @@ async fn seed_demo_safety(
 
     let mut trainings = Vec::new();
     for (name, provider, months, de_escalation) in [
-        ("Nonviolent Crisis Intervention (demo)", "CPI", Some(36), true),
-        ("Mental Health First Aid (demo)", "National Council", Some(36), true),
+        (
+            "Nonviolent Crisis Intervention (demo)",
+            "CPI",
+            Some(36),
+            true,
+        ),
+        (
+            "Mental Health First Aid (demo)",
+            "National Council",
+            Some(36),
+            true,
+        ),
         ("Trauma-Informed Care (demo)", "In-house", None, false),
     ] {
         let t = certifications::create_training(
@@ -239,7 +249,12 @@ async fn seed_demo_safety(
     };
     for (who, training, completed_on, trainer) in [
         // Expires in about three weeks.
-        (staff, trainings[0], months_ago(36) + chrono::Duration::days(21), false),
+        (
+            staff,
+            trainings[0],
+            months_ago(36) + chrono::Duration::days(21),
+            false,
+        ),
         (security, trainings[1], months_ago(4), false),
         (worker, trainings[0], months_ago(10), true),
         (peer, trainings[2], months_ago(2), false),
@@ -263,7 +278,10 @@ async fn seed_demo_safety(
     let mut rule_ids = Vec::new();
     for (code, text) in [
         ("no_sleeping", "No sleeping in the library (demo)."),
-        ("respect", "Treat others with respect; no threats or harassment (demo)."),
+        (
+            "respect",
+            "Treat others with respect; no threats or harassment (demo).",
+        ),
         ("food", "Food only in the café area (demo)."),
     ] {
         let r = rules::create(
@@ -350,7 +368,10 @@ async fn seed_demo_safety(
                 staff_responder(security, ResponderPart::Lead),
                 ResponderInput {
                     staff_id: None,
-                    outside: Some(Line::for_field("outside", "Two city police officers (demo)")?),
+                    outside: Some(Line::for_field(
+                        "outside",
+                        "Two city police officers (demo)",
+                    )?),
                     part: ResponderPart::Assisting,
                 },
             ],

@@ -20,8 +20,7 @@ use crate::{
     audit::{Action, AuditContext, Outcome, RequestMeta},
     domain::{
         ActionTaken, FieldIssue, IncidentCategory, IncidentField, IncidentId, Issues, RecordKind,
-        ResolutionPath, ResponderPart, ResponderRole, Role, occurred_at, search_key,
-        word_patterns,
+        ResolutionPath, ResponderPart, ResponderRole, Role, occurred_at, search_key, word_patterns,
     },
     error::{ServiceError, ServiceResult},
     paging::{Cursor, Page, page, page_size},
@@ -136,7 +135,10 @@ impl IncidentFields {
             (self.responders.is_some(), "responders"),
             (self.resolution.is_some(), "resolution"),
             (self.police_called.is_some(), "police_called"),
-            (self.minutes_before_police.is_some(), "minutes_before_police"),
+            (
+                self.minutes_before_police.is_some(),
+                "minutes_before_police",
+            ),
             (self.rule_id.is_some(), "rule_id"),
         ]
         .into_iter()

@@ -22,8 +22,8 @@ use crate::{
     state::AppState,
     training::{
         certifications::{
-            self, CertificationView, Evidence, Holding, NewCertification, Provider,
-            TrainingFields, TrainingName,
+            self, CertificationView, Evidence, Holding, NewCertification, Provider, TrainingFields,
+            TrainingName,
         },
         rules::{self, NewRule, RuleCode, RuleText},
     },

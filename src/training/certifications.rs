@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::{Months, NaiveDate};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -23,8 +23,13 @@ use crate::{
 };
 use entities::{certification, staff, staff_branch, training};
 
-pub const TRAINING_FIELDS: &[&str] =
-    &["id", "name", "provider", "recertify_months", "de_escalation"];
+pub const TRAINING_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "provider",
+    "recertify_months",
+    "de_escalation",
+];
 pub const CERTIFICATION_FIELDS: &[&str] = &[
     "id",
     "staff_id",
@@ -137,9 +142,10 @@ async fn name_taken(u: &mut Unit, name: &str, except: Option<Uuid>) -> ServiceRe
         .one(u.txn())
         .await?;
     match clash {
-        Some(t) if Some(t.id) != except => {
-            Err(ServiceError::invalid("name", "a training with this name exists"))
-        }
+        Some(t) if Some(t.id) != except => Err(ServiceError::invalid(
+            "name",
+            "a training with this name exists",
+        )),
         _ => Ok(()),
     }
 }
@@ -289,7 +295,9 @@ async fn branches_of(db: &impl ConnectionTrait, staff_id: Uuid) -> ServiceResult
         .collect())
 }
 
-async fn training_names(db: &impl ConnectionTrait) -> ServiceResult<BTreeMap<Uuid, training::Model>> {
+async fn training_names(
+    db: &impl ConnectionTrait,
+) -> ServiceResult<BTreeMap<Uuid, training::Model>> {
     Ok(training::Entity::find()
         .all(db)
         .await?
@@ -695,7 +703,13 @@ pub async fn trainers(
         actor,
         meta,
         branch,
-        &["staff_id", "display_name", "training_id", "trainer", "expires_on"],
+        &[
+            "staff_id",
+            "display_name",
+            "training_id",
+            "trainer",
+            "expires_on",
+        ],
     )
     .await?;
     let mut rows: Vec<Holding> = holdings

@@ -48,7 +48,9 @@ pub async fn import(state: &AppState, path: &Path) -> anyhow::Result<Report> {
         let row = match row {
             Ok(r) => r,
             Err(_) => {
-                report.errors.push(fail("row", "cannot be read as the roster's columns"));
+                report
+                    .errors
+                    .push(fail("row", "cannot be read as the roster's columns"));
                 continue;
             }
         };
@@ -65,11 +67,15 @@ pub async fn import(state: &AppState, path: &Path) -> anyhow::Result<Report> {
             .one(&state.db)
             .await?
         else {
-            report.errors.push(fail("training", "no such training in the catalogue"));
+            report
+                .errors
+                .push(fail("training", "no such training in the catalogue"));
             continue;
         };
         let Ok(completed_on) = NaiveDate::parse_from_str(&row.completed_on, "%Y-%m-%d") else {
-            report.errors.push(fail("completed_on", "must be a date, YYYY-MM-DD"));
+            report
+                .errors
+                .push(fail("completed_on", "must be a date, YYYY-MM-DD"));
             continue;
         };
         let trainer = match row.trainer.to_lowercase().as_str() {

@@ -4,8 +4,8 @@
 //! is made inactive, never deleted, so old incidents still name it.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, sea_query::Condition,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, sea_query::Condition,
 };
 use uuid::Uuid;
 
@@ -124,7 +124,10 @@ pub async fn create(
                     .await?
                     .is_some()
                 {
-                    return Err(ServiceError::invalid("code", "a rule with this code exists"));
+                    return Err(ServiceError::invalid(
+                        "code",
+                        "a rule with this code exists",
+                    ));
                 }
                 if rule::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
                     return Err(ServiceError::Conflict("a record with this id exists"));

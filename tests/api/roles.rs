@@ -958,7 +958,9 @@ pub(crate) fn cases() -> Vec<Case> {
             method: Method::POST,
             template: "/v1/trainings",
             path: |_| "/v1/trainings".into(),
-            body: |f| Some(json!({"name": format!("Another training {}", f.n), "provider": "Invented"})),
+            body: |f| {
+                Some(json!({"name": format!("Another training {}", f.n), "provider": "Invented"}))
+            },
             if_match: no_etag,
             expect: Box::new(admin_only_201),
             public: false,

@@ -70,7 +70,9 @@ async fn expiry_comes_from_the_period_and_a_new_completion_renews_it() {
     let c = complete(&app, &supervisor.token, staff.id, nvci, done, false).await;
     assert_eq!(
         c["expires_on"],
-        done.checked_add_months(chrono::Months::new(36)).unwrap().to_string()
+        done.checked_add_months(chrono::Months::new(36))
+            .unwrap()
+            .to_string()
     );
     assert_eq!(c["current"], true);
     let t = complete(&app, &supervisor.token, staff.id, tic, months_ago(1), false).await;
@@ -116,7 +118,10 @@ async fn expiry_comes_from_the_period_and_a_new_completion_renews_it() {
     complete(&app, &supervisor.token, staff.id, nvci, today(), false).await;
     assert_eq!(expiring(90).await["items"], json!([]));
     let own: Value = app
-        .get_as(&format!("/v1/staff/{}/certifications", staff.id), &staff.token)
+        .get_as(
+            &format!("/v1/staff/{}/certifications", staff.id),
+            &staff.token,
+        )
         .await
         .json()
         .await
@@ -294,10 +299,22 @@ async fn responders_keep_their_role_and_certification_and_a_peer_never_enforces(
     )
     .await;
     let r = &i["responders"];
-    assert_eq!((r[0]["role"].as_str(), r[0]["certified"].as_bool()), (Some("staff"), Some(true)));
-    assert_eq!((r[1]["role"].as_str(), r[1]["certified"].as_bool()), (Some("peer"), Some(false)));
-    assert_eq!(r[2]["role"], "social_worker", "supervisors respond as social work");
-    assert_eq!((r[3]["role"].as_str(), r[3]["outside"].as_str()), (Some("outside"), Some("Two paramedics (invented)")));
+    assert_eq!(
+        (r[0]["role"].as_str(), r[0]["certified"].as_bool()),
+        (Some("staff"), Some(true))
+    );
+    assert_eq!(
+        (r[1]["role"].as_str(), r[1]["certified"].as_bool()),
+        (Some("peer"), Some(false))
+    );
+    assert_eq!(
+        r[2]["role"], "social_worker",
+        "supervisors respond as social work"
+    );
+    assert_eq!(
+        (r[3]["role"].as_str(), r[3]["outside"].as_str()),
+        (Some("outside"), Some("Two paramedics (invented)"))
+    );
     assert_eq!(i["police_called"], false);
     assert_eq!(i["rule_id"], rule["id"]);
 
@@ -306,21 +323,37 @@ async fn responders_keep_their_role_and_certification_and_a_peer_never_enforces(
         app.post_as(
             "/v1/incidents",
             &security.token,
-            &with(json!({"action_taken": "police_called", "resolution": "police",
-                         "minutes_before_police": 20})),
+            &with(
+                json!({"action_taken": "police_called", "resolution": "police",
+                         "minutes_before_police": 20}),
+            ),
         )
         .await,
     )
     .await;
-    assert_eq!((p["police_called"].as_bool(), p["minutes_before_police"].as_i64()), (Some(true), Some(20)));
+    assert_eq!(
+        (
+            p["police_called"].as_bool(),
+            p["minutes_before_police"].as_i64()
+        ),
+        (Some(true), Some(20))
+    );
     let resp = app
-        .post_as("/v1/incidents", &security.token, &with(json!({"minutes_before_police": 5})))
+        .post_as(
+            "/v1/incidents",
+            &security.token,
+            &with(json!({"minutes_before_police": 5})),
+        )
         .await;
     let body = assert_problem(resp, 422, "validation").await;
     assert_eq!(body["errors"][0]["field"], "minutes_before_police");
     // Another branch's rule, or a retired one, is not for this incident.
     let resp = app
-        .post_as("/v1/incidents", &security.token, &with(json!({"rule_id": east_rule["id"]})))
+        .post_as(
+            "/v1/incidents",
+            &security.token,
+            &with(json!({"rule_id": east_rule["id"]})),
+        )
         .await;
     let body = assert_problem(resp, 422, "validation").await;
     assert_eq!(body["errors"][0]["field"], "rule_id");
@@ -369,8 +402,12 @@ async fn incident_statistics_suppress_small_cells_on_a_known_set() {
     let mut rules = Vec::new();
     for code in ["no_sleeping", "respect"] {
         let r = created(
-            app.post_as("/v1/rules", &admin, &json!({"code": code, "text": "Invented."}))
-                .await,
+            app.post_as(
+                "/v1/rules",
+                &admin,
+                &json!({"code": code, "text": "Invented."}),
+            )
+            .await,
         )
         .await;
         rules.push(r["id"].clone());
@@ -385,22 +422,48 @@ async fn incident_statistics_suppress_small_cells_on_a_known_set() {
     // a certified staff member; five police calls on the afternoon of 10
     // June (so the five warnings before them escalated).
     for m in 0..5 {
-        set.push(incident(&format!("2026-06-10T10:0{m}:00Z"), &rules[0], "warning", "staff_de_escalation", staff.id));
+        set.push(incident(
+            &format!("2026-06-10T10:0{m}:00Z"),
+            &rules[0],
+            "warning",
+            "staff_de_escalation",
+            staff.id,
+        ));
     }
-    set.push(incident("2026-06-11T10:00:00Z", &rules[0], "warning", "staff_de_escalation", staff.id));
+    set.push(incident(
+        "2026-06-11T10:00:00Z",
+        &rules[0],
+        "warning",
+        "staff_de_escalation",
+        staff.id,
+    ));
     for m in 0..5 {
-        set.push(incident(&format!("2026-06-10T15:0{m}:00Z"), &rules[0], "police_called", "police", security.id));
+        set.push(incident(
+            &format!("2026-06-10T15:0{m}:00Z"),
+            &rules[0],
+            "police_called",
+            "police",
+            security.id,
+        ));
     }
     // respect: two people asked to leave by security.
     for d in ["2026-06-12T10:00:00Z", "2026-06-13T10:00:00Z"] {
-        set.push(incident(d, &rules[1], "asked_to_leave", "security", security.id));
+        set.push(incident(
+            d,
+            &rules[1],
+            "asked_to_leave",
+            "security",
+            security.id,
+        ));
     }
     for body in &set {
         created(app.post_as("/v1/incidents", &security.token, body).await).await;
     }
 
     let table = |group_by: &str| {
-        let path = format!("/v1/stats/incidents?group_by={group_by}&from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z");
+        let path = format!(
+            "/v1/stats/incidents?group_by={group_by}&from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z"
+        );
         let token = supervisor.token.clone();
         let app = &app;
         async move {
@@ -435,9 +498,21 @@ async fn incident_statistics_suppress_small_cells_on_a_known_set() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["group"].as_str().unwrap(), r["incidents"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["group"].as_str().unwrap(),
+                r["incidents"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(groups, vec![("police", "5"), ("security", "<5"), ("staff_de_escalation", "6")]);
+    assert_eq!(
+        groups,
+        vec![
+            ("police", "5"),
+            ("security", "<5"),
+            ("staff_de_escalation", "6")
+        ]
+    );
 
     // As CSV.
     let resp = app
@@ -448,7 +523,12 @@ async fn incident_statistics_suppress_small_cells_on_a_known_set() {
         .send()
         .await
         .unwrap();
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let csv = resp.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
@@ -460,10 +540,17 @@ async fn incident_statistics_suppress_small_cells_on_a_known_set() {
         ]
     );
     // Everyone but supervisors and admins is refused.
-    for role in [Role::Peer, Role::SocialWorker, Role::Staff, Role::Security, Role::Auditor] {
+    for role in [
+        Role::Peer,
+        Role::SocialWorker,
+        Role::Staff,
+        Role::Security,
+        Role::Auditor,
+    ] {
         let who = app.account(role, &[main]).await;
         assert_problem(
-            app.get_as("/v1/stats/incidents?group_by=rule", &who.token).await,
+            app.get_as("/v1/stats/incidents?group_by=rule", &who.token)
+                .await,
             403,
             "forbidden",
         )
@@ -480,7 +567,10 @@ async fn a_csv_roster_loads_what_it_can_and_names_the_rest_by_line() {
     let nvci = training(&app, "NVCI", Some(36), true).await;
     training(&app, "TIC", None, false).await;
     let mut ids = Vec::new();
-    for (username, role) in [("roster.staff", "staff"), ("roster.worker", "social_worker")] {
+    for (username, role) in [
+        ("roster.staff", "staff"),
+        ("roster.worker", "social_worker"),
+    ] {
         let made = created(
             app.post_as(
                 "/v1/staff",
@@ -493,7 +583,10 @@ async fn a_csv_roster_loads_what_it_can_and_names_the_rest_by_line() {
         .await;
         ids.push(made["id"].as_str().unwrap().to_owned());
     }
-    let path = format!("{}/tests/fixtures/roster/roster.csv", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/roster/roster.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_casework"))
         .env_clear()
         .env("CASEWORK_DATABASE_URL", &app.settings.database_url)
@@ -506,7 +599,10 @@ async fn a_csv_roster_loads_what_it_can_and_names_the_rest_by_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "some rows failed: the exit says so");
-    assert!(stdout.contains("recorded 3 completions; 4 rows not loaded"), "{stdout}");
+    assert!(
+        stdout.contains("recorded 3 completions; 4 rows not loaded"),
+        "{stdout}"
+    );
     for line in [
         "line 5: username: no such account",
         "line 6: training: no such training in the catalogue",

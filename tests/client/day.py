@@ -375,4 +375,27 @@ step(
 status = step("the requester sees the status", get_support_request.sync(id=asked.id, client=staff), SupportRequestOut)
 assert status.status == SupportRequestStatus.RECEIVED and status.received_team
 assert not status.needed and not status.received_by
+
+# Training and program review.
+from casework_client.api.training import branch_certification_coverage, list_expiring_certifications, list_trainings
+from casework_client.api.rules import list_rules
+from casework_client.api.statistics import incident_statistics
+from casework_client.models import CoverageList, HoldingList, IncidentGroupBy, IncidentStatsOut, RuleList, TrainingList
+
+step("the training catalogue", list_trainings.sync(client=staff), TrainingList)
+rules = step("the rules in force at the branch", list_rules.sync(client=peer, branch_id=branch), RuleList)
+assert any(r.code == "no_sleeping" for r in rules.items)
+expiring = step(
+    "whose certifications expire soon",
+    list_expiring_certifications.sync(id=branch, client=supervisor, days=90),
+    HoldingList,
+)
+assert expiring.items, "the demo has one expiring within a month"
+step("coverage at the branch", branch_certification_coverage.sync(id=branch, client=supervisor), CoverageList)
+review = step(
+    "incidents by resolution",
+    incident_statistics.sync(client=supervisor, group_by=IncidentGroupBy.RESOLUTION),
+    IncidentStatsOut,
+)
+assert review.rows
 print(f"a day of casework: {steps} steps, all passed")
