@@ -864,6 +864,18 @@ pub fn manage_catalogue(actor: &Actor) -> Decision {
     }
 }
 
+/// Changing a rule of behavior: admins any; a branch's supervisors the
+/// rules of their branches (a library-wide rule is the admins').
+pub fn manage_rule(actor: &Actor, branch: Option<Uuid>) -> Decision {
+    match (actor.role, branch) {
+        (Role::Admin, _) => Decision::Allow("admin_manages_catalogue"),
+        (Role::Supervisor, Some(b)) if actor.in_branch(b) => {
+            Decision::Allow("supervisor_manages_branch_rules")
+        }
+        _ => Decision::Deny("rules_admin_or_branch_supervisor"),
+    }
+}
+
 /// A staff member's certifications: their own, their branches' for a
 /// supervisor, anyone's for an admin.
 pub fn read_certifications(actor: &Actor, staff: Uuid, staff_branches: &[Uuid]) -> Decision {

@@ -10,7 +10,7 @@
 //! those escalated: a later incident the same day, at the same branch,
 //! under the same rule, ending in a suspension or a police call.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -72,18 +72,26 @@ fn escalates(i: &incident::Model) -> bool {
     i.police_called || i.action_taken == ActionTaken::Suspension.as_str()
 }
 
+/// Where and when an escalation can follow a warning: the same rule, the
+/// same branch, the same day.
+type Occasion = (Option<Uuid>, Uuid, chrono::NaiveDate);
+
+/// When each occasion saw a suspension or a police call.
+fn escalations(all: &[incident::Model]) -> HashMap<Occasion, Vec<DateTime<Utc>>> {
+    let mut at: HashMap<Occasion, Vec<DateTime<Utc>>> = HashMap::new();
+    for x in all.iter().filter(|x| escalates(x)) {
+        at.entry((x.rule_id, x.branch_id, x.occurred_at.date_naive()))
+            .or_default()
+            .push(x.occurred_at);
+    }
+    at
+}
+
 /// Whether a warning was followed, the same day at the same branch under
 /// the same rule, by a suspension or a police call.
-fn escalated(w: &incident::Model, all: &[incident::Model]) -> bool {
-    let day = w.occurred_at.date_naive();
-    all.iter().any(|x| {
-        x.id != w.id
-            && x.rule_id == w.rule_id
-            && x.branch_id == w.branch_id
-            && x.occurred_at.date_naive() == day
-            && x.occurred_at > w.occurred_at
-            && escalates(x)
-    })
+fn escalated(w: &incident::Model, at: &HashMap<Occasion, Vec<DateTime<Utc>>>) -> bool {
+    at.get(&(w.rule_id, w.branch_id, w.occurred_at.date_naive()))
+        .is_some_and(|times| times.iter().any(|t| *t > w.occurred_at))
 }
 
 fn publish(groups: BTreeMap<String, Counts>, total: u64) -> IncidentTable {
@@ -140,6 +148,7 @@ pub async fn incidents(
         .into_iter()
         .map(|r| (r.id, r.code))
         .collect();
+    let escalations = escalations(&all);
     let mut groups: BTreeMap<String, Counts> = BTreeMap::new();
     for i in &all {
         let key = match by {
@@ -178,7 +187,7 @@ pub async fn incidents(
         }
         if i.action_taken == ActionTaken::Warning.as_str() && i.rule_id.is_some() {
             c.warnings += 1;
-            if escalated(i, &all) {
+            if escalated(i, &escalations) {
                 c.escalated += 1;
             }
         }

@@ -537,7 +537,8 @@ impl RulesApi {
         }))
     }
 
-    /// Add a rule, library-wide or for one branch (admins).
+    /// Add a rule: library-wide (admins) or for one branch (admins, and
+    /// that branch's supervisors).
     #[oai(
         operation_id = "createRule",
         path = "/",
@@ -571,7 +572,8 @@ impl RulesApi {
         Ok(RuleCreated::Created(Json(rule_out(r)), tag))
     }
 
-    /// Change a rule's text or retire it (admins). Requires `If-Match`.
+    /// Change a rule's text or retire it (admins; a branch's supervisors
+    /// for its own rules). Requires `If-Match`.
     #[oai(
         operation_id = "updateRule",
         path = "/:id",

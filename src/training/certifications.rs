@@ -371,13 +371,12 @@ pub async fn of_staff(
     let today = state.clock.now().date_naive();
     let trainings = training_names(&state.db).await?;
     let latest = latest_of(&state.db, &[staff_id]).await?;
-    let mut rows = certification::Entity::find()
+    let rows = certification::Entity::find()
         .filter(certification::Column::StaffId.eq(staff_id))
         .order_by_desc(certification::Column::CompletedOn)
         .order_by_desc(certification::Column::Id)
         .all(&state.db)
         .await?;
-    rows.truncate(500);
     let ids = rows.iter().map(|c| c.id).collect();
     audit(
         state,

@@ -1,7 +1,8 @@
 //! Rules of behavior (for example "no sleeping"): library-wide, or for one
 //! branch. Incidents name the rule involved; the program review counts
-//! incidents and escalations per rule. Admins keep the list; a retired rule
-//! is made inactive, never deleted, so old incidents still name it.
+//! incidents and escalations per rule. Admins keep the list, a branch's
+//! supervisors their branch's own rules; a retired rule is made inactive,
+//! never deleted, so old incidents still name it.
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
@@ -103,7 +104,7 @@ pub async fn create(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Rule, Some(id));
-                let decision = access::manage_catalogue(&who);
+                let decision = access::manage_rule(&who, input.branch_id);
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
@@ -178,12 +179,17 @@ pub async fn update(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Update, RecordKind::Rule, Some(id));
-                let decision = access::manage_catalogue(&who);
+                let current = rule::Entity::find_by_id(id).one(u.txn()).await?;
+                // Rules are not secret: a missing one is simply not found.
+                let decision = match &current {
+                    Some(r) => access::manage_rule(&who, r.branch_id),
+                    None => access::manage_rule(&who, None),
+                };
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
                 u.allow(decision.rule(), None, &["text", "active"]);
-                let Some(current) = rule::Entity::find_by_id(id).one(u.txn()).await? else {
+                let Some(current) = current else {
                     return Err(ServiceError::NotFound);
                 };
                 if current.version != version {

@@ -368,7 +368,42 @@ async fn responders_keep_their_role_and_certification_and_a_peer_never_enforces(
     assert_eq!(resp.status(), 200);
     let resp = app.post_as("/v1/incidents", &security.token, &base).await;
     assert_problem(resp, 422, "validation").await;
-    // The list of rules in force at the branch no longer shows it.
+    // A branch's supervisors keep its own rules, not the library's.
+    let mine = created(
+        app.post_as(
+            "/v1/rules",
+            &supervisor.token,
+            &json!({"code": "main_quiet", "text": "Quiet reading room.", "branch_id": main}),
+        )
+        .await,
+    )
+    .await;
+    let resp = app
+        .post_as(
+            "/v1/rules",
+            &supervisor.token,
+            &json!({"code": "everywhere", "text": "Invented."}),
+        )
+        .await;
+    assert_problem(resp, 403, "forbidden").await;
+    let resp = app
+        .post_as(
+            "/v1/rules",
+            &supervisor.token,
+            &json!({"code": "east_rule", "text": "Invented.", "branch_id": east}),
+        )
+        .await;
+    assert_problem(resp, 403, "forbidden").await;
+    let resp = app
+        .patch_as(
+            &format!("/v1/rules/{}", mine["id"].as_str().unwrap()),
+            &supervisor.token,
+            "\"1\"",
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    // The list of rules in force at the branch no longer shows them.
     let rules: Value = app
         .get_as(&format!("/v1/rules?branch_id={main}"), &peer.token)
         .await
@@ -382,7 +417,7 @@ async fn responders_keep_their_role_and_certification_and_a_peer_never_enforces(
         .json()
         .await
         .unwrap();
-    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
 }
 
 /// The seeded set, and the table it must give, written out.
