@@ -683,3 +683,77 @@ async fn a_retried_incident_is_made_once() {
         .unwrap();
     assert_eq!(all["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn every_safety_access_is_audited_and_searches_keep_no_words() {
+    let app = spawn_app().await;
+    let main = app.branch("MAIN").await;
+    let security = app.account(Role::Security, &[]).await;
+    let peer = app.account(Role::Peer, &[main]).await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let i = incident(
+        &app,
+        &security.token,
+        main,
+        "Argument about a printer (invented).",
+    )
+    .await;
+    let id = i["id"].as_str().unwrap();
+    assert_eq!(
+        app.get_as(&format!("/v1/incidents/{id}"), &security.token)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get_as(&format!("/v1/incidents/{id}"), &peer.token)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get_as("/v1/incidents?q=printer", &security.token)
+            .await
+            .status(),
+        200
+    );
+    let trail: Value = app
+        .get_as(&format!("/v1/audit/events?record_id={id}"), &auditor.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let seen: Vec<(&str, &str, &str)> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+                e["rule"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("create", "allowed", "security_reports_incident"),
+            ("read", "allowed", "security_reads_all_incidents"),
+            ("read", "denied", "safety_roles_only"),
+        ]
+    );
+    let searches: Value = app
+        .get_as(
+            &format!("/v1/audit/events?actor_id={}&action=search", security.id),
+            &auditor.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let text = searches.to_string();
+    assert_eq!(searches["items"].as_array().unwrap().len(), 1);
+    assert_eq!(searches["items"][0]["result_ids"][0], id);
+    assert!(!text.contains("printer"), "the trail keeps no search words");
+}
