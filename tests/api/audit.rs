@@ -294,3 +294,200 @@ async fn who_searched_for_a_name_without_the_trail_holding_it() {
         !text.contains("zephyrine") && !text.contains("zéphyrine") && !text.contains("fakename")
     );
 }
+
+/// A patron's file, looked at by several people in several ways.
+#[tokio::test]
+async fn the_accounting_of_disclosures_and_the_review_filters() {
+    let app = spawn_app().await;
+    let main = app.branch("MAIN").await;
+    let east = app.branch("EAST").await;
+    let worker = app.account(Role::SocialWorker, &[main]).await;
+    let supervisor = app.account(Role::Supervisor, &[main, east]).await;
+    let staff = app.account(Role::Staff, &[main]).await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let made: Value = app
+        .post_as(
+            "/v1/patrons",
+            &worker.token,
+            &json!({"preferred_name": "Quinn Invented", "home_branch_id": main}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let patron = made["patron"]["id"].as_str().unwrap().to_owned();
+    let other: Value = app
+        .post_as(
+            "/v1/patrons",
+            &worker.token,
+            &json!({"preferred_name": "Rowan Invented", "home_branch_id": main}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // The worker reads it twice, finds it in a search; the supervisor reads
+    // it and writes nothing; staff are refused (nothing disclosed).
+    for _ in 0..2 {
+        assert_eq!(
+            app.get_as(&format!("/v1/patrons/{patron}"), &worker.token)
+                .await
+                .status(),
+            200
+        );
+    }
+    assert_eq!(
+        app.get_as("/v1/patrons?q=quinn", &worker.token)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get_as(&format!("/v1/patrons/{patron}"), &supervisor.token)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get_as(&format!("/v1/patrons/{patron}"), &staff.token)
+            .await
+            .status(),
+        404
+    );
+    // A mandated report: its accesses carry their purpose of use.
+    let report: Value = app
+        .post_as(
+            "/v1/mandated-reports",
+            &worker.token,
+            &json!({"patron_id": patron, "kind": "child_protective_services", "agency": "Invented CPS",
+                    "learned_at": chrono::Utc::now().to_rfc3339(),
+                    "persons_concerned": "A child (invented).", "what_was_reported": "Invented."}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(report["id"].is_string());
+
+    let resp = app
+        .get_as(
+            &format!("/v1/audit/disclosures?patron_id={patron}"),
+            &auditor.token,
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let rows: Vec<(String, String, u64, Vec<String>)> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["staff_id"].as_str().unwrap().to_owned(),
+                r["purpose"].as_str().unwrap_or("").to_owned(),
+                r["accesses"].as_u64().unwrap(),
+                r["record_types"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect();
+    let (w, s) = (worker.id.to_string(), supervisor.id.to_string());
+    assert_eq!(
+        rows,
+        vec![
+            // Created, read twice, found in a search.
+            (w.clone(), String::new(), 4, vec!["patron".to_owned()]),
+            (s.clone(), String::new(), 1, vec!["patron".to_owned()]),
+            (
+                w.clone(),
+                "mandated_reporting".to_owned(),
+                1,
+                vec!["mandated_report".to_owned()]
+            ),
+        ]
+    );
+    assert!(
+        !body.to_string().contains(&staff.id.to_string()),
+        "a refused attempt disclosed nothing"
+    );
+    assert_eq!(
+        body["rows"][1]["display_name"],
+        format!("Test {}", supervisor.username)
+    );
+    // The other patron's accounting does not include this one's accesses.
+    let other_id = other["patron"]["id"].as_str().unwrap();
+    let theirs: Value = app
+        .get_as(
+            &format!("/v1/audit/disclosures?patron_id={other_id}"),
+            &auditor.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs["rows"].as_array().unwrap().len(),
+        1,
+        "only its creation"
+    );
+
+    // As CSV.
+    let resp = app
+        .client
+        .get(app.url(&format!("/v1/audit/disclosures?patron_id={patron}")))
+        .bearer_auth(&auditor.token)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "staff_id,display_name,role,purpose,accesses,first_at,last_at,record_types"
+    );
+    assert_eq!(lines.len(), 4);
+    assert!(lines[1].starts_with(&format!("{w},Test {},social_worker,,4,", worker.username)));
+    // Only auditors.
+    assert_problem(
+        app.get_as(
+            &format!("/v1/audit/disclosures?patron_id={patron}"),
+            &supervisor.token,
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    // The filters of a review.
+    let t = auditor.token.as_str();
+    let reports = events(&app, t, "record_type=mandated_report").await;
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["purpose"], "mandated_reporting");
+    assert_eq!(events(&app, t, "purpose=mandated_reporting").await.len(), 1);
+    let sup = events(
+        &app,
+        t,
+        &format!("actor_role=supervisor&record_id={patron}"),
+    )
+    .await;
+    assert_eq!(sup.len(), 1);
+    assert_eq!(sup[0]["actor_id"], s);
+    let east_events = events(&app, t, &format!("branch_id={east}&action=read")).await;
+    assert!(
+        east_events.iter().all(|e| e["actor_id"] == s),
+        "only the supervisor works at EAST"
+    );
+    assert_eq!(east_events.len(), 1);
+}
