@@ -249,8 +249,9 @@ pub async fn disclosures(
         .order_by_asc(audit_event::Column::Seq)
         .all(&state.db)
         .await?;
-    let mut rows: BTreeMap<(Option<Uuid>, Option<String>, Option<String>), Disclosure> =
-        BTreeMap::new();
+    // One row per staff member, role and purpose.
+    type Who = (Option<Uuid>, Option<String>, Option<String>);
+    let mut rows: BTreeMap<Who, Disclosure> = BTreeMap::new();
     for e in events {
         let key = (e.actor_id, e.actor_role.clone(), e.purpose.clone());
         let row = rows.entry(key).or_insert_with(|| Disclosure {
