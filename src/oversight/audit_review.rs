@@ -63,6 +63,31 @@ pub async fn list(
         )
         .await);
     }
+    let mut q = filtered(state, &mut filter);
+    if let Some(after) = cursor {
+        q = q.filter(audit_event::Column::Seq.gt(after));
+    }
+    let events = q
+        .order_by_asc(audit_event::Column::Seq)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let (events, next_cursor) = crate::paging::page(events, limit, |e| e.seq.to_string());
+    let ev = ctx
+        .event(Action::Search, Outcome::Allowed, decision.rule())
+        .record_type(RecordKind::AuditEvent)
+        .query(serde_json::to_string(&filter).unwrap_or_default())
+        .results(events.iter().map(|e| e.id).collect());
+    state.recorder.record(vec![ev]).await?;
+    Ok(EventPage {
+        events,
+        next_cursor,
+    })
+}
+
+/// The events `filter` selects. Search words are fingerprinted here, before
+/// anything is compared, and the text is dropped from the filter.
+fn filtered(state: &AppState, filter: &mut EventFilter) -> sea_orm::Select<audit_event::Entity> {
     let mut q = audit_event::Entity::find();
     if let Some(v) = filter.actor_id {
         q = q.filter(audit_event::Column::ActorId.eq(v));
@@ -119,25 +144,7 @@ pub async fn list(
     if let Some(v) = filter.to {
         q = q.filter(audit_event::Column::RecordedAt.lt(audit::format_time(v)));
     }
-    if let Some(after) = cursor {
-        q = q.filter(audit_event::Column::Seq.gt(after));
-    }
-    let events = q
-        .order_by_asc(audit_event::Column::Seq)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let (events, next_cursor) = crate::paging::page(events, limit, |e| e.seq.to_string());
-    let ev = ctx
-        .event(Action::Search, Outcome::Allowed, decision.rule())
-        .record_type(RecordKind::AuditEvent)
-        .query(serde_json::to_string(&filter).unwrap_or_default())
-        .results(events.iter().map(|e| e.id).collect());
-    state.recorder.record(vec![ev]).await?;
-    Ok(EventPage {
-        events,
-        next_cursor,
-    })
+    q
 }
 
 /// Walks the chain; the walk itself is audited.
@@ -298,4 +305,63 @@ pub async fn disclosures(
         .patron(Some(patron_id));
     state.recorder.record(vec![ev]).await?;
     Ok(out)
+}
+
+/// Events read per page while exporting: memory stays bounded by one page
+/// whatever the export's size.
+pub const EXPORT_PAGE: u64 = 2_000;
+
+/// The events `filter` selects, oldest first, as a stream of pages read one
+/// after another (constant memory). The export is audited, with its filter,
+/// before the first page is read.
+pub async fn export(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    mut filter: EventFilter,
+) -> ServiceResult<impl futures_util::Stream<Item = ServiceResult<Vec<audit_event::Model>>> + use<>>
+{
+    let ctx = AuditContext::for_actor(actor, meta);
+    let decision = access::read_audit(actor);
+    if !decision.is_allowed() {
+        return Err(crate::unit::deny(
+            state,
+            &ctx,
+            decision,
+            Action::Export,
+            RecordKind::AuditEvent,
+            ServiceError::Forbidden,
+        )
+        .await);
+    }
+    let q = filtered(state, &mut filter);
+    let ev = ctx
+        .event(Action::Export, Outcome::Allowed, decision.rule())
+        .record_type(RecordKind::AuditEvent)
+        .query(serde_json::to_string(&filter).unwrap_or_default());
+    state.recorder.record(vec![ev]).await?;
+    let db = state.db.clone();
+    Ok(futures_util::stream::unfold(
+        (Some(i64::MIN), db, q),
+        |(after, db, q)| async move {
+            let after = after?;
+            let page = q
+                .clone()
+                .filter(audit_event::Column::Seq.gt(after))
+                .order_by_asc(audit_event::Column::Seq)
+                .limit(EXPORT_PAGE)
+                .all(&db)
+                .await;
+            match page {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let next = (rows.len() as u64 == EXPORT_PAGE)
+                        .then(|| rows.last().map(|e| e.seq))
+                        .flatten();
+                    Some((Ok(rows), (next, db, q)))
+                }
+                Err(e) => Some((Err(e.into()), (None, db, q))),
+            }
+        },
+    ))
 }
