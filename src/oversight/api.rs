@@ -172,6 +172,51 @@ impl Csv for DisclosuresOut {
     }
 }
 
+/// Which anomaly view.
+#[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum AnomalyKindIn {
+    /// Refused attempts, per actor (failed sign-ins aside).
+    DeniedByActor,
+    /// Staff who read more distinct patrons in a day than `threshold`.
+    ManyPatronsInADay,
+    /// Accesses to patrons whose home branch was not one of the actor's.
+    OutsideBranches,
+    /// Failed sign-ins per account.
+    FailedSignInsByAccount,
+    /// Failed sign-ins per client address.
+    FailedSignInsByAddress,
+}
+
+/// One row of an anomaly view: who, how often, first and last, and the
+/// events behind it (the first 100; `total_events` counts them all).
+#[derive(Object)]
+pub struct AnomalyOut {
+    #[oai(skip_serializing_if_is_none)]
+    pub actor_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    pub actor_role: Option<String>,
+    /// The account a failed sign-in named.
+    #[oai(skip_serializing_if_is_none)]
+    pub account_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    pub client_addr: Option<String>,
+    /// `YYYY-MM-DD`, for `many_patrons_in_a_day`.
+    #[oai(skip_serializing_if_is_none)]
+    pub day: Option<String>,
+    /// Events, or for `many_patrons_in_a_day` distinct patrons.
+    pub count: u64,
+    pub first_at: crate::http::types::Timestamp,
+    pub last_at: crate::http::types::Timestamp,
+    pub event_ids: Vec<Uuid>,
+    pub total_events: u64,
+}
+
+#[derive(Object)]
+pub struct AnomalyList {
+    pub rows: Vec<AnomalyOut>,
+}
+
 /// How an export is written.
 #[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
@@ -416,6 +461,54 @@ impl AuditApi {
                 rows: rows.into_iter().map(disclosure_out).collect(),
             },
         ))
+    }
+
+    /// An anomaly view over `from`..`to` (default: the last 30 days),
+    /// auditors only. `threshold` is the distinct patrons a day above which
+    /// `many_patrons_in_a_day` flags a reader (default 50).
+    #[oai(
+        operation_id = "listAuditAnomalies",
+        path = "/anomalies",
+        method = "get"
+    )]
+    async fn anomalies(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        kind: Query<AnomalyKindIn>,
+        from: Query<Option<chrono::DateTime<chrono::Utc>>>,
+        to: Query<Option<chrono::DateTime<chrono::Utc>>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100000")))] threshold: Query<
+            Option<u64>,
+        >,
+    ) -> Result<Json<AnomalyList>, ProblemResponse> {
+        use crate::oversight::anomalies::{self, AnomalyKind};
+        let kind = match kind.0 {
+            AnomalyKindIn::DeniedByActor => AnomalyKind::DeniedByActor,
+            AnomalyKindIn::ManyPatronsInADay => AnomalyKind::ManyPatronsInADay,
+            AnomalyKindIn::OutsideBranches => AnomalyKind::OutsideBranches,
+            AnomalyKindIn::FailedSignInsByAccount => AnomalyKind::FailedSignInsByAccount,
+            AnomalyKindIn::FailedSignInsByAddress => AnomalyKind::FailedSignInsByAddress,
+        };
+        let rows = anomalies::view(&state, &auth.0, &meta, kind, from.0, to.0, threshold.0).await?;
+        Ok(Json(AnomalyList {
+            rows: rows
+                .into_iter()
+                .map(|a| AnomalyOut {
+                    actor_id: a.actor_id,
+                    actor_role: a.actor_role,
+                    account_id: a.account_id,
+                    client_addr: a.client_addr,
+                    day: a.day,
+                    count: a.count,
+                    first_at: a.first_at.into(),
+                    last_at: a.last_at.into(),
+                    event_ids: a.event_ids,
+                    total_events: a.total_events,
+                })
+                .collect(),
+        }))
     }
 
     /// Export the events a filter selects, oldest first, as CSV or NDJSON

@@ -582,3 +582,160 @@ async fn an_export_streams_every_selected_event_and_is_audited() {
         .await;
     assert_problem(resp, 403, "forbidden").await;
 }
+
+async fn anomalies(app: &TestApp, auditor: &str, query: &str) -> Vec<Value> {
+    let resp = app
+        .get_as(&format!("/v1/audit/anomalies?{query}"), auditor)
+        .await;
+    assert_eq!(resp.status(), 200, "{query}");
+    let body: Value = resp.json().await.unwrap();
+    body["rows"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn each_anomaly_view_finds_its_pattern_and_links_its_events() {
+    let app = spawn_app().await;
+    let main = app.branch("MAIN").await;
+    let east = app.branch("EAST").await;
+    let worker = app.account(Role::SocialWorker, &[main]).await;
+    let east_worker = app.account(Role::SocialWorker, &[east]).await;
+    let staff = app.account(Role::Staff, &[main]).await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let mut patrons = Vec::new();
+    for name in ["Ash Invented", "Bay Invented", "Cy Invented"] {
+        let made: Value = app
+            .post_as(
+                "/v1/patrons",
+                &worker.token,
+                &json!({"preferred_name": name, "home_branch_id": main}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        patrons.push(made["patron"]["id"].as_str().unwrap().to_owned());
+    }
+    // The worker reads three patrons today.
+    for p in &patrons {
+        assert_eq!(
+            app.get_as(&format!("/v1/patrons/{p}"), &worker.token)
+                .await
+                .status(),
+            200
+        );
+    }
+    // Staff try three times and are refused.
+    for p in &patrons {
+        assert_eq!(
+            app.get_as(&format!("/v1/patrons/{p}"), &staff.token)
+                .await
+                .status(),
+            404
+        );
+    }
+    // An EAST worker on the team of a MAIN patron's case reads that patron.
+    let case: Value = app
+        .post_as(
+            "/v1/cases",
+            &worker.token,
+            &json!({"patron_id": patrons[0]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let resp = app
+        .client
+        .post(app.url(&format!("/v1/cases/{}/team", case["id"].as_str().unwrap())))
+        .bearer_auth(&worker.token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"staff_id": east_worker.id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        app.get_as(&format!("/v1/patrons/{}", patrons[0]), &east_worker.token)
+            .await
+            .status(),
+        200
+    );
+    // Two wrong passwords for the staff account, one for nobody.
+    for (user, pw) in [
+        (staff.username.as_str(), "wrong password"),
+        (staff.username.as_str(), "still wrong"),
+        ("nobody.at.all", "whatever it is"),
+    ] {
+        assert_eq!(app.login(user, pw, "anomaly test").await.status(), 401);
+    }
+
+    let t = auditor.token.as_str();
+    let denied = anomalies(&app, t, "kind=denied_by_actor").await;
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0]["actor_id"], staff.id.to_string());
+    assert_eq!(denied[0]["count"], 3);
+    assert_eq!(denied[0]["event_ids"].as_array().unwrap().len(), 3);
+    // The events behind a row are the trail's own.
+    let behind = events(&app, t, &format!("actor_id={}&outcome=denied", staff.id)).await;
+    let ids: Vec<&Value> = behind.iter().map(|e| &e["id"]).collect();
+    assert_eq!(
+        denied[0]["event_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
+        ids
+    );
+
+    let many = anomalies(&app, t, "kind=many_patrons_in_a_day&threshold=2").await;
+    assert_eq!(many.len(), 1, "{many:?}");
+    assert_eq!(many[0]["actor_id"], worker.id.to_string());
+    assert_eq!(many[0]["count"], 3);
+    assert!(
+        anomalies(&app, t, "kind=many_patrons_in_a_day&threshold=3")
+            .await
+            .is_empty()
+    );
+    assert!(
+        anomalies(&app, t, "kind=many_patrons_in_a_day")
+            .await
+            .is_empty(),
+        "default 50"
+    );
+
+    let outside = anomalies(&app, t, "kind=outside_branches").await;
+    assert_eq!(outside.len(), 1, "{outside:?}");
+    assert_eq!(outside[0]["actor_id"], east_worker.id.to_string());
+
+    let by_account = anomalies(&app, t, "kind=failed_sign_ins_by_account").await;
+    assert_eq!(by_account.len(), 1);
+    assert_eq!(by_account[0]["account_id"], staff.id.to_string());
+    assert_eq!(by_account[0]["count"], 2);
+    let by_address = anomalies(&app, t, "kind=failed_sign_ins_by_address").await;
+    assert_eq!(by_address.len(), 1);
+    assert_eq!(by_address[0]["count"], 3);
+    assert!(
+        by_address[0]["client_addr"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1")
+    );
+
+    // A window that holds none of it.
+    assert!(
+        anomalies(
+            &app,
+            t,
+            "kind=denied_by_actor&from=2020-01-01T00:00:00Z&to=2020-02-01T00:00:00Z"
+        )
+        .await
+        .is_empty()
+    );
+    assert_problem(
+        app.get_as("/v1/audit/anomalies?kind=denied_by_actor", &worker.token)
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}

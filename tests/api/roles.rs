@@ -1052,6 +1052,15 @@ pub(crate) fn cases() -> Vec<Case> {
         },
         Case {
             method: Method::GET,
+            template: "/v1/audit/anomalies",
+            path: |_| "/v1/audit/anomalies?kind=denied_by_actor".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(auditor_only_200),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
             template: "/v1/audit/export",
             path: |f| format!("/v1/audit/export?format=ndjson&patron_id={}", f.patron),
             body: no_body,
