@@ -109,6 +109,10 @@ pub enum Term {
     Branch,
     /// Every record of the kind (security's view of safety records).
     All,
+    /// The caller holds an open break-glass grant to it (a supervisor's
+    /// time-limited access to a case outside their scope; every use is
+    /// recorded under the rule `break_glass` for auditors to review).
+    Glass,
 }
 
 /// How much of a record a grant shows.
@@ -145,6 +149,8 @@ pub struct Scope {
 /// What the policy needs to know about one record, relative to the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Facts {
+    /// The caller holds an open break-glass grant to it (cases only).
+    pub glass: bool,
     pub mine: bool,
     pub team: bool,
     pub branch: Uuid,
@@ -205,6 +211,7 @@ impl Scope {
             Term::Team => f.team,
             Term::Branch => self.branches.contains(&f.branch),
             Term::All => true,
+            Term::Glass => f.glass,
         }
     }
 
@@ -293,7 +300,7 @@ pub fn case_scope(actor: &Actor) -> Scope {
         ),
         Role::Supervisor => Scope::of(
             actor,
-            &[(Branch, "supervisor_branch_case")],
+            &[(Branch, "supervisor_branch_case"), (Glass, "break_glass")],
             "case_out_of_scope",
         ),
         _ => Scope::nothing(),
@@ -500,6 +507,9 @@ pub struct CaseFacts {
     /// Current team members besides the owner.
     pub team: Vec<Uuid>,
     pub branch: Uuid,
+    /// The caller's open break-glass grant to the case, if any: `Some(true)`
+    /// when its reason names the restricted notes.
+    pub glass: Option<bool>,
 }
 
 impl CaseFacts {
@@ -516,6 +526,7 @@ impl CaseFacts {
             mine: self.owned_by(a),
             team: self.owned_by(a) || self.member(a),
             branch: self.branch,
+            glass: self.glass.is_some(),
         }
     }
 }
@@ -657,6 +668,14 @@ pub fn read_note(actor: &Actor, c: &CaseFacts, sensitivity: Sensitivity) -> Deci
         }
         (Role::Supervisor, _) if actor.in_branch(c.branch) => {
             Decision::Allow("supervisor_reads_branch_note")
+        }
+        // Through an open break-glass grant: standard notes, and restricted
+        // ones only when the grant's reason names them.
+        (Role::Supervisor, Sensitivity::Standard) if c.glass.is_some() => {
+            Decision::Allow("break_glass")
+        }
+        (Role::Supervisor, Sensitivity::Restricted) if c.glass == Some(true) => {
+            Decision::Allow("break_glass")
         }
         _ => Decision::Deny("note_out_of_scope"),
     }
@@ -864,6 +883,33 @@ pub fn manage_catalogue(actor: &Actor) -> Decision {
     }
 }
 
+/// Opening a break-glass grant to a case: supervisors only, and only to a
+/// case outside their scope (inside it they need none).
+pub fn break_glass(actor: &Actor, case: &Facts) -> Decision {
+    match actor.role {
+        Role::Supervisor
+            if case_scope(actor)
+                .admits(&Facts {
+                    glass: false,
+                    ..*case
+                })
+                .is_ok() =>
+        {
+            Decision::Deny("case_already_in_scope")
+        }
+        Role::Supervisor => Decision::Allow("supervisor_breaks_glass"),
+        _ => Decision::Deny("break_glass_supervisors_only"),
+    }
+}
+
+/// Reviewing break-glass grants: auditors.
+pub fn review_break_glass(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::Auditor => Decision::Allow("auditor_reviews_break_glass"),
+        _ => Decision::Deny("break_glass_review_auditors_only"),
+    }
+}
+
 /// Changing a rule of behavior: admins any; a branch's supervisors the
 /// rules of their branches (a library-wide rule is the admins').
 pub fn manage_rule(actor: &Actor, branch: Option<Uuid>) -> Decision {
@@ -990,11 +1036,13 @@ mod tests {
         for role in NON_CASEWORK {
             let a = in_branch(role, b);
             let case = CaseFacts {
+                glass: None,
                 owner: a.staff_id,
                 team: vec![a.staff_id],
                 branch: b,
             };
             let everything = Facts {
+                glass: false,
                 mine: true,
                 team: true,
                 branch: b,
@@ -1033,6 +1081,7 @@ mod tests {
     fn the_wall_no_safety_records_for_casework_auditor_or_admin() {
         let b = Uuid::now_v7();
         let everything = Facts {
+            glass: false,
             mine: true,
             team: true,
             branch: b,
@@ -1076,11 +1125,13 @@ mod tests {
             owner,
             team: vec![peer.staff_id],
             branch: b,
+            glass: None,
         };
         let off_team = CaseFacts {
             owner,
             team: vec![],
             branch: b,
+            glass: None,
         };
         assert!(read_case(&peer, &on_team).is_allowed());
         assert!(
@@ -1102,6 +1153,7 @@ mod tests {
         let owner = in_branch(Role::SocialWorker, b);
         let colleague = in_branch(Role::SocialWorker, b);
         let case = CaseFacts {
+            glass: None,
             owner: owner.staff_id,
             team: vec![colleague.staff_id],
             branch: b,
@@ -1125,6 +1177,7 @@ mod tests {
         let someone = Uuid::now_v7();
         let _ = someone;
         let p = Facts {
+            glass: false,
             mine: false,
             team: false,
             branch: b,
@@ -1151,6 +1204,7 @@ mod tests {
         let b = Uuid::now_v7();
         let worker = in_branch(Role::SocialWorker, b);
         let case = CaseFacts {
+            glass: None,
             owner: worker.staff_id,
             team: vec![],
             branch: b,
@@ -1233,6 +1287,7 @@ mod tests {
                 let scope = scope_of(&a);
                 for bits in 0..8u8 {
                     let f = Facts {
+                        glass: false,
                         mine: bits & 1 != 0,
                         team: bits & 2 != 0,
                         branch: if bits & 4 != 0 { home } else { Uuid::now_v7() },
@@ -1242,6 +1297,7 @@ mod tests {
                         Team => f.team,
                         Branch => f.branch == home,
                         All => true,
+                        Glass => f.glass,
                     });
                     assert_eq!(scope.admits(&f).is_ok(), expected, "{kind} {role:?} {f:?}");
                 }
@@ -1250,10 +1306,53 @@ mod tests {
     }
 
     #[test]
+    fn only_a_supervisors_open_grant_opens_a_case_outside_scope() {
+        let b = Uuid::now_v7();
+        let elsewhere = Facts {
+            glass: true,
+            mine: false,
+            team: false,
+            branch: Uuid::now_v7(),
+        };
+        let sup = in_branch(Role::Supervisor, b);
+        assert_eq!(
+            case_scope(&sup).decide(&elsewhere),
+            Decision::Allow("break_glass")
+        );
+        for role in [
+            Role::Peer,
+            Role::SocialWorker,
+            Role::Staff,
+            Role::Security,
+            Role::Auditor,
+            Role::Admin,
+        ] {
+            let a = in_branch(role, b);
+            assert!(!case_scope(&a).decide(&elsewhere).is_allowed(), "{role:?}");
+            assert!(!break_glass(&a, &elsewhere).is_allowed(), "{role:?}");
+        }
+        let closed = Facts {
+            glass: false,
+            ..elsewhere
+        };
+        assert!(break_glass(&sup, &closed).is_allowed());
+        assert!(!case_scope(&sup).decide(&closed).is_allowed());
+        let mine = Facts {
+            branch: b,
+            ..closed
+        };
+        assert_eq!(
+            break_glass(&sup, &mine),
+            Decision::Deny("case_already_in_scope")
+        );
+    }
+
+    #[test]
     fn peers_read_a_case_as_a_summary() {
         let b = Uuid::now_v7();
         let peer = in_branch(Role::Peer, b);
         let f = Facts {
+            glass: false,
             mine: false,
             team: true,
             branch: b,

@@ -239,6 +239,7 @@ text_enum! {
         Training = "training",
         Certification = "certification",
         Rule = "rule",
+        BreakGlass = "break_glass",
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod audit_event;
 pub mod audit_event_patron;
 pub mod branch;
+pub mod break_glass;
 pub mod case_file;
 pub mod case_member;
 pub mod case_note;

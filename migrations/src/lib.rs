@@ -18,6 +18,7 @@ mod m20261201_000011_support_requests;
 mod m20261201_000012_support_links;
 mod m20261201_000013_training_and_rules;
 mod m20261201_000014_incident_resolution;
+mod m20261201_000015_break_glass;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_support_links::Migration),
             Box::new(m20261201_000013_training_and_rules::Migration),
             Box::new(m20261201_000014_incident_resolution::Migration),
+            Box::new(m20261201_000015_break_glass::Migration),
         ]
     }
 }

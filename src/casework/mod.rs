@@ -4,6 +4,7 @@
 //! statement here names a safety table (`tests/api/layout.rs` checks both).
 
 pub mod api;
+pub mod break_glass;
 pub mod cases;
 pub mod consents;
 pub mod contacts;

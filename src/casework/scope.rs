@@ -144,6 +144,7 @@ pub async fn case_facts(
         owner: case.owner_id,
         team: team_of(db, case.id).await?,
         branch: case.branch_id,
+        glass: None,
     })
 }
 
@@ -167,6 +168,7 @@ pub async fn patron_facts(
     p: &patron::Model,
 ) -> ServiceResult<Facts> {
     Ok(Facts {
+        glass: false,
         mine: p.created_by == actor.staff_id,
         team: on_patrons_team(db, actor, p.id).await?,
         branch: p.home_branch_id,
@@ -183,6 +185,7 @@ pub async fn contact_facts(
         None => false,
     };
     Ok(Facts {
+        glass: false,
         mine: c.worker_id == actor.staff_id,
         team,
         branch: c.branch_id,
@@ -202,6 +205,7 @@ pub async fn follow_up_facts(
         None => false,
     };
     Ok(Facts {
+        glass: false,
         mine: f.assigned_to == actor.staff_id || f.created_by == actor.staff_id,
         team,
         branch: f.branch_id,
@@ -221,6 +225,7 @@ pub async fn referral_facts(
         None => on_patrons_team(db, actor, r.patron_id).await?,
     };
     Ok(Facts {
+        glass: false,
         mine: r.created_by == actor.staff_id,
         team,
         branch: r.branch_id,
@@ -252,6 +257,7 @@ pub async fn load_mandated_report(
         .await?
         .map(|r| Loaded {
             facts: Facts {
+                glass: false,
                 mine: r.created_by == actor.staff_id,
                 // Never a team record: the case team does not read it.
                 team: false,
@@ -302,7 +308,10 @@ pub async fn load_case(
 ) -> ServiceResult<Option<Loaded<CaseWithFacts>>> {
     Ok(match case_file::Entity::find_by_id(id).one(db).await? {
         Some(c) => {
-            let cf = case_facts(db, &c).await?;
+            let mut cf = case_facts(db, &c).await?;
+            if actor.role == crate::domain::Role::Supervisor {
+                cf.glass = super::break_glass::open_grant(db, actor.staff_id, c.id).await?;
+            }
             Some(Loaded {
                 facts: cf.facts(actor),
                 patron: Some(c.patron_id),

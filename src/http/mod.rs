@@ -22,7 +22,8 @@ use poem_openapi::{OpenApiService, Tags};
 use crate::{
     auth::{api as auth, me_api as me},
     casework::api::{
-        cases, consents, contacts, follow_ups, mandated_reports, patrons, referrals, stats,
+        break_glass, cases, consents, contacts, follow_ups, mandated_reports, patrons, referrals,
+        stats,
     },
     directory::{api as directory, services_api as services},
     oversight::api as audit,
@@ -82,6 +83,8 @@ pub enum ApiTags {
     Training,
     /// Rules of behavior that incidents name.
     Rules,
+    /// Break-glass: a supervisor's time-limited access to a case outside their scope, reviewed by auditors.
+    BreakGlass,
 }
 
 /// The `ETag` of a record version.
@@ -112,6 +115,7 @@ pub type Apis = (
         training::TrainingApi,
         training::RulesApi,
         incident_stats::IncidentStatsApi,
+        break_glass::BreakGlassApi,
     ),
 );
 
@@ -138,6 +142,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             training::TrainingApi,
             training::RulesApi,
             incident_stats::IncidentStatsApi,
+            break_glass::BreakGlassApi,
         ),
     );
     OpenApiService::new(apis, "Casework", env!("CARGO_PKG_VERSION")).description(

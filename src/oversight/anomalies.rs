@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+use super::audit_review::BREAK_GLASS_RULE;
 use crate::{
     access::{self, Actor},
     audit::{self, Action, AuditContext, Outcome, RequestMeta},
@@ -38,6 +39,9 @@ pub enum AnomalyKind {
     FailedSignInsByAccount,
     /// Failed sign-ins per client address.
     FailedSignInsByAddress,
+    /// Break-glass grants awaiting review: the grant and the accesses it
+    /// allowed.
+    BreakGlassUnreviewed,
 }
 
 /// One row of a view.
@@ -48,6 +52,8 @@ pub struct Anomaly {
     /// The account a failed sign-in named (its staff id), if any.
     pub account_id: Option<Uuid>,
     pub client_addr: Option<String>,
+    /// The break-glass grant, for `BreakGlassUnreviewed`.
+    pub grant_id: Option<Uuid>,
     /// The day (`YYYY-MM-DD`) for per-day views.
     pub day: Option<String>,
     /// Events (or, for `ManyPatronsInADay`, distinct patrons).
@@ -131,6 +137,11 @@ pub async fn view(
         AnomalyKind::FailedSignInsByAccount | AnomalyKind::FailedSignInsByAddress => {
             q.filter(audit_event::Column::Action.eq(Action::LoginFailed.as_str()))
         }
+        AnomalyKind::BreakGlassUnreviewed => q.filter(
+            sea_orm::sea_query::Condition::any()
+                .add(audit_event::Column::Rule.eq(BREAK_GLASS_RULE))
+                .add(audit_event::Column::Action.eq(Action::BreakGlass.as_str())),
+        ),
     };
     let events = q
         .order_by_asc(audit_event::Column::Seq)
@@ -178,6 +189,21 @@ pub async fn view(
                 acc.count > limit
             });
         }
+        AnomalyKind::BreakGlassUnreviewed => {
+            for g in crate::casework::break_glass::unreviewed(&state.db).await? {
+                let behind = events.iter().filter(|e| {
+                    e.actor_id == Some(g.supervisor_id)
+                        && (e.record_id == Some(g.id) || e.record_id == Some(g.case_id))
+                });
+                let acc = rows
+                    .entry((Some(g.supervisor_id), None, Some(g.id.to_string())))
+                    .or_default();
+                for e in behind {
+                    acc.add(e);
+                    acc.count += 1;
+                }
+            }
+        }
         AnomalyKind::OutsideBranches => {
             let wanted: BTreeSet<Uuid> = events.iter().flat_map(patrons_of).collect();
             let home: BTreeMap<Uuid, Uuid> = patron::Entity::find()
@@ -209,11 +235,19 @@ pub async fn view(
                 AnomalyKind::FailedSignInsByAccount => (None, who),
                 _ => (who, None),
             };
+            // For grants the third key is the grant, not a day.
+            let (day, grant_id) = match kind {
+                AnomalyKind::BreakGlassUnreviewed => {
+                    (None, day.and_then(|d| d.parse::<Uuid>().ok()))
+                }
+                _ => (day, None),
+            };
             Anomaly {
                 actor_id,
                 actor_role: acc.actor_role,
                 account_id,
                 client_addr: addr,
+                grant_id,
                 day,
                 count: acc.count,
                 first_at: acc.first_at,

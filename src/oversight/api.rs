@@ -186,6 +186,8 @@ pub enum AnomalyKindIn {
     FailedSignInsByAccount,
     /// Failed sign-ins per client address.
     FailedSignInsByAddress,
+    /// Break-glass grants awaiting review, each with the accesses it allowed.
+    BreakGlassUnreviewed,
 }
 
 /// One row of an anomaly view: who, how often, first and last, and the
@@ -201,6 +203,9 @@ pub struct AnomalyOut {
     pub account_id: Option<Uuid>,
     #[oai(skip_serializing_if_is_none)]
     pub client_addr: Option<String>,
+    /// The grant, for `break_glass_unreviewed`.
+    #[oai(skip_serializing_if_is_none)]
+    pub grant_id: Option<Uuid>,
     /// `YYYY-MM-DD`, for `many_patrons_in_a_day`.
     #[oai(skip_serializing_if_is_none)]
     pub day: Option<String>,
@@ -376,6 +381,9 @@ impl AuditApi {
         actor_role: Query<Option<Role>>,
         /// The purpose of use, e.g. `mandated_reporting`.
         purpose: Query<Option<Line<40>>>,
+        /// Only break-glass: grants opened, and the accesses they allowed.
+        #[oai(default)]
+        break_glass: Query<bool>,
         /// Recorded at or after (RFC 3339).
         from: Query<Option<chrono::DateTime<chrono::Utc>>>,
         /// Recorded before (RFC 3339).
@@ -409,6 +417,7 @@ impl AuditApi {
             branch_id: branch_id.0,
             actor_role: actor_role.0.map(|r| r.as_str().to_owned()),
             purpose: purpose.0.map(Line::into_inner),
+            break_glass: break_glass.0,
             from: from.0,
             to: to.0,
             search_text: search_text.0.map(Line::into_inner),
@@ -490,6 +499,7 @@ impl AuditApi {
             AnomalyKindIn::OutsideBranches => AnomalyKind::OutsideBranches,
             AnomalyKindIn::FailedSignInsByAccount => AnomalyKind::FailedSignInsByAccount,
             AnomalyKindIn::FailedSignInsByAddress => AnomalyKind::FailedSignInsByAddress,
+            AnomalyKindIn::BreakGlassUnreviewed => AnomalyKind::BreakGlassUnreviewed,
         };
         let rows = anomalies::view(&state, &auth.0, &meta, kind, from.0, to.0, threshold.0).await?;
         Ok(Json(AnomalyList {
@@ -500,6 +510,7 @@ impl AuditApi {
                     actor_role: a.actor_role,
                     account_id: a.account_id,
                     client_addr: a.client_addr,
+                    grant_id: a.grant_id,
                     day: a.day,
                     count: a.count,
                     first_at: a.first_at.into(),
@@ -531,6 +542,7 @@ impl AuditApi {
         branch_id: Query<Option<Uuid>>,
         actor_role: Query<Option<Role>>,
         purpose: Query<Option<Line<40>>>,
+        #[oai(default)] break_glass: Query<bool>,
         /// Recorded at or after (RFC 3339).
         from: Query<Option<chrono::DateTime<chrono::Utc>>>,
         /// Recorded before (RFC 3339).
@@ -547,6 +559,7 @@ impl AuditApi {
             branch_id: branch_id.0,
             actor_role: actor_role.0.map(|r| r.as_str().to_owned()),
             purpose: purpose.0.map(Line::into_inner),
+            break_glass: break_glass.0,
             from: from.0,
             to: to.0,
             search_text: None,

@@ -25,6 +25,9 @@ pub struct EventFilter {
     pub branch_id: Option<Uuid>,
     pub actor_role: Option<String>,
     pub purpose: Option<String>,
+    /// Only break-glass: grants opened, and accesses they allowed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Searches for these words (fingerprinted before anything is stored or
@@ -34,6 +37,9 @@ pub struct EventFilter {
     pub search_text: Option<String>,
     pub search_words: Vec<String>,
 }
+
+/// The rule under which a break-glass grant allows an access.
+pub const BREAK_GLASS_RULE: &str = "break_glass";
 
 pub struct EventPage {
     pub events: Vec<audit_event::Model>,
@@ -137,6 +143,13 @@ fn filtered(state: &AppState, filter: &mut EventFilter) -> sea_orm::Select<audit
     }
     if let Some(v) = &filter.purpose {
         q = q.filter(audit_event::Column::Purpose.eq(v.clone()));
+    }
+    if filter.break_glass {
+        q = q.filter(
+            sea_orm::sea_query::Condition::any()
+                .add(audit_event::Column::Rule.eq(BREAK_GLASS_RULE))
+                .add(audit_event::Column::Action.eq(Action::BreakGlass.as_str())),
+        );
     }
     if let Some(v) = filter.from {
         q = q.filter(audit_event::Column::RecordedAt.gte(audit::format_time(v)));

@@ -47,6 +47,7 @@ pub fn condition(kind: RecordKind, scope: &Scope, actor: &Actor) -> Condition {
 
 fn incident_facts(actor: &Actor, i: &incident::Model) -> Facts {
     Facts {
+        glass: false,
         mine: i.created_by == actor.staff_id,
         team: false,
         branch: i.branch_id,
@@ -78,6 +79,7 @@ pub async fn load_suspension(
         .await?
         .map(|s| Loaded {
             facts: Facts {
+                glass: false,
                 mine: s.created_by == actor.staff_id,
                 team: false,
                 // A system-wide suspension belongs to no one branch.

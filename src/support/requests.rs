@@ -83,6 +83,7 @@ impl SupportRequestRecord {
 
 fn facts(actor: &Actor, r: &support_request::Model) -> Facts {
     Facts {
+        glass: false,
         mine: r.created_by == actor.staff_id,
         team: false,
         branch: r.branch_id,
@@ -109,7 +110,7 @@ fn term(term: Term, actor: &Actor, branches: &[Uuid]) -> SimpleExpr {
         Term::Mine => support_request::Column::CreatedBy.eq(actor.staff_id),
         Term::Branch => support_request::Column::BranchId.is_in(branches.to_vec()),
         Term::All => Expr::val(1).eq(1),
-        Term::Team => Expr::val(1).eq(0),
+        Term::Team | Term::Glass => Expr::val(1).eq(0),
     }
 }
 

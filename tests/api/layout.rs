@@ -46,6 +46,7 @@ const CASEWORK_TABLES: &[&str] = &[
     "referral_event",
     "mandated_report",
     "support_link",
+    "break_glass",
 ];
 const SAFETY_TABLES: &[&str] = &["incident", "incident_amendment", "suspension"];
 /// The door: a support request holds copies, never a key into either side.

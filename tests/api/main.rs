@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod break_glass;
 mod casework;
 mod cli;
 mod directory;

@@ -48,6 +48,8 @@ pub(crate) struct Fixture {
     /// A training and a rule of behavior, made by the admin.
     training: Uuid,
     rule: Uuid,
+    /// A break-glass grant to the case, by a supervisor of another branch.
+    grant: Uuid,
 }
 
 type PathFn = fn(&Fixture) -> String;
@@ -1051,6 +1053,38 @@ pub(crate) fn cases() -> Vec<Case> {
             public: false,
         },
         Case {
+            method: Method::POST,
+            template: "/v1/break-glass",
+            path: |_| "/v1/break-glass".into(),
+            body: |f| {
+                Some(
+                    json!({"case_id": f.case, "reason": "An invented reason of enough length.", "hours": 1}),
+                )
+            },
+            if_match: no_etag,
+            // The fixture's case is in its supervisor's branch: no grant needed.
+            expect: Box::new(|r| if r == Role::Supervisor { 409 } else { 403 }),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/break-glass",
+            path: |_| "/v1/break-glass?reviewed=false".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(auditor_only_200),
+            public: false,
+        },
+        Case {
+            method: Method::POST,
+            template: "/v1/break-glass/{id}/review",
+            path: |f| format!("/v1/break-glass/{}/review", f.grant),
+            body: |_| Some(json!({"comment": "Invented review."})),
+            if_match: no_etag,
+            expect: Box::new(auditor_only_200),
+            public: false,
+        },
+        Case {
             method: Method::GET,
             template: "/v1/audit/anomalies",
             path: |_| "/v1/audit/anomalies?kind=denied_by_actor".into(),
@@ -1269,7 +1303,19 @@ pub(crate) async fn fixture(app: &TestApp, role: Role, n: u32) -> Fixture {
         .await,
     )
     .await;
+    let elsewhere = app.branch(&format!("G{n}")).await;
+    let outsider = app.account(Role::Supervisor, &[elsewhere]).await;
+    let grant = created_id(
+        app.post_as(
+            "/v1/break-glass",
+            &outsider.token,
+            &json!({"case_id": case, "reason": "An invented reason of enough length.", "hours": 1}),
+        )
+        .await,
+    )
+    .await;
     Fixture {
+        grant,
         training,
         rule,
         incident,

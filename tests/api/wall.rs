@@ -24,6 +24,7 @@ const CASEWORK_TAGS: &[&str] = &[
     "FollowUps",
     "Referrals",
     "MandatedReports",
+    "BreakGlass",
 ];
 const SAFETY_TAGS: &[&str] = &["Incidents", "Suspensions"];
 const SAFETY_ROLES: &[Role] = &[Role::Staff, Role::Security, Role::Auditor, Role::Admin];

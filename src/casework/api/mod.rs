@@ -3,6 +3,7 @@
 // query, body), so long parameter lists are the shape of the API here.
 #![allow(clippy::too_many_arguments)]
 
+pub mod break_glass;
 pub mod cases;
 pub mod consents;
 pub mod contacts;
