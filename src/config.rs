@@ -18,6 +18,7 @@ pub const ENV_KEYS: &[&str] = &[
     "sqlite_synchronous",
     "shutdown_grace_seconds",
     "signing_key",
+    "trusted_proxies",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +41,11 @@ pub struct Settings {
     /// key generated on first start and kept in `data_dir/signing.key`.
     /// Instances that share a database must share this key.
     pub signing_key: String,
+    /// Addresses of the load balancers or reverse proxies in front of the
+    /// service, comma-separated. Only a request from one of them is believed
+    /// about the client's address (`X-Forwarded-For`); empty means none.
+    #[serde(default)]
+    pub trusted_proxies: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +72,7 @@ impl Default for Settings {
             sqlite_synchronous: SqliteSynchronous::Full,
             shutdown_grace_seconds: 30,
             signing_key: String::new(),
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -149,12 +156,29 @@ impl Settings {
                     .into(),
             ));
         }
+        if self.trusted_proxy_addrs().is_none() {
+            return Err(ConfigError(
+                "invalid configuration: `trusted_proxies` (CASEWORK_TRUSTED_PROXIES) must be \
+                 IP addresses separated by commas"
+                    .into(),
+            ));
+        }
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError(
                 "invalid configuration: `data_dir` (CASEWORK_DATA_DIR) is empty".into(),
             ));
         }
         Ok(())
+    }
+
+    /// The trusted proxies' addresses; `None` if one is not an IP address.
+    pub fn trusted_proxy_addrs(&self) -> Option<Vec<std::net::IpAddr>> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().ok())
+            .collect()
     }
 
     /// The database URL in force: the configured one, or the SQLite file in

@@ -42,13 +42,40 @@ impl<'a> FromRequest<'a> for RequestMeta {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         Ok(RequestMeta {
             request_id: req.data::<RequestIdValue>().map(|r| r.0.clone()),
-            client_addr: req
-                .remote_addr()
-                .as_socket_addr()
-                .map(|a| a.ip().to_string()),
+            client_addr: client_addr(req),
             idempotency: req
                 .data::<super::idempotency::Fingerprint>()
                 .map(|f| f.0.clone()),
         })
     }
+}
+
+/// The client's address: the peer's, unless the peer is a trusted proxy,
+/// in which case the nearest address in `X-Forwarded-For` that is not itself
+/// a trusted proxy (the header's other entries could be forged by anyone).
+fn client_addr(req: &Request) -> Option<String> {
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip())?;
+    let trusted: Vec<std::net::IpAddr> = req
+        .data::<crate::state::AppState>()
+        .and_then(|s| s.settings.trusted_proxy_addrs())
+        .unwrap_or_default();
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map_while(|a| a.trim().parse().ok())
+        .collect();
+    let client = forwarded
+        .iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .or(forwarded.first())
+        .copied()
+        .unwrap_or(peer);
+    Some(client.to_string())
 }

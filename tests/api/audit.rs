@@ -739,3 +739,44 @@ async fn each_anomaly_view_finds_its_pattern_and_links_its_events() {
     )
     .await;
 }
+
+/// Behind a load balancer the client's address comes from `X-Forwarded-For`,
+/// but only when the peer is a configured trusted proxy.
+#[tokio::test]
+async fn the_client_address_is_believed_only_from_a_trusted_proxy() {
+    async fn failed_sign_in_from(app: &TestApp, forwarded: &str) -> String {
+        let resp = app
+            .client
+            .post(app.url("/v1/auth/login"))
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({"username": "nobody.here", "password": "not the password", "device_name": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401);
+        let auditor = app.account(Role::Auditor, &[]).await;
+        let failed = events(app, &auditor.token, "action=login_failed").await;
+        failed.last().unwrap()["client_addr"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+    let direct = spawn_app().await;
+    assert_eq!(
+        failed_sign_in_from(&direct, "203.0.113.7").await,
+        "127.0.0.1",
+        "not a proxy: the header is ignored"
+    );
+    let behind =
+        crate::helpers::spawn_app_with(|s| s.trusted_proxies = "10.0.0.9, 127.0.0.1".into()).await;
+    assert_eq!(
+        failed_sign_in_from(&behind, "198.51.100.9, 203.0.113.7").await,
+        "203.0.113.7",
+        "the nearest untrusted address"
+    );
+    assert_eq!(
+        failed_sign_in_from(&behind, "203.0.113.8, 10.0.0.9").await,
+        "203.0.113.8",
+        "trusted hops skipped"
+    );
+}

@@ -132,6 +132,7 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
         sqlite_synchronous: SqliteSynchronous::Normal,
         shutdown_grace_seconds: 5,
         signing_key: TEST_SIGNING_KEY.into(),
+        trusted_proxies: String::new(),
     }
 }
 
@@ -149,11 +150,23 @@ pub async fn spawn_second_instance(other: &TestApp) -> TestApp {
     spawn_on(other.database.clone()).await
 }
 
+/// Starts an app on a fresh database with changed settings.
+pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = Arc::new(TestDatabase::create().await);
+    let mut settings = test_settings(&database);
+    change(&mut settings);
+    spawn_with(database, settings).await
+}
+
 async fn spawn_on(database: Arc<TestDatabase>) -> TestApp {
+    let settings = test_settings(&database);
+    spawn_with(database, settings).await
+}
+
+async fn spawn_with(database: Arc<TestDatabase>, settings: Settings) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         casework::telemetry::init(LogFormat::Human);
     }
-    let settings = test_settings(&database);
     let app = Application::build(settings.clone())
         .await
         .expect("application builds");
