@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::{
-    audit::{self, RequestMeta, Verification},
+    audit::{RequestMeta, Verification},
     bootstrap,
     config::{ConfigFile, Settings},
     db,
@@ -47,6 +47,10 @@ pub enum Command {
         /// documented passwords) into an empty database. For trying Casework only.
         #[arg(long)]
         demo: bool,
+        /// Start even though the audit chain no longer reaches its last
+        /// signed checkpoint (rows removed or changed). Logged loudly.
+        #[arg(long)]
+        accept_broken_audit_chain: bool,
     },
     /// Manage staff accounts from the command line.
     #[command(subcommand)]
@@ -128,8 +132,18 @@ pub enum CertificationsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Walk the hash chain; exit non-zero and name the first broken row if any.
-    Verify,
+    /// Check the hash chain and the signed checkpoints; exit non-zero and
+    /// name the first broken row if any. Routinely only what came after the
+    /// last checkpoint is walked (and the chain must still reach it).
+    Verify {
+        /// Walk the whole chain, and check every checkpoint against it.
+        #[arg(long, conflicts_with = "against")]
+        full: bool,
+        /// A receipt (a signed head from `GET /v1/audit/receipt`): prove that
+        /// nothing up to it was removed or changed.
+        #[arg(long, value_name = "RECEIPT")]
+        against: Option<PathBuf>,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -147,14 +161,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(p) => ConfigFile::Explicit(p.clone()),
         None => ConfigFile::Default,
     };
-    let command = cli.command.unwrap_or(Command::Serve { demo: false });
+    let command = cli.command.unwrap_or(Command::Serve {
+        demo: false,
+        accept_broken_audit_chain: false,
+    });
     if let Command::Openapi { write, check } = command {
         return openapi(write, check);
     }
     let settings = Settings::load(&file)?;
     telemetry::init(settings.log_format);
     match command {
-        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Serve {
+            demo,
+            accept_broken_audit_chain,
+        } => serve(settings, demo, accept_broken_audit_chain).await,
         Command::Staff(StaffCommand::Add {
             username,
             role,
@@ -194,14 +214,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(e) => anyhow::bail!("cannot create the account: {e}"),
             }
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { full, against }) => {
             let conn = db::connect(&settings).await?;
-            match audit::verify(&conn)
-                .await
-                .context("cannot read the audit trail")?
-            {
+            let checkpoints = crate::audit::checkpoint::Checkpoints::open(&settings)?;
+            let result = match &against {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read `{}`", path.display()))?;
+                    let receipt: crate::audit::checkpoint::Checkpoint =
+                        serde_json::from_str(&text).context("the receipt is not a checkpoint")?;
+                    crate::audit::checkpoint::verify_receipt(
+                        &conn,
+                        &checkpoints.verifying_key(),
+                        &receipt,
+                    )
+                    .await?
+                }
+                None => checkpoints.verify(&conn, full).await?,
+            };
+            let scope = match (&against, full) {
+                (Some(_), _) => "up to the receipt",
+                (None, true) => "in full",
+                (None, false) => "since the last checkpoint",
+            };
+            match result {
                 Verification::Intact { events } => {
-                    println!("audit chain intact: {events} events");
+                    println!("audit chain intact {scope}: {events} events");
                     Ok(())
                 }
                 Verification::Broken { seq, id, reason } => {
@@ -268,9 +306,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+async fn serve(settings: Settings, demo: bool, accept_broken: bool) -> anyhow::Result<()> {
     let json_logs = settings.log_format == crate::config::LogFormat::Json;
-    let app = Application::build(settings).await?;
+    let app = Application::build_checked(settings, accept_broken).await?;
     if demo {
         const BANNER: &str =
             "DEMO MODE: invented library, documented passwords. Never enter real patrons.";

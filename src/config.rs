@@ -19,6 +19,7 @@ pub const ENV_KEYS: &[&str] = &[
     "shutdown_grace_seconds",
     "signing_key",
     "trusted_proxies",
+    "audit_syslog",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,6 +47,10 @@ pub struct Settings {
     /// about the client's address (`X-Forwarded-For`); empty means none.
     #[serde(default)]
     pub trusted_proxies: String,
+    /// A syslog collector (`host:port`, UDP) that receives every signed
+    /// audit checkpoint as well; empty means none.
+    #[serde(default)]
+    pub audit_syslog: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +78,7 @@ impl Default for Settings {
             shutdown_grace_seconds: 30,
             signing_key: String::new(),
             trusted_proxies: String::new(),
+            audit_syslog: String::new(),
         }
     }
 }

@@ -20,8 +20,35 @@ impl Application {
     /// Opens (and on first start creates) the database, applies migrations
     /// and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_checked(settings, false).await
+    }
+
+    /// The same, after checking the audit chain's tail against the last
+    /// signed checkpoint: a chain that no longer reaches it (rows removed or
+    /// changed) stops the start, unless `accept_broken_chain`, which is
+    /// logged loudly.
+    pub async fn build_checked(
+        settings: Settings,
+        accept_broken_chain: bool,
+    ) -> anyhow::Result<Self> {
         let listen = settings.listen;
         let state = AppState::open(settings).await?;
+        match state.checkpoints.verify(&state.db, false).await? {
+            crate::audit::Verification::Intact { .. } => {}
+            crate::audit::Verification::Broken { seq, reason, .. } if accept_broken_chain => {
+                tracing::error!(
+                    seq,
+                    reason,
+                    "STARTING ON A BROKEN AUDIT CHAIN (--accept-broken-audit-chain): \
+                     the trail has been changed or cut; investigate before trusting it"
+                );
+            }
+            crate::audit::Verification::Broken { seq, reason, .. } => anyhow::bail!(
+                "the audit chain is broken at seq {seq}: {reason}. Refusing to start; \
+                 investigate, then start with --accept-broken-audit-chain to run anyway"
+            ),
+        }
+        state.checkpoints.clone().spawn(state.db.clone());
         let acceptor = TcpListener::bind(listen)
             .into_acceptor()
             .await
@@ -56,6 +83,10 @@ impl Application {
             .run_with_graceful_shutdown(app, shutdown_signal(), Some(grace))
             .await
             .context("server failed")?;
+        // The end of the chain as this instance leaves it.
+        if let Err(e) = self.state.checkpoints.write(&self.state.db).await {
+            tracing::error!(error = %format!("{e:#}"), "cannot write the final audit checkpoint");
+        }
         self.state.db.clone().close().await.ok();
         tracing::info!("stopped");
         Ok(())

@@ -22,6 +22,8 @@ pub struct AppState {
     pub actor_cache: moka::sync::Cache<uuid::Uuid, Actor>,
     /// The time that time-dependent rules read (tests move it forward).
     pub clock: Clock,
+    /// Signed checkpoints of the audit chain's head, kept outside the database.
+    pub checkpoints: Arc<crate::audit::checkpoint::Checkpoints>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             .context("cannot apply migrations")?;
         let keys = Arc::new(TokenKeys::load(&settings)?);
         let recorder = Recorder::start(db.clone());
+        let checkpoints = Arc::new(crate::audit::checkpoint::Checkpoints::open(&settings)?);
         Ok(AppState {
             db,
             settings: Arc::new(settings),
@@ -43,6 +46,7 @@ impl AppState {
                 .time_to_live(ACTOR_CACHE_TTL)
                 .build(),
             clock: Clock::default(),
+            checkpoints,
         })
     }
 }

@@ -2,6 +2,7 @@
 //! verification. The single writer that commits every unit of work with its
 //! events is in [`writer`].
 
+pub mod checkpoint;
 mod writer;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -367,16 +368,30 @@ pub enum Verification {
 
 /// Walks the whole chain in order, recomputing each hash.
 pub async fn verify(db: &impl ConnectionTrait) -> Result<Verification, sea_orm::DbErr> {
+    walk(db, 1, GENESIS.to_owned(), None).await
+}
+
+/// Walks the chain from `from` (whose previous hash is `prev`) to its end,
+/// or up to `upto`, recomputing each hash.
+pub(crate) async fn walk(
+    db: &impl ConnectionTrait,
+    from: i64,
+    prev: String,
+    upto: Option<i64>,
+) -> Result<Verification, sea_orm::DbErr> {
     const PAGE: u64 = 1000;
-    let mut expected_seq = 1i64;
-    let mut prev = GENESIS.to_owned();
+    let mut expected_seq = from;
+    let mut prev = prev;
     let mut count = 0u64;
     loop {
-        let rows = audit_event::Entity::find()
-            .filter(sea_orm::ColumnTrait::gte(
-                &audit_event::Column::Seq,
-                expected_seq,
-            ))
+        let mut q = audit_event::Entity::find().filter(sea_orm::ColumnTrait::gte(
+            &audit_event::Column::Seq,
+            expected_seq,
+        ));
+        if let Some(last) = upto {
+            q = q.filter(sea_orm::ColumnTrait::lte(&audit_event::Column::Seq, last));
+        }
+        let rows = q
             .order_by_asc(audit_event::Column::Seq)
             .limit(PAGE)
             .all(db)

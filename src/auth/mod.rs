@@ -114,7 +114,7 @@ impl TokenKeys {
     }
 }
 
-fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     if let Ok(text) = std::fs::read_to_string(path) {
         let key = hex::decode(text.trim())
             .with_context(|| format!("signing key file `{}` is not hex", path.display()))?;

@@ -342,6 +342,19 @@ impl poem_openapi::ApiResponse for ExportReply {
     fn register(_: &mut poem_openapi::registry::Registry) {}
 }
 
+/// A signed head of the audit chain.
+#[derive(Object)]
+pub struct ReceiptOut {
+    pub seq: i64,
+    pub hash: String,
+    /// When it was signed (RFC 3339).
+    pub at: String,
+    /// Hex Ed25519 signature over `casework audit checkpoint v1\n{seq}\n{hash}\n{at}`.
+    pub signature: String,
+    /// Hex Ed25519 public key of the deployment's checkpoint key.
+    pub public_key: String,
+}
+
 #[derive(Object)]
 pub struct VerifyResult {
     /// True when every link of the chain checks out.
@@ -585,15 +598,42 @@ impl AuditApi {
         ))
     }
 
-    /// Walk the hash chain and report the first broken link (auditors only).
+    /// The chain's head, signed now with the deployment's checkpoint key (a
+    /// receipt to keep outside the service; auditors only).
+    /// `casework audit verify --against RECEIPT` later proves that nothing
+    /// up to it was removed or changed.
+    #[oai(operation_id = "getAuditReceipt", path = "/receipt", method = "get")]
+    async fn receipt(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+    ) -> Result<Json<ReceiptOut>, ProblemResponse> {
+        let c = audit_review::receipt(&state, &auth.0, &meta)
+            .await?
+            .ok_or(crate::error::ServiceError::NotFound)?;
+        Ok(Json(ReceiptOut {
+            seq: c.seq,
+            hash: c.hash,
+            at: c.at,
+            signature: c.signature,
+            public_key: c.public_key,
+        }))
+    }
+
+    /// Check the hash chain against the signed checkpoints and report the
+    /// first broken link (auditors only): what came after the last
+    /// checkpoint (and that the chain still reaches it), or with `full` the
+    /// whole chain and every checkpoint.
     #[oai(operation_id = "verifyAuditChain", path = "/verify", method = "get")]
     async fn verify(
         &self,
         state: Data<&AppState>,
         meta: RequestMeta,
         auth: BearerAuth,
+        #[oai(default)] full: Query<bool>,
     ) -> Result<Json<VerifyResult>, ProblemResponse> {
-        let result = audit_review::verify(&state, &auth.0, &meta).await?;
+        let result = audit_review::verify(&state, &auth.0, &meta, full.0).await?;
         Ok(Json(match result {
             Verification::Intact { events } => VerifyResult {
                 intact: true,

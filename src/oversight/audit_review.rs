@@ -160,11 +160,13 @@ fn filtered(state: &AppState, filter: &mut EventFilter) -> sea_orm::Select<audit
     q
 }
 
-/// Walks the chain; the walk itself is audited.
+/// Checks the chain against the signed checkpoints: what came after the
+/// last one, or with `full` all of it; the check itself is audited.
 pub async fn verify(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
+    full: bool,
 ) -> ServiceResult<Verification> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_audit(actor);
@@ -179,7 +181,11 @@ pub async fn verify(
         )
         .await);
     }
-    let result = audit::verify(&state.db).await?;
+    let result = state
+        .checkpoints
+        .verify(&state.db, full)
+        .await
+        .map_err(|e| ServiceError::unexpected("audit checkpoints", e))?;
     let outcome = match result {
         Verification::Intact { .. } => Outcome::Allowed,
         Verification::Broken { .. } => Outcome::Error,
@@ -377,4 +383,41 @@ pub async fn export(
             }
         },
     ))
+}
+
+/// The chain's head, signed now (and kept as a checkpoint): a receipt an
+/// auditor keeps outside the service, to prove later with `casework audit
+/// verify --against RECEIPT` that nothing up to it was removed or changed.
+pub async fn receipt(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<Option<audit::checkpoint::Checkpoint>> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    let decision = access::read_audit(actor);
+    if !decision.is_allowed() {
+        return Err(crate::unit::deny(
+            state,
+            &ctx,
+            decision,
+            Action::Export,
+            RecordKind::AuditEvent,
+            ServiceError::Forbidden,
+        )
+        .await);
+    }
+    // The request is in the chain before the head is signed.
+    state
+        .recorder
+        .record(vec![
+            ctx.event(Action::Export, Outcome::Allowed, decision.rule())
+                .record_type(RecordKind::AuditEvent)
+                .query(r#"{"receipt":true}"#),
+        ])
+        .await?;
+    state
+        .checkpoints
+        .write(&state.db)
+        .await
+        .map_err(|e| ServiceError::unexpected("audit checkpoints", e))
 }

@@ -780,3 +780,160 @@ async fn the_client_address_is_believed_only_from_a_trusted_proxy() {
         "trusted hops skipped"
     );
 }
+
+fn verify_cli_with(app: &TestApp, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_casework"))
+        .args(["audit", "verify"])
+        .args(args)
+        .env_clear()
+        .env("CASEWORK_DATABASE_URL", &app.settings.database_url)
+        .env("CASEWORK_DATA_DIR", &app.settings.data_dir)
+        .output()
+        .unwrap()
+}
+
+async fn verify_api(app: &TestApp, auditor: &str, full: bool) -> Value {
+    app.get_as(&format!("/v1/audit/verify?full={full}"), auditor)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Deleting the newest events used to pass `verify`; a signed checkpoint
+/// outside the database now shows it, a receipt proves what came before it,
+/// and a tampered row is found before the checkpoint (full) and after it
+/// (routine).
+#[tokio::test]
+async fn signed_checkpoints_catch_a_cut_chain_and_receipts_prove_the_past() {
+    let app = spawn_app().await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    for code in ["MAIN", "EAST", "RIVER"] {
+        app.branch(code).await;
+    }
+    // A receipt: the head, signed, kept by the auditor.
+    let resp = app.get_as("/v1/audit/receipt", &auditor.token).await;
+    assert_eq!(resp.status(), 200);
+    let receipt: Value = resp.json().await.unwrap();
+    let receipt_path = app.settings.data_dir.join("receipt.json");
+    std::fs::write(&receipt_path, receipt.to_string()).unwrap();
+    let cut_at = receipt["seq"].as_i64().unwrap();
+    assert!(cut_at > 3);
+    assert_eq!(
+        verify_api(&app, &auditor.token, false).await["intact"],
+        true
+    );
+    let out = verify_cli_with(&app, &["--against", receipt_path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact up to the receipt"));
+
+    // The newest events are deleted: the chain no longer reaches the checkpoint.
+    for table in ["audit_event_patron", "audit_event"] {
+        app.db
+            .execute_unprepared(&format!("DELETE FROM {table} WHERE seq >= {}", cut_at - 2))
+            .await
+            .unwrap();
+    }
+    let out = verify_cli(&app);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("events were removed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = verify_cli_with(&app, &["--against", receipt_path.to_str().unwrap()]);
+    assert!(!out.status.success(), "the receipt proves the cut");
+    // The service refuses to start on it, unless told to (loudly).
+    let refused = casework::startup::Application::build_checked(app.settings.clone(), false).await;
+    let message = format!("{:#}", refused.err().expect("refused to start"));
+    assert!(message.contains("Refusing to start"), "{message}");
+    assert!(
+        casework::startup::Application::build_checked(app.settings.clone(), true)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_row_is_found_before_the_checkpoint_in_full_and_after_it_routinely() {
+    let app = spawn_app().await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    for code in ["MAIN", "EAST"] {
+        app.branch(code).await;
+    }
+    let checkpoint = app.state.checkpoints.write(&app.db).await.unwrap().unwrap();
+    for code in ["RIVER", "HILL"] {
+        app.branch(code).await;
+    }
+    // Before the checkpoint: the routine check walks only what is new, the
+    // full one finds it.
+    app.db
+        .execute_unprepared("UPDATE audit_event SET rule = 'edited' WHERE seq = 2")
+        .await
+        .unwrap();
+    assert_eq!(
+        verify_api(&app, &auditor.token, false).await["intact"],
+        true
+    );
+    let full = verify_api(&app, &auditor.token, true).await;
+    assert_eq!(
+        (full["intact"].as_bool(), full["broken_seq"].as_i64()),
+        (Some(false), Some(2))
+    );
+    let out = verify_cli_with(&app, &["--full"]);
+    assert!(!out.status.success());
+    // After it: the routine check finds it.
+    let after = checkpoint.seq + 2;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE audit_event SET outcome = 'allowed', rule = 'edited' WHERE seq = {after}"
+        ))
+        .await
+        .unwrap();
+    let routine = verify_api(&app, &auditor.token, false).await;
+    assert_eq!(
+        (routine["intact"].as_bool(), routine["broken_seq"].as_i64()),
+        (Some(false), Some(after))
+    );
+    // The checkpoint file is beside the database and signed.
+    let file =
+        std::fs::read_to_string(app.settings.data_dir.join("audit-checkpoints.jsonl")).unwrap();
+    let line: Value = serde_json::from_str(file.lines().next().unwrap()).unwrap();
+    assert_eq!(line["seq"], checkpoint.seq);
+    assert_eq!(line["signature"].as_str().unwrap().len(), 128);
+}
+
+#[tokio::test]
+async fn checkpoints_reach_a_configured_syslog_collector() {
+    let collector = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    collector
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let target = collector.local_addr().unwrap().to_string();
+    let app = crate::helpers::spawn_app_with(|s| s.audit_syslog = target).await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let receipt: Value = app
+        .get_as("/v1/audit/receipt", &auditor.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    let n = collector.recv(&mut buf).unwrap();
+    let msg = String::from_utf8_lossy(&buf[..n]);
+    assert!(msg.starts_with("<110>1 "), "{msg}");
+    assert!(msg.contains("audit-checkpoint"));
+    assert!(msg.contains(receipt["hash"].as_str().unwrap()));
+    // Only auditors get receipts.
+    let worker = app.account(Role::SocialWorker, &[]).await;
+    assert_problem(
+        app.get_as("/v1/audit/receipt", &worker.token).await,
+        403,
+        "forbidden",
+    )
+    .await;
+}

@@ -133,6 +133,7 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
         shutdown_grace_seconds: 5,
         signing_key: TEST_SIGNING_KEY.into(),
         trusted_proxies: String::new(),
+        audit_syslog: String::new(),
     }
 }
 

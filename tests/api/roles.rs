@@ -1086,6 +1086,15 @@ pub(crate) fn cases() -> Vec<Case> {
         },
         Case {
             method: Method::GET,
+            template: "/v1/audit/receipt",
+            path: |_| "/v1/audit/receipt".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(auditor_only_200),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
             template: "/v1/audit/anomalies",
             path: |_| "/v1/audit/anomalies?kind=denied_by_actor".into(),
             body: no_body,

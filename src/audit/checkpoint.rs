@@ -1,0 +1,302 @@
+//! Signed checkpoints: the end of the chain, recorded outside the database.
+//!
+//! The hash chain shows an edited or deleted row *inside* the chain, but not
+//! that its newest rows were cut off. So the head of the chain (its last
+//! `seq` and `hash`) is signed with a key that is not in the database
+//! (Ed25519, kept in `data_dir/checkpoint.key`) and appended to an
+//! append-only file beside the database (`data_dir/audit-checkpoints.jsonl`),
+//! at least every 10,000 events and every minute, and, where configured,
+//! sent to a syslog collector. A routine verify walks only what came after
+//! the last checkpoint; the service refuses to start on a chain that no
+//! longer reaches it; a receipt (a signed head an auditor kept) proves that
+//! nothing up to it was removed or changed.
+
+use std::{
+    io::{BufRead, Write},
+    net::UdpSocket,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{GENESIS, Verification, walk};
+use crate::config::Settings;
+use entities::audit_event;
+
+/// A checkpoint is written after this many events at the latest...
+pub const EVERY_EVENTS: i64 = 10_000;
+/// ...and after this long, when anything was written meanwhile.
+pub const EVERY: Duration = Duration::from_secs(60);
+
+/// The signed head of the chain at a moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    pub at: String,
+    /// Hex Ed25519 signature over [`Checkpoint::message`].
+    pub signature: String,
+    /// Hex Ed25519 public key that verifies it.
+    pub public_key: String,
+}
+
+impl Checkpoint {
+    fn message(seq: i64, hash: &str, at: &str) -> String {
+        format!("casework audit checkpoint v1\n{seq}\n{hash}\n{at}")
+    }
+
+    /// Whether the signature holds under `key` (the deployment's own).
+    pub fn signed_by(&self, key: &VerifyingKey) -> bool {
+        let (Ok(sig), Ok(pk)) = (hex::decode(&self.signature), hex::decode(&self.public_key))
+        else {
+            return false;
+        };
+        let Ok(sig) = Signature::from_slice(&sig) else {
+            return false;
+        };
+        pk == key.as_bytes()
+            && key
+                .verify(
+                    Self::message(self.seq, &self.hash, &self.at).as_bytes(),
+                    &sig,
+                )
+                .is_ok()
+    }
+}
+
+/// Signs and keeps checkpoints for one deployment.
+pub struct Checkpoints {
+    key: SigningKey,
+    path: PathBuf,
+    syslog: Option<String>,
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl Checkpoints {
+    pub fn open(settings: &Settings) -> anyhow::Result<Checkpoints> {
+        let secret = crate::auth::load_or_create_key(&settings.data_dir.join("checkpoint.key"))
+            .context("checkpoint key")?;
+        let seed: [u8; 32] = secret[..32].try_into().context("checkpoint key length")?;
+        Ok(Checkpoints {
+            key: SigningKey::from_bytes(&seed),
+            path: settings.data_dir.join("audit-checkpoints.jsonl"),
+            syslog: Some(settings.audit_syslog.trim().to_owned()).filter(|s| !s.is_empty()),
+            lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every checkpoint in the file, oldest first.
+    pub fn all(&self) -> anyhow::Result<Vec<Checkpoint>> {
+        let file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).context("cannot read the checkpoint file"),
+        };
+        std::io::BufReader::new(file)
+            .lines()
+            .map(|l| {
+                let l = l.context("cannot read the checkpoint file")?;
+                serde_json::from_str(&l).context("a checkpoint line is not a checkpoint")
+            })
+            .collect()
+    }
+
+    pub fn last(&self) -> anyhow::Result<Option<Checkpoint>> {
+        Ok(self.all()?.pop())
+    }
+
+    /// Signs the chain's head now and appends it, unless the last checkpoint
+    /// already holds it. Returns the checkpoint in force.
+    pub async fn write(&self, db: &impl ConnectionTrait) -> anyhow::Result<Option<Checkpoint>> {
+        let _one_at_a_time = self.lock.lock().await;
+        let Some((seq, hash)) = head(db).await? else {
+            return Ok(None);
+        };
+        let last = self.last()?;
+        if let Some(l) = last.filter(|l| l.seq >= seq) {
+            return Ok(Some(l));
+        }
+        let at = super::format_time(chrono::Utc::now());
+        let signature = self
+            .key
+            .sign(Checkpoint::message(seq, &hash, &at).as_bytes());
+        let cp = Checkpoint {
+            seq,
+            hash,
+            at,
+            signature: hex::encode(signature.to_bytes()),
+            public_key: hex::encode(self.key.verifying_key().as_bytes()),
+        };
+        let line = serde_json::to_string(&cp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .context("cannot open the checkpoint file")?;
+        writeln!(f, "{line}").context("cannot write the checkpoint file")?;
+        f.sync_all().context("cannot sync the checkpoint file")?;
+        if let Some(target) = &self.syslog {
+            send_syslog(target, &line);
+        }
+        Ok(Some(cp))
+    }
+
+    /// Writes a checkpoint every [`EVERY_EVENTS`] events and every [`EVERY`]
+    /// while events are written, until the process ends.
+    pub fn spawn(self: Arc<Self>, db: sea_orm::DatabaseConnection) {
+        tokio::spawn(async move {
+            let mut since = Instant::now();
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let Ok(Some((seq, _))) = head(&db).await else {
+                    continue;
+                };
+                let done = self.last().ok().flatten().map_or(0, |c| c.seq);
+                if seq - done >= EVERY_EVENTS || (seq > done && since.elapsed() >= EVERY) {
+                    match self.write(&db).await {
+                        Ok(_) => since = Instant::now(),
+                        Err(e) => {
+                            tracing::error!(error = %format!("{e:#}"), "cannot write an audit checkpoint")
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Walks what came after the last checkpoint (all of it with `full`),
+    /// checking every checkpoint's signature and that the chain still reaches
+    /// the last one with the same hash.
+    pub async fn verify(
+        &self,
+        db: &impl ConnectionTrait,
+        full: bool,
+    ) -> anyhow::Result<Verification> {
+        let all = self.all()?;
+        let key = self.verifying_key();
+        if let Some(bad) = all.iter().find(|c| !c.signed_by(&key)) {
+            return Ok(Verification::Broken {
+                seq: bad.seq,
+                id: Uuid::nil(),
+                reason: "a checkpoint's signature does not hold",
+            });
+        }
+        if full {
+            let whole = walk(db, 1, GENESIS.to_owned(), None).await?;
+            if !matches!(whole, Verification::Intact { .. }) {
+                return Ok(whole);
+            }
+            for c in &all {
+                if let Some(broken) = reaches(db, c).await? {
+                    return Ok(broken);
+                }
+            }
+            return Ok(whole);
+        }
+        match all.last() {
+            None => Ok(walk(db, 1, GENESIS.to_owned(), None).await?),
+            Some(c) => {
+                if let Some(broken) = reaches(db, c).await? {
+                    return Ok(broken);
+                }
+                Ok(walk(db, c.seq + 1, c.hash.clone(), None).await?)
+            }
+        }
+    }
+}
+
+/// Proves a receipt: its signature is this deployment's, and the chain from
+/// its start up to the receipt's head is intact and ends in the receipt's
+/// hash, so nothing before it was removed or changed.
+pub async fn verify_receipt(
+    db: &impl ConnectionTrait,
+    key: &VerifyingKey,
+    receipt: &Checkpoint,
+) -> anyhow::Result<Verification> {
+    if !receipt.signed_by(key) {
+        return Ok(Verification::Broken {
+            seq: receipt.seq,
+            id: Uuid::nil(),
+            reason: "the receipt is not signed by this deployment's checkpoint key",
+        });
+    }
+    let upto = walk(db, 1, GENESIS.to_owned(), Some(receipt.seq)).await?;
+    if !matches!(upto, Verification::Intact { .. }) {
+        return Ok(upto);
+    }
+    Ok(reaches(db, receipt).await?.unwrap_or(upto))
+}
+
+/// Whether the chain still holds the checkpoint's head: the row at its `seq`
+/// exists with its hash.
+async fn reaches(
+    db: &impl ConnectionTrait,
+    c: &Checkpoint,
+) -> Result<Option<Verification>, sea_orm::DbErr> {
+    let row = audit_event::Entity::find()
+        .filter(audit_event::Column::Seq.eq(c.seq))
+        .one(db)
+        .await?;
+    Ok(match row {
+        None => Some(Verification::Broken {
+            seq: c.seq,
+            id: Uuid::nil(),
+            reason: "the chain ends before a signed checkpoint: events were removed",
+        }),
+        Some(r) if r.hash != c.hash => Some(Verification::Broken {
+            seq: r.seq,
+            id: r.id,
+            reason: "the row at a signed checkpoint is not the one signed",
+        }),
+        Some(_) => None,
+    })
+}
+
+/// The chain's head: its last `seq` and `hash`.
+async fn head(db: &impl ConnectionTrait) -> Result<Option<(i64, String)>, sea_orm::DbErr> {
+    audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::Seq)
+        .column(audit_event::Column::Hash)
+        .order_by_desc(audit_event::Column::Seq)
+        .into_tuple::<(i64, String)>()
+        .one(db)
+        .await
+}
+
+/// Sends one RFC 5424 message over UDP; a collector that is down loses it
+/// (the file keeps it), and the failure is logged without its content.
+fn send_syslog(target: &str, line: &str) {
+    let host = hostname();
+    let msg = format!(
+        "<110>1 {} {host} casework - audit-checkpoint - {line}",
+        super::format_time(chrono::Utc::now())
+    );
+    let sent = UdpSocket::bind("0.0.0.0:0").and_then(|s| s.send_to(msg.as_bytes(), target));
+    if sent.is_err() {
+        tracing::warn!("cannot send an audit checkpoint to the syslog collector");
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "-".to_owned())
+}
