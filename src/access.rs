@@ -883,6 +883,9 @@ pub fn manage_catalogue(actor: &Actor) -> Decision {
     }
 }
 
+/// The refusal of a grant to a case the supervisor already reaches.
+pub const ALREADY_IN_SCOPE: &str = "case_already_in_scope";
+
 /// Opening a break-glass grant to a case: supervisors only, and only to a
 /// case outside their scope (inside it they need none).
 pub fn break_glass(actor: &Actor, case: &Facts) -> Decision {
@@ -895,7 +898,7 @@ pub fn break_glass(actor: &Actor, case: &Facts) -> Decision {
                 })
                 .is_ok() =>
         {
-            Decision::Deny("case_already_in_scope")
+            Decision::Deny(ALREADY_IN_SCOPE)
         }
         Role::Supervisor => Decision::Allow("supervisor_breaks_glass"),
         _ => Decision::Deny("break_glass_supervisors_only"),

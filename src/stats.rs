@@ -10,7 +10,7 @@ use crate::{
     access::{self, Actor},
     audit::{Action, AuditContext, Outcome},
     domain::RecordKind,
-    error::{ServiceError, ServiceResult},
+    error::ServiceResult,
     state::AppState,
     unit,
 };
@@ -59,18 +59,8 @@ pub async fn allow(
     kind: RecordKind,
 ) -> ServiceResult<(&'static str, Option<Vec<Uuid>>)> {
     let (decision, branches) = access::program_statistics(actor);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            ctx,
-            decision,
-            Action::Search,
-            kind,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
-    Ok((decision.rule(), branches))
+    let rule = unit::allowed(state, ctx, decision, Action::Search, kind).await?;
+    Ok((rule, branches))
 }
 
 /// Records the statistics request (it discloses no record).

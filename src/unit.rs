@@ -332,6 +332,22 @@ where
     }
 }
 
+/// Goes on if `decision` allows; otherwise records the denial of `action`
+/// on the kind and refuses (403).
+pub async fn allowed(
+    state: &AppState,
+    ctx: &AuditContext,
+    decision: Decision,
+    action: Action,
+    kind: RecordKind,
+) -> ServiceResult<&'static str> {
+    if decision.is_allowed() {
+        Ok(decision.rule())
+    } else {
+        Err(deny(state, ctx, decision, action, kind, ServiceError::Forbidden).await)
+    }
+}
+
 /// A list or search under `scope`: a role that reaches nothing of the kind
 /// is refused (403) and the refusal audited; otherwise the grant the list
 /// goes by (its rule, its view).

@@ -97,7 +97,7 @@ pub async fn open(
                 };
                 let decision = access::break_glass(&who, &case.facts);
                 if !decision.is_allowed() {
-                    let error = if who.role == crate::domain::Role::Supervisor {
+                    let error = if decision == access::Decision::Deny(access::ALREADY_IN_SCOPE) {
                         ServiceError::Conflict("the case is already in your scope")
                     } else {
                         ServiceError::Forbidden
@@ -146,27 +146,6 @@ pub async fn open(
     }
 }
 
-async fn refuse(
-    state: &AppState,
-    ctx: &AuditContext,
-    actor: &Actor,
-    action: Action,
-) -> ServiceResult<&'static str> {
-    let decision = access::review_break_glass(actor);
-    if decision.is_allowed() {
-        return Ok(decision.rule());
-    }
-    Err(unit::deny(
-        state,
-        ctx,
-        decision,
-        action,
-        RecordKind::BreakGlass,
-        ServiceError::Forbidden,
-    )
-    .await)
-}
-
 /// The grants, oldest first (auditors); `reviewed` filters.
 pub async fn list(
     state: &AppState,
@@ -175,7 +154,14 @@ pub async fn list(
     reviewed: Option<bool>,
 ) -> ServiceResult<Vec<break_glass::Model>> {
     let ctx = AuditContext::for_actor(actor, meta);
-    let rule = refuse(state, &ctx, actor, Action::Search).await?;
+    let rule = unit::allowed(
+        state,
+        &ctx,
+        access::review_break_glass(actor),
+        Action::Search,
+        RecordKind::BreakGlass,
+    )
+    .await?;
     let mut q = break_glass::Entity::find();
     match reviewed {
         Some(true) => q = q.filter(break_glass::Column::ReviewedAt.is_not_null()),

@@ -457,17 +457,7 @@ pub async fn caseload(
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::case_scope(actor);
     let decision = access::own_list(&scope);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::Case,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(state, &ctx, decision, Action::Search, RecordKind::Case).await?;
     let cursor = Cursor::decode(cursor)?;
     let limit = page_size(limit);
     let mut q = case_file::Entity::find()

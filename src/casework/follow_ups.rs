@@ -262,17 +262,7 @@ pub async fn mine(
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::follow_up_scope(actor);
     let decision = access::own_list(&scope);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::FollowUp,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(state, &ctx, decision, Action::Search, RecordKind::FollowUp).await?;
     let cursor = Cursor::decode(cursor)?;
     let limit = page_size(limit);
     let mut q = follow_up::Entity::find()

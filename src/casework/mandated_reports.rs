@@ -404,17 +404,14 @@ pub async fn list(
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::mandated_report_scope(actor);
     let decision = access::own_list(&scope);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::MandatedReport,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(
+        state,
+        &ctx,
+        decision,
+        Action::Search,
+        RecordKind::MandatedReport,
+    )
+    .await?;
     let cursor = Cursor::decode(cursor)?;
     let limit = page_size(limit);
     let mut q = mandated_report::Entity::find().filter(scope::condition(

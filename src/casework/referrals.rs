@@ -546,17 +546,7 @@ pub async fn overdue_in_branch(
 ) -> ServiceResult<Page<referral::Model>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::branch_referral_oversight(actor, branch);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::Referral,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(state, &ctx, decision, Action::Search, RecordKind::Referral).await?;
     let q = referral::Entity::find()
         .filter(referral::Column::BranchId.eq(branch))
         .filter(referral::Column::FollowUpOn.lt(Utc::now().date_naive()));
@@ -680,17 +670,7 @@ pub async fn mine(
     let ctx = AuditContext::for_actor(actor, meta);
     let scope = access::referral_scope(actor);
     let decision = access::own_list(&scope);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::Referral,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(state, &ctx, decision, Action::Search, RecordKind::Referral).await?;
     let mut q = referral::Entity::find()
         .filter(referral::Column::CreatedBy.eq(actor.staff_id))
         .filter(scope::condition(RecordKind::Referral, &scope, actor));

@@ -305,17 +305,7 @@ pub async fn create_staff(
     let username = input.username.into_inner();
     let display_name = input.display_name.into_inner();
     // The policy first: nobody else's password is hashed for a refused caller.
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Create,
-            RecordKind::Staff,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(state, &ctx, decision, Action::Create, RecordKind::Staff).await?;
     let branches = dedup(input.branches);
     let password_hash = auth::hash_password(input.password.into_inner())
         .await

@@ -107,17 +107,14 @@ pub async fn view(
 ) -> ServiceResult<Vec<Anomaly>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_audit(actor);
-    if !decision.is_allowed() {
-        return Err(crate::unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::AuditEvent,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(
+        state,
+        &ctx,
+        decision,
+        Action::Search,
+        RecordKind::AuditEvent,
+    )
+    .await?;
     let to = to.unwrap_or_else(|| state.clock.now());
     let from = from.unwrap_or(to - Duration::days(30));
     if from > to {

@@ -58,17 +58,14 @@ pub async fn list(
 ) -> ServiceResult<EventPage> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_audit(actor);
-    if !decision.is_allowed() {
-        return Err(crate::unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            crate::domain::RecordKind::AuditEvent,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(
+        state,
+        &ctx,
+        decision,
+        Action::Search,
+        crate::domain::RecordKind::AuditEvent,
+    )
+    .await?;
     let mut q = filtered(state, &mut filter);
     if let Some(after) = cursor {
         q = q.filter(audit_event::Column::Seq.gt(after));
@@ -170,17 +167,14 @@ pub async fn verify(
 ) -> ServiceResult<Verification> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_audit(actor);
-    if !decision.is_allowed() {
-        return Err(crate::unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Verify,
-            crate::domain::RecordKind::AuditEvent,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(
+        state,
+        &ctx,
+        decision,
+        Action::Verify,
+        crate::domain::RecordKind::AuditEvent,
+    )
+    .await?;
     let result = state
         .checkpoints
         .verify(&state.db, full)
@@ -232,17 +226,14 @@ pub async fn disclosures(
     use std::collections::BTreeMap;
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_audit(actor);
-    if !decision.is_allowed() {
-        return Err(crate::unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::AuditEvent,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(
+        state,
+        &ctx,
+        decision,
+        Action::Search,
+        RecordKind::AuditEvent,
+    )
+    .await?;
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
@@ -342,17 +333,14 @@ pub async fn export(
 {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_audit(actor);
-    if !decision.is_allowed() {
-        return Err(crate::unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Export,
-            RecordKind::AuditEvent,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(
+        state,
+        &ctx,
+        decision,
+        Action::Export,
+        RecordKind::AuditEvent,
+    )
+    .await?;
     let q = filtered(state, &mut filter);
     let ev = ctx
         .event(Action::Export, Outcome::Allowed, decision.rule())
@@ -395,17 +383,14 @@ pub async fn receipt(
 ) -> ServiceResult<Option<audit::checkpoint::Checkpoint>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_audit(actor);
-    if !decision.is_allowed() {
-        return Err(crate::unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Export,
-            RecordKind::AuditEvent,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(
+        state,
+        &ctx,
+        decision,
+        Action::Export,
+        RecordKind::AuditEvent,
+    )
+    .await?;
     // The request is in the chain before the head is signed.
     state
         .recorder

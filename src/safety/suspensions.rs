@@ -481,17 +481,14 @@ pub async fn active_at_branch(
 ) -> ServiceResult<Page<SuspensionRecord>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::branch_active_suspensions(actor, branch_id);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::Suspension,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(
+        state,
+        &ctx,
+        decision,
+        Action::Search,
+        RecordKind::Suspension,
+    )
+    .await?;
     let cursor = Cursor::decode(cursor)?;
     let limit = page_size(limit);
     let now = state.clock.now();

@@ -32,6 +32,11 @@ use entities::{rule, training};
 
 pub struct TrainingApi;
 
+const _: () = assert!(
+    certifications::MAX_RECERTIFY_MONTHS == 120,
+    "the spec's maximum says 120"
+);
+
 #[derive(Object, serde::Serialize)]
 pub struct TrainingOut {
     pub id: Uuid,

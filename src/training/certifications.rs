@@ -60,11 +60,9 @@ async fn audit(
     results: Vec<Uuid>,
     fields: &[&'static str],
 ) -> ServiceResult<()> {
-    if !decision.is_allowed() {
-        return Err(unit::deny(state, ctx, decision, action, kind, ServiceError::Forbidden).await);
-    }
+    let rule = unit::allowed(state, ctx, decision, action, kind).await?;
     let ev = ctx
-        .event(action, Outcome::Allowed, decision.rule())
+        .event(action, Outcome::Allowed, rule)
         .record_type(kind)
         .results(results)
         .fields(fields);
@@ -80,17 +78,7 @@ pub async fn list_trainings(
 ) -> ServiceResult<Vec<training::Model>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_catalogue(actor);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::Training,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(state, &ctx, decision, Action::Search, RecordKind::Training).await?;
     let rows = training::Entity::find()
         .order_by_asc(training::Column::Name)
         .all(&state.db)
@@ -350,17 +338,14 @@ pub async fn of_staff(
     let ctx = AuditContext::for_actor(actor, meta);
     let branches = branches_of(&state.db, staff_id).await?;
     let decision = access::read_certifications(actor, staff_id, &branches);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::Certification,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(
+        state,
+        &ctx,
+        decision,
+        Action::Search,
+        RecordKind::Certification,
+    )
+    .await?;
     if staff::Entity::find_by_id(staff_id)
         .one(&state.db)
         .await?
@@ -576,17 +561,14 @@ async fn branch_holdings(
 ) -> ServiceResult<(Vec<Person>, BTreeMap<Uuid, training::Model>, Vec<Holding>)> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::branch_training_oversight(actor, branch);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::Certification,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(
+        state,
+        &ctx,
+        decision,
+        Action::Search,
+        RecordKind::Certification,
+    )
+    .await?;
     let people = branch_staff(&state.db, branch).await?;
     let ids: Vec<Uuid> = people.iter().map(|p| p.staff_id).collect();
     let trainings = training_names(&state.db).await?;

@@ -37,17 +37,7 @@ pub async fn list(
 ) -> ServiceResult<Vec<rule::Model>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_catalogue(actor);
-    if !decision.is_allowed() {
-        return Err(unit::deny(
-            state,
-            &ctx,
-            decision,
-            Action::Search,
-            RecordKind::Rule,
-            ServiceError::Forbidden,
-        )
-        .await);
-    }
+    crate::unit::allowed(state, &ctx, decision, Action::Search, RecordKind::Rule).await?;
     let mut q = rule::Entity::find();
     if let Some(b) = branch_id {
         q = q.filter(
