@@ -41,7 +41,7 @@ async fn run() -> anyhow::Result<()> {
     });
     let conn = db::connect_url(&url, SqliteSynchronous::Full).await?;
     db::migrate_up(&conn).await?;
-    let recorder = Recorder::start(conn.clone());
+    let recorder = Recorder::start(conn.clone(), casework::clock::Clock::default());
     println!(
         "backend: {}",
         if url.starts_with("sqlite") {

@@ -20,6 +20,7 @@ pub const ENV_KEYS: &[&str] = &[
     "signing_key",
     "trusted_proxies",
     "audit_syslog",
+    "audit_checkpoint_url",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,6 +52,10 @@ pub struct Settings {
     /// audit checkpoint as well; empty means none.
     #[serde(default)]
     pub audit_syslog: String,
+    /// An HTTP endpoint (`http://` or `https://`) that receives every signed
+    /// audit checkpoint as well, as a JSON `POST`; empty means none.
+    #[serde(default)]
+    pub audit_checkpoint_url: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +84,7 @@ impl Default for Settings {
             signing_key: String::new(),
             trusted_proxies: String::new(),
             audit_syslog: String::new(),
+            audit_checkpoint_url: String::new(),
         }
     }
 }
@@ -166,6 +172,16 @@ impl Settings {
             return Err(ConfigError(
                 "invalid configuration: `trusted_proxies` (CASEWORK_TRUSTED_PROXIES) must be \
                  IP addresses separated by commas"
+                    .into(),
+            ));
+        }
+        let sink = self.audit_checkpoint_url.trim();
+        if !(sink.is_empty()
+            || reqwest::Url::parse(sink).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
+        {
+            return Err(ConfigError(
+                "invalid configuration: `audit_checkpoint_url` (CASEWORK_AUDIT_CHECKPOINT_URL) \
+                 must be an http:// or https:// URL"
                     .into(),
             ));
         }

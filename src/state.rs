@@ -33,8 +33,18 @@ impl AppState {
         db::migrate_up(&db)
             .await
             .context("cannot apply migrations")?;
+        let rolled = crate::audit::rollup::backfill(&db)
+            .await
+            .context("cannot roll up the audit trail")?;
+        if rolled > 0 {
+            tracing::info!(
+                events = rolled,
+                "audit events rolled up for the anomaly views"
+            );
+        }
         let keys = Arc::new(TokenKeys::load(&settings)?);
-        let recorder = Recorder::start(db.clone());
+        let clock = Clock::default();
+        let recorder = Recorder::start(db.clone(), clock.clone());
         let checkpoints = Arc::new(crate::audit::checkpoint::Checkpoints::open(&settings)?);
         Ok(AppState {
             db,
@@ -45,7 +55,7 @@ impl AppState {
                 .max_capacity(100_000)
                 .time_to_live(ACTOR_CACHE_TTL)
                 .build(),
-            clock: Clock::default(),
+            clock,
             checkpoints,
         })
     }

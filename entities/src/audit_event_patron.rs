@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
-/// A patron whose record an audit event disclosed (lists and searches name
-/// many); indexed so that an accounting of disclosures finds every event.
+/// A patron an audit event is about: its own patron, and those a list or
+/// search disclosed; indexed so that an accounting of disclosures finds
+/// every event.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_event_patron")]
 pub struct Model {
@@ -12,6 +13,13 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::audit_event::Entity",
+        from = "Column::Seq",
+        to = "super::audit_event::Column::Seq"
+    )]
+    AuditEvent,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

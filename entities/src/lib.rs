@@ -2,6 +2,10 @@
 
 pub mod audit_event;
 pub mod audit_event_patron;
+pub mod audit_flag;
+pub mod audit_reader_day;
+pub mod audit_reader_day_patron;
+pub mod audit_rollup_backfill;
 pub mod branch;
 pub mod break_glass;
 pub mod case_file;

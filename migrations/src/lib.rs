@@ -19,6 +19,7 @@ mod m20261201_000012_support_links;
 mod m20261201_000013_training_and_rules;
 mod m20261201_000014_incident_resolution;
 mod m20261201_000015_break_glass;
+mod m20261201_000016_audit_rollups;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_training_and_rules::Migration),
             Box::new(m20261201_000014_incident_resolution::Migration),
             Box::new(m20261201_000015_break_glass::Migration),
+            Box::new(m20261201_000016_audit_rollups::Migration),
         ]
     }
 }

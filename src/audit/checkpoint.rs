@@ -6,7 +6,7 @@
 //! (Ed25519, kept in `data_dir/checkpoint.key`) and appended to an
 //! append-only file beside the database (`data_dir/audit-checkpoints.jsonl`),
 //! at least every 10,000 events and every minute, and, where configured,
-//! sent to a syslog collector. A routine verify walks only what came after
+//! sent to a syslog collector and to an HTTP endpoint. A routine verify walks only what came after
 //! the last checkpoint; the service refuses to start on a chain that no
 //! longer reaches it; a receipt (a signed head an auditor kept) proves that
 //! nothing up to it was removed or changed.
@@ -75,6 +75,8 @@ pub struct Checkpoints {
     key: SigningKey,
     path: PathBuf,
     syslog: Option<String>,
+    /// The HTTP endpoint and the client that posts to it.
+    sink: Option<(String, reqwest::Client)>,
     lock: tokio::sync::Mutex<()>,
 }
 
@@ -87,6 +89,16 @@ impl Checkpoints {
             key: SigningKey::from_bytes(&seed),
             path: settings.data_dir.join("audit-checkpoints.jsonl"),
             syslog: Some(settings.audit_syslog.trim().to_owned()).filter(|s| !s.is_empty()),
+            sink: match settings.audit_checkpoint_url.trim() {
+                "" => None,
+                url => Some((
+                    url.to_owned(),
+                    reqwest::Client::builder()
+                        .timeout(SINK_TIMEOUT)
+                        .build()
+                        .context("cannot build the checkpoint sink's HTTP client")?,
+                )),
+            },
             lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -151,6 +163,9 @@ impl Checkpoints {
         f.sync_all().context("cannot sync the checkpoint file")?;
         if let Some(target) = &self.syslog {
             send_syslog(target, &line);
+        }
+        if let Some((url, client)) = &self.sink {
+            post(client.clone(), url.clone(), cp.clone());
         }
         Ok(Some(cp))
     }
@@ -291,6 +306,26 @@ fn send_syslog(target: &str, line: &str) {
     if sent.is_err() {
         tracing::warn!("cannot send an audit checkpoint to the syslog collector");
     }
+}
+
+/// How long the HTTP sink may take to take a checkpoint.
+const SINK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Posts one checkpoint as JSON, in the background: a sink that is slow or
+/// down delays nothing (the file keeps the checkpoint, the next one follows
+/// within a minute) and its failure is logged without the content.
+fn post(client: reqwest::Client, url: String, cp: Checkpoint) {
+    tokio::spawn(async move {
+        let sent = client.post(&url).json(&cp).send().await;
+        match sent.map(|r| r.status()) {
+            Ok(s) if s.is_success() => {}
+            Ok(s) => tracing::warn!(
+                status = s.as_u16(),
+                "the audit checkpoint sink refused a checkpoint"
+            ),
+            Err(_) => tracing::warn!("cannot send an audit checkpoint to the HTTP sink"),
+        }
+    });
 }
 
 fn hostname() -> String {

@@ -3,6 +3,7 @@
 //! events is in [`writer`].
 
 pub mod checkpoint;
+pub mod rollup;
 mod writer;
 
 use chrono::{DateTime, SecondsFormat, Utc};

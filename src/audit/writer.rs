@@ -30,8 +30,8 @@ use sea_orm::{
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{AuditContext, NewEvent, Outcome, chain_head, format_time, to_row};
-use crate::{domain::RecordKind, error::ServiceError};
+use super::{AuditContext, NewEvent, Outcome, chain_head, format_time, rollup, to_row};
+use crate::{clock::Clock, domain::RecordKind, error::ServiceError};
 use entities::{audit_event, audit_event_patron, change_log};
 
 /// What one operation does inside the writer: its savepoint, and what it
@@ -39,6 +39,7 @@ use entities::{audit_event, audit_event_patron, change_log};
 pub struct Unit {
     txn: DatabaseTransaction,
     ctx: AuditContext,
+    now: chrono::DateTime<Utc>,
     /// The operation's own event; its outcome follows the result.
     subject: Option<NewEvent>,
     /// Events kept whatever happens (denials, reads on the way).
@@ -56,6 +57,12 @@ impl Unit {
 
     pub fn ctx(&self) -> &AuditContext {
         &self.ctx
+    }
+
+    /// The service's clock when the operation was submitted: what its rules
+    /// of time (edit windows, grants' ends) are judged by.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.now
     }
 
     /// Sets the operation's own event. Its outcome is decided when the unit
@@ -122,6 +129,8 @@ type Run = Box<dyn for<'u> FnOnce(&'u mut Unit) -> BoxFuture<'u, Finished> + Sen
 
 struct Job {
     ctx: AuditContext,
+    /// The service's clock when the unit was submitted.
+    now: chrono::DateTime<Utc>,
     run: Run,
 }
 
@@ -133,12 +142,13 @@ const MAX_BATCH: usize = 256;
 pub struct Recorder {
     tx: mpsc::Sender<Job>,
     running: Arc<AtomicBool>,
+    clock: Clock,
 }
 
 impl Recorder {
     /// Starts the writer, and a supervisor that starts it again if it dies,
     /// on the current runtime.
-    pub fn start(db: DatabaseConnection) -> Recorder {
+    pub fn start(db: DatabaseConnection, clock: Clock) -> Recorder {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         let rx = Arc::new(Mutex::new(rx));
         let running = Arc::new(AtomicBool::new(true));
@@ -159,7 +169,7 @@ impl Recorder {
             }
             flag.store(false, Ordering::SeqCst);
         });
-        Recorder { tx, running }
+        Recorder { tx, running, clock }
     }
 
     /// Whether the writer is up (for `/readyz`).
@@ -208,7 +218,11 @@ impl Recorder {
             })
         });
         self.tx
-            .send(Job { ctx, run })
+            .send(Job {
+                ctx,
+                now: self.clock.now(),
+                run,
+            })
             .await
             .map_err(|_| ServiceError::Unexpected("audit writer stopped".into()))?;
         // A unit that panicked drops its sender: the caller gets a 500.
@@ -224,6 +238,7 @@ impl Recorder {
             .tx
             .send(Job {
                 ctx: AuditContext::default(),
+                now: self.clock.now(),
                 run: Box::new(|_| Box::pin(async { std::panic::panic_any(WriterCrash) })),
             })
             .await;
@@ -292,6 +307,7 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
     };
     let recorded_at = format_time(Utc::now());
     let mut finished: Vec<Finished> = Vec::with_capacity(batch.len());
+    let mut rolled = Vec::new();
     let mut jobs = batch.into_iter();
     while let Some(job) = jobs.next() {
         let (done, events, changes) = match run_job(&txn, job).await {
@@ -306,16 +322,17 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
         let mut disclosed = Vec::new();
         for ev in events {
             seq += 1;
-            disclosed.extend(
-                ev.patron_ids
-                    .iter()
-                    .map(|p| audit_event_patron::ActiveModel {
-                        patron_id: Set(*p),
-                        seq: Set(seq),
-                    }),
-            );
+            // Every patron the event is about, its own included: one index
+            // finds all of a patron's events.
+            let patrons = rollup::patrons_of(ev.patron_id, &ev.patron_ids);
+            disclosed.extend(patrons.iter().map(|p| audit_event_patron::ActiveModel {
+                patron_id: Set(*p),
+                seq: Set(seq),
+            }));
+            let branches = ev.context.actor_branches.clone();
             let row = to_row(ev, seq, &recorded_at, &prev_hash);
             prev_hash = row.hash.clone();
+            rolled.extend(rollup::Rolled::of(&row, branches, patrons));
             rows.push(row.into_active_model());
         }
         let appended = async {
@@ -361,6 +378,15 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
         }
         finished.push(done);
     }
+    if let Err(e) = rollup::add(&txn, &rolled).await {
+        let _ = txn.rollback().await;
+        batch_failed(
+            finished,
+            Vec::new(),
+            &ServiceError::unexpected("audit rollup", e),
+        );
+        return;
+    }
     match txn.commit().await {
         Ok(()) => {
             for d in finished {
@@ -385,6 +411,7 @@ async fn run_job(txn: &DatabaseTransaction, job: Job) -> Result<Ran, ServiceErro
     let mut unit = Unit {
         txn: savepoint,
         ctx: job.ctx,
+        now: job.now,
         subject: None,
         always: Vec::new(),
         on_success: Vec::new(),

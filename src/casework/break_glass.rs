@@ -53,8 +53,8 @@ pub async fn open_grant(
     db: &impl ConnectionTrait,
     supervisor: Uuid,
     case: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<Option<bool>> {
-    let now = unit::now();
     Ok(break_glass::Entity::find()
         .filter(break_glass::Column::SupervisorId.eq(supervisor))
         .filter(break_glass::Column::CaseId.eq(case))
@@ -88,7 +88,8 @@ pub async fn open(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::BreakGlass, RecordKind::BreakGlass, Some(id));
-                let Some(case) = scope::load_case(u.txn(), &who, case_id.uuid()).await? else {
+                let Some(case) = scope::load_case(u.txn(), &who, case_id.uuid(), u.now()).await?
+                else {
                     return Err(u.deny(
                         access::Decision::Deny("no_such_record"),
                         None,
@@ -116,7 +117,7 @@ pub async fn open(
                         "a grant to this case is open: it cannot be extended",
                     ));
                 }
-                let t = unit::now();
+                let t = u.now();
                 let m = break_glass::ActiveModel {
                     id: Set(id),
                     supervisor_id: Set(who.staff_id),
@@ -209,7 +210,7 @@ pub async fn review(
                 }
                 let version = g.version;
                 let mut m = g.into_active_model();
-                m.reviewed_at = Set(Some(unit::now()));
+                m.reviewed_at = Set(Some(u.now()));
                 m.reviewed_by = Set(Some(who.staff_id));
                 m.review_comment = Set(Some(comment.into_inner()));
                 m.version = Set(version + 1);

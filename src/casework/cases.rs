@@ -162,7 +162,7 @@ pub async fn readable(
 ) -> ServiceResult<(CaseWithFacts, access::Grant)> {
     let scope = access::case_scope(actor);
     unit::gate_one(state, ctx, &scope, action, RecordKind::Case, id, || {
-        scope::load_case(&state.db, actor, id)
+        scope::load_case(&state.db, actor, id, state.clock.now())
     })
     .await
 }
@@ -184,7 +184,7 @@ pub async fn get(
         RecordKind::Case,
         id,
         fields,
-        || scope::load_case(&state.db, actor, id),
+        || scope::load_case(&state.db, actor, id, state.clock.now()),
     )
     .await?;
     Ok(CaseView {
@@ -417,10 +417,13 @@ pub async fn change(
                 }
                 let scope = access::case_scope(&who);
                 let loader = who.clone();
+                let now = u.now();
                 let ch = scope::for_change(
                     u,
                     &scope,
-                    move |txn| Box::pin(async move { scope::load_case(txn, &loader, id).await }),
+                    move |txn| {
+                        Box::pin(async move { scope::load_case(txn, &loader, id, now).await })
+                    },
                     |(_, cf), _| change.decide(&who, cf),
                 )
                 .await?;

@@ -98,7 +98,7 @@ pub async fn create(
                     return Err(u.deny(d, None, ServiceError::invalid(field, "no such record")));
                 }
                 let parent = match (case_id, contact_id) {
-                    (Some(case_id), _) => scope::load_case(u.txn(), &who, case_id)
+                    (Some(case_id), _) => scope::load_case(u.txn(), &who, case_id, u.now())
                         .await?
                         .map(|l| (l.record.0.branch_id, l.patron, l.facts)),
                     (None, Some(contact_id)) => scope::load_contact(u.txn(), &who, contact_id)

@@ -74,11 +74,12 @@ pub async fn create(
                 let scope = access::case_scope(&who);
                 let loader = who.clone();
                 let sensitivity = input.sensitivity;
+                let at = u.now();
                 let ch = scope::for_change(
                     u,
                     &scope,
                     move |txn| {
-                        Box::pin(async move { scope::load_case(txn, &loader, case_id).await })
+                        Box::pin(async move { scope::load_case(txn, &loader, case_id, at).await })
                     },
                     |(_, cf), _| access::write_note(&who, cf, sensitivity),
                 )

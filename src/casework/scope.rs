@@ -301,16 +301,19 @@ pub async fn load_contact(
 /// A case with its current team.
 pub type CaseWithFacts = (case_file::Model, CaseFacts);
 
+/// A case with its facts for `actor`; `now` (the service's clock) decides
+/// whether a supervisor's break-glass grant is open.
 pub async fn load_case(
     db: &impl ConnectionTrait,
     actor: &Actor,
     id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<Option<Loaded<CaseWithFacts>>> {
     Ok(match case_file::Entity::find_by_id(id).one(db).await? {
         Some(c) => {
             let mut cf = case_facts(db, &c).await?;
             if actor.role == crate::domain::Role::Supervisor {
-                cf.glass = super::break_glass::open_grant(db, actor.staff_id, c.id).await?;
+                cf.glass = super::break_glass::open_grant(db, actor.staff_id, c.id, now).await?;
             }
             Some(Loaded {
                 facts: cf.facts(actor),
@@ -372,7 +375,7 @@ pub async fn case_of_patron(
     case_id: Uuid,
     patron_id: Uuid,
 ) -> ServiceResult<Loaded<CaseWithFacts>> {
-    let loaded = load_case(unit.txn(), actor, case_id).await?;
+    let loaded = load_case(unit.txn(), actor, case_id, unit.now()).await?;
     let decision = match &loaded {
         Some(l) => access::case_of_patron(actor, &l.facts, l.record.0.patron_id == patron_id),
         None => Decision::Deny("no_such_record"),

@@ -76,7 +76,7 @@ pub async fn record(
     }
     if let Some(id) = link.case_id {
         let scope = access::case_scope(actor);
-        let loaded = scope::load_case(u.txn(), actor, id.uuid()).await?;
+        let loaded = scope::load_case(u.txn(), actor, id.uuid(), u.now()).await?;
         patron = readable(u, &scope, &loaded, "case_id", "no such case")?.or(patron);
     }
     let t = now();

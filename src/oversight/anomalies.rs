@@ -3,21 +3,25 @@
 //! last, and the events behind it (the first 100, with the total). Only
 //! metadata: ids, roles, counts, times.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+    sea_query::{Condition, Expr, ExprTrait, Func, Order, Query, WindowStatement},
+};
 use uuid::Uuid;
 
 use super::audit_review::BREAK_GLASS_RULE;
 use crate::{
     access::{self, Actor},
-    audit::{self, Action, AuditContext, Outcome, RequestMeta},
+    audit::{self, Action, AuditContext, Outcome, RequestMeta, rollup::flag},
     domain::RecordKind,
     error::{ServiceError, ServiceResult},
     state::AppState,
 };
-use entities::{audit_event, patron};
+use entities::{audit_event, audit_flag, audit_reader_day};
 
 /// Events named per row, at most.
 pub const EVENTS_PER_ROW: usize = 100;
@@ -64,37 +68,6 @@ pub struct Anomaly {
     pub total_events: u64,
 }
 
-#[derive(Default)]
-struct Acc {
-    actor_role: Option<String>,
-    count: u64,
-    first_at: String,
-    last_at: String,
-    event_ids: Vec<Uuid>,
-    total_events: u64,
-    patrons: BTreeSet<Uuid>,
-}
-
-impl Acc {
-    fn add(&mut self, e: &audit_event::Model) {
-        if self.total_events == 0 {
-            self.first_at = e.recorded_at.clone();
-            self.actor_role = e.actor_role.clone();
-        }
-        self.last_at = e.recorded_at.clone();
-        self.total_events += 1;
-        if self.event_ids.len() < EVENTS_PER_ROW {
-            self.event_ids.push(e.id);
-        }
-    }
-}
-
-fn patrons_of(e: &audit_event::Model) -> Vec<Uuid> {
-    let mut ps: Vec<Uuid> = serde_json::from_str(&e.patron_ids).unwrap_or_default();
-    ps.extend(e.patron_id);
-    ps
-}
-
 /// One anomaly view over `[from, to)` (default: the last 30 days).
 pub async fn view(
     state: &AppState,
@@ -120,144 +93,239 @@ pub async fn view(
     if from > to {
         return Err(ServiceError::invalid("to", "must not be before from"));
     }
-    let mut q = audit_event::Entity::find()
-        .filter(audit_event::Column::RecordedAt.gte(audit::format_time(from)))
-        .filter(audit_event::Column::RecordedAt.lt(audit::format_time(to)));
-    q = match kind {
-        AnomalyKind::DeniedByActor => q
-            .filter(audit_event::Column::Outcome.eq(Outcome::Denied.as_str()))
-            .filter(audit_event::Column::Action.ne(Action::LoginFailed.as_str())),
-        AnomalyKind::ManyPatronsInADay | AnomalyKind::OutsideBranches => q
-            .filter(audit_event::Column::Outcome.eq(Outcome::Allowed.as_str()))
-            .filter(audit_event::Column::ActorId.is_not_null())
-            .filter(audit_event::Column::RecordType.ne(RecordKind::AuditEvent.as_str())),
-        AnomalyKind::FailedSignInsByAccount | AnomalyKind::FailedSignInsByAddress => {
-            q.filter(audit_event::Column::Action.eq(Action::LoginFailed.as_str()))
-        }
-        AnomalyKind::BreakGlassUnreviewed => q.filter(
-            sea_orm::sea_query::Condition::any()
-                .add(audit_event::Column::Rule.eq(BREAK_GLASS_RULE))
-                .add(audit_event::Column::Action.eq(Action::BreakGlass.as_str())),
-        ),
-    };
-    let events = q
-        .order_by_asc(audit_event::Column::Seq)
-        .all(&state.db)
-        .await?;
-    // Keyed by who (an actor or an account), an address, a day.
-    type Key = (Option<Uuid>, Option<String>, Option<String>);
-    let mut rows: BTreeMap<Key, Acc> = BTreeMap::new();
-    match kind {
+    let window = (audit::format_time(from), audit::format_time(to));
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::RecordedAt.gte(window.0.clone()))
+        .filter(audit_event::Column::RecordedAt.lt(window.1.clone()));
+    let db = &state.db;
+    let out: Vec<Anomaly> = match kind {
         AnomalyKind::DeniedByActor => {
-            for e in &events {
-                let acc = rows.entry((e.actor_id, None, None)).or_default();
-                acc.add(e);
-                acc.count += 1;
-            }
+            flagged(db, flag::DENIED_BY_ACTOR, window, |a, k| {
+                a.actor_id = uuid(k)
+            })
+            .await?
         }
         AnomalyKind::FailedSignInsByAccount => {
-            for e in events.iter().filter(|e| e.record_id.is_some()) {
-                let acc = rows.entry((e.record_id, None, None)).or_default();
-                acc.add(e);
-                acc.count += 1;
-            }
+            flagged(db, flag::FAILED_SIGN_INS_BY_ACCOUNT, window, |a, k| {
+                a.account_id = uuid(k);
+            })
+            .await?
         }
         AnomalyKind::FailedSignInsByAddress => {
-            for e in &events {
-                let acc = rows.entry((None, e.client_addr.clone(), None)).or_default();
-                acc.add(e);
-                acc.count += 1;
-            }
-        }
-        AnomalyKind::ManyPatronsInADay => {
-            for e in &events {
-                let ps = patrons_of(e);
-                if ps.is_empty() {
-                    continue;
-                }
-                let day = e.recorded_at.get(..10).unwrap_or_default().to_owned();
-                let acc = rows.entry((e.actor_id, None, Some(day))).or_default();
-                acc.add(e);
-                acc.patrons.extend(ps);
-            }
-            let limit = threshold.unwrap_or(DEFAULT_PATRONS_PER_DAY);
-            rows.retain(|_, acc| {
-                acc.count = acc.patrons.len() as u64;
-                acc.count > limit
-            });
-        }
-        AnomalyKind::BreakGlassUnreviewed => {
-            for g in crate::casework::break_glass::unreviewed(&state.db).await? {
-                let behind = events.iter().filter(|e| {
-                    e.actor_id == Some(g.supervisor_id)
-                        && (e.record_id == Some(g.id) || e.record_id == Some(g.case_id))
-                });
-                let acc = rows
-                    .entry((Some(g.supervisor_id), None, Some(g.id.to_string())))
-                    .or_default();
-                for e in behind {
-                    acc.add(e);
-                    acc.count += 1;
-                }
-            }
+            flagged(db, flag::FAILED_SIGN_INS_BY_ADDRESS, window, |a, k| {
+                a.client_addr = k;
+            })
+            .await?
         }
         AnomalyKind::OutsideBranches => {
-            let wanted: BTreeSet<Uuid> = events.iter().flat_map(patrons_of).collect();
-            let home: BTreeMap<Uuid, Uuid> = patron::Entity::find()
-                .filter(patron::Column::Id.is_in(wanted))
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p.home_branch_id))
-                .collect();
-            for e in &events {
-                let branches: Vec<Uuid> =
-                    serde_json::from_str(&e.actor_branches).unwrap_or_default();
-                let outside = patrons_of(e)
-                    .iter()
-                    .filter_map(|p| home.get(p))
-                    .any(|b| !branches.contains(b));
-                if outside {
-                    let acc = rows.entry((e.actor_id, None, None)).or_default();
-                    acc.add(e);
-                    acc.count += 1;
-                }
-            }
+            flagged(db, flag::OUTSIDE_BRANCHES, window, |a, k| {
+                a.actor_id = uuid(k)
+            })
+            .await?
         }
-    }
-    let out: Vec<Anomaly> = rows
-        .into_iter()
-        .map(|((who, addr, day), acc)| {
-            let (actor_id, account_id) = match kind {
-                AnomalyKind::FailedSignInsByAccount => (None, who),
-                _ => (who, None),
-            };
-            // For grants the third key is the grant, not a day.
-            let (day, grant_id) = match kind {
-                AnomalyKind::BreakGlassUnreviewed => {
-                    (None, day.and_then(|d| d.parse::<Uuid>().ok()))
-                }
-                _ => (day, None),
-            };
-            Anomaly {
-                actor_id,
-                actor_role: acc.actor_role,
-                account_id,
-                client_addr: addr,
-                grant_id,
-                day,
-                count: acc.count,
-                first_at: acc.first_at,
-                last_at: acc.last_at,
-                event_ids: acc.event_ids,
-                total_events: acc.total_events,
-            }
-        })
-        .collect();
+        AnomalyKind::ManyPatronsInADay => {
+            many_patrons(db, from, to, threshold.unwrap_or(DEFAULT_PATRONS_PER_DAY)).await?
+        }
+        AnomalyKind::BreakGlassUnreviewed => break_glass_unreviewed(db, events).await?,
+    };
     let ev = ctx
         .event(Action::Search, Outcome::Allowed, decision.rule())
         .record_type(RecordKind::AuditEvent)
         .query(format!(r#"{{"anomalies":"{kind:?}"}}"#));
     state.recorder.record(vec![ev]).await?;
+    Ok(out)
+}
+
+fn uuid(key: Option<String>) -> Option<Uuid> {
+    key.and_then(|k| k.parse().ok())
+}
+
+/// The events the writer flagged as `kind` in the window `[from, to)`, one
+/// row per what the flag groups by, aggregated by the database from the
+/// flags' covering index (two queries whatever the number of events).
+async fn flagged(
+    db: &DatabaseConnection,
+    kind: &str,
+    (from, to): (String, String),
+    set_key: impl Fn(&mut Anomaly, Option<String>),
+) -> ServiceResult<Vec<Anomaly>> {
+    use audit_flag::Column as C;
+    let base = audit_flag::Entity::find()
+        .select_only()
+        .filter(C::Kind.eq(kind))
+        .filter(C::RecordedAt.gte(from))
+        .filter(C::RecordedAt.lt(to))
+        .into_query();
+    let col = |c: C| Expr::col((audit_flag::Entity, c));
+    let mut totals = base.clone();
+    totals
+        .expr_as(col(C::Key), "k")
+        .expr_as(col(C::ActorRole).min(), "r")
+        .expr_as(col(C::Seq).count(), "n")
+        .expr_as(col(C::RecordedAt).min(), "f")
+        .expr_as(col(C::RecordedAt).max(), "l")
+        .add_group_by([col(C::Key)]);
+    // The first events of each row, numbered within it.
+    let mut numbered = base;
+    numbered
+        .expr_as(col(C::Key), "k")
+        .expr_as(col(C::EventId), "i")
+        .expr_as(col(C::Seq), "s")
+        .expr_window_as(
+            Func::cust("ROW_NUMBER"),
+            WindowStatement::partition_by((audit_flag::Entity, C::Key))
+                .order_by((audit_flag::Entity, C::Seq), Order::Asc)
+                .to_owned(),
+            "rn",
+        );
+    let first = Query::select()
+        .columns(["k", "i"])
+        .from_subquery(numbered, "numbered")
+        .and_where(Expr::col("rn").lte(EVENTS_PER_ROW as i64))
+        .order_by("k", Order::Asc)
+        .order_by("s", Order::Asc)
+        .to_owned();
+    let mut ids: BTreeMap<Option<String>, Vec<Uuid>> = BTreeMap::new();
+    for row in db.query_all(&first).await? {
+        ids.entry(row.try_get("", "k")?)
+            .or_default()
+            .push(row.try_get("", "i")?);
+    }
+    let mut rows = Vec::new();
+    for row in db.query_all(&totals).await? {
+        let key: Option<String> = row.try_get("", "k")?;
+        let mut a = Anomaly {
+            actor_id: None,
+            actor_role: row.try_get("", "r")?,
+            account_id: None,
+            client_addr: None,
+            grant_id: None,
+            day: None,
+            count: row.try_get::<i64>("", "n")? as u64,
+            first_at: row.try_get("", "f")?,
+            last_at: row.try_get("", "l")?,
+            event_ids: ids.remove(&key).unwrap_or_default(),
+            total_events: 0,
+        };
+        a.total_events = a.count;
+        set_key(&mut a, key);
+        rows.push(a);
+    }
+    rows.sort_by(|a, b| {
+        (a.actor_id, a.account_id, &a.client_addr).cmp(&(b.actor_id, b.account_id, &b.client_addr))
+    });
+    Ok(rows)
+}
+
+/// Staff members and days (UTC) with more distinct patrons than `limit`,
+/// from the writer's daily rollup; the events are the first of the day's
+/// accesses to patrons.
+async fn many_patrons(
+    db: &DatabaseConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: u64,
+) -> ServiceResult<Vec<Anomaly>> {
+    let last_day = to - Duration::nanoseconds(1);
+    let days = audit_reader_day::Entity::find()
+        .filter(audit_reader_day::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
+        .filter(audit_reader_day::Column::Day.lte(last_day.format("%Y-%m-%d").to_string()))
+        .filter(audit_reader_day::Column::Patrons.gt(i64::try_from(limit).unwrap_or(i64::MAX)))
+        .order_by_asc(audit_reader_day::Column::ActorId)
+        .order_by_asc(audit_reader_day::Column::Day)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(days.len());
+    for d in days {
+        let event_ids = audit_event::Entity::find()
+            .select_only()
+            .column(audit_event::Column::Id)
+            .filter(audit_event::Column::ActorId.eq(d.actor_id))
+            .filter(audit_event::Column::Seq.between(d.first_seq, d.last_seq))
+            // Through the actor's index: compared as an expression, the
+            // outcome (allowed, as most are) does not tempt SQLite's planner
+            // into its own index.
+            .filter(
+                Expr::col(audit_event::Column::Outcome)
+                    .cast_as("text")
+                    .eq(Outcome::Allowed.as_str()),
+            )
+            .filter(
+                Condition::any()
+                    .add(audit_event::Column::PatronId.is_not_null())
+                    .add(audit_event::Column::PatronIds.ne("[]")),
+            )
+            .order_by_asc(audit_event::Column::Seq)
+            .limit(EVENTS_PER_ROW as u64)
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?;
+        out.push(Anomaly {
+            actor_id: Some(d.actor_id),
+            actor_role: d.actor_role,
+            account_id: None,
+            client_addr: None,
+            grant_id: None,
+            day: Some(d.day),
+            count: d.patrons as u64,
+            first_at: d.first_at,
+            last_at: d.last_at,
+            event_ids,
+            total_events: d.events as u64,
+        });
+    }
+    Ok(out)
+}
+
+/// Each grant awaiting review, with the accesses it allowed in the period
+/// (the grant itself and the reads of its case under it). A grant with no
+/// event in the period shows its own start as first and last time.
+async fn break_glass_unreviewed(
+    db: &DatabaseConnection,
+    events: sea_orm::Select<audit_event::Entity>,
+) -> ServiceResult<Vec<Anomaly>> {
+    let mut out = Vec::new();
+    for g in crate::casework::break_glass::unreviewed(db).await? {
+        let behind = events
+            .clone()
+            .select_only()
+            .columns([
+                audit_event::Column::Id,
+                audit_event::Column::RecordedAt,
+                audit_event::Column::ActorRole,
+            ])
+            .filter(audit_event::Column::RecordId.is_in([g.id, g.case_id]))
+            .filter(audit_event::Column::ActorId.eq(g.supervisor_id))
+            .filter(
+                Condition::any()
+                    .add(audit_event::Column::Rule.eq(BREAK_GLASS_RULE))
+                    .add(audit_event::Column::Action.eq(Action::BreakGlass.as_str())),
+            )
+            .order_by_asc(audit_event::Column::Seq)
+            .into_tuple::<(Uuid, String, Option<String>)>()
+            .all(db)
+            .await?;
+        let opened = audit::format_time(g.starts_at);
+        out.push(Anomaly {
+            actor_id: Some(g.supervisor_id),
+            actor_role: behind.first().and_then(|(_, _, r)| r.clone()),
+            account_id: None,
+            client_addr: None,
+            grant_id: Some(g.id),
+            day: None,
+            count: behind.len() as u64,
+            first_at: behind
+                .first()
+                .map_or(opened.clone(), |(_, at, _)| at.clone()),
+            last_at: behind.last().map_or(opened, |(_, at, _)| at.clone()),
+            event_ids: behind
+                .iter()
+                .take(EVENTS_PER_ROW)
+                .map(|(id, _, _)| *id)
+                .collect(),
+            total_events: behind.len() as u64,
+        });
+    }
+    out.sort_by_key(|a| (a.actor_id, a.grant_id));
     Ok(out)
 }

@@ -1,7 +1,7 @@
 //! What auditors do: query the trail and verify its chain.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait};
 use uuid::Uuid;
 
 use crate::{
@@ -99,17 +99,7 @@ fn filtered(state: &AppState, filter: &mut EventFilter) -> sea_orm::Select<audit
         q = q.filter(audit_event::Column::RecordId.eq(v));
     }
     if let Some(v) = filter.patron_id {
-        // The event's own patron, or one of the patrons a list disclosed.
-        let disclosed = sea_orm::sea_query::Query::select()
-            .column(audit_event_patron::Column::Seq)
-            .from(audit_event_patron::Entity)
-            .and_where(audit_event_patron::Column::PatronId.eq(v))
-            .to_owned();
-        q = q.filter(
-            sea_orm::sea_query::Condition::any()
-                .add(audit_event::Column::PatronId.eq(v))
-                .add(audit_event::Column::Seq.in_subquery(disclosed)),
-        );
+        q = about_patron(q, v);
     }
     if let Some(text) = filter.search_text.take() {
         filter.search_words = state.keys.search_fingerprints(&text);
@@ -155,6 +145,19 @@ fn filtered(state: &AppState, filter: &mut EventFilter) -> sea_orm::Select<audit
         q = q.filter(audit_event::Column::RecordedAt.lt(audit::format_time(v)));
     }
     q
+}
+
+/// Events about `patron`: its own, or one a list or search disclosed (one
+/// index holds both, in `seq` order).
+fn about_patron(
+    q: sea_orm::Select<audit_event::Entity>,
+    patron: Uuid,
+) -> sea_orm::Select<audit_event::Entity> {
+    q.join(
+        sea_orm::JoinType::InnerJoin,
+        audit_event_patron::Relation::AuditEvent.def().rev(),
+    )
+    .filter(audit_event_patron::Column::PatronId.eq(patron))
 }
 
 /// Checks the chain against the signed checkpoints: what came after the
@@ -239,17 +242,7 @@ pub async fn disclosures(
     {
         return Err(ServiceError::invalid("to", "must not be before from"));
     }
-    let disclosed = sea_orm::sea_query::Query::select()
-        .column(audit_event_patron::Column::Seq)
-        .from(audit_event_patron::Entity)
-        .and_where(audit_event_patron::Column::PatronId.eq(patron_id))
-        .to_owned();
-    let mut q = audit_event::Entity::find()
-        .filter(
-            sea_orm::sea_query::Condition::any()
-                .add(audit_event::Column::PatronId.eq(patron_id))
-                .add(audit_event::Column::Seq.in_subquery(disclosed)),
-        )
+    let mut q = about_patron(audit_event::Entity::find(), patron_id)
         .filter(audit_event::Column::Outcome.eq(Outcome::Allowed.as_str()))
         .filter(
             sea_orm::sea_query::Condition::any()
@@ -262,8 +255,10 @@ pub async fn disclosures(
     if let Some(v) = to {
         q = q.filter(audit_event::Column::RecordedAt.lt(audit::format_time(v)));
     }
+    // In the patron's index order: the database walks the patron's events
+    // alone.
     let events = q
-        .order_by_asc(audit_event::Column::Seq)
+        .order_by_asc(audit_event_patron::Column::Seq)
         .all(&state.db)
         .await?;
     // One row per staff member, role and purpose.

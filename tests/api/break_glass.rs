@@ -1,7 +1,6 @@
 //! Break-glass, from grant to review, and its refusals.
 
 use casework::domain::Role;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
@@ -141,24 +140,11 @@ async fn a_grant_opens_one_case_for_a_while_and_auditors_review_it() {
     .await;
     assert_problem(resp, 409, "conflict").await;
 
-    // The grant ends (moved into the past): the case is closed again.
-    let past = chrono::Utc::now() - chrono::Duration::hours(3);
-    entities::break_glass::Entity::update_many()
-        .col_expr(entities::break_glass::Column::StartsAt, Expr::value(past))
-        .col_expr(
-            entities::break_glass::Column::EndsAt,
-            Expr::value(past + chrono::Duration::hours(2)),
-        )
-        .filter(
-            entities::break_glass::Column::Id.eq(grant["id"]
-                .as_str()
-                .unwrap()
-                .parse::<uuid::Uuid>()
-                .unwrap()),
-        )
-        .exec(&app.db)
-        .await
-        .unwrap();
+    // Two hours later (on the service's clock) the grant has ended: the
+    // case is closed again.
+    app.state
+        .clock
+        .advance(chrono::Duration::hours(2) + chrono::Duration::seconds(1));
     assert_eq!(
         read(&supervisor.token).await,
         404,

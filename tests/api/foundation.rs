@@ -264,6 +264,17 @@ fn bad_configuration_fails_at_start_naming_the_setting() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("CASEWORK_DATABASE_URL"));
+
+    let out = casework_cmd(dir.path())
+        .arg("config")
+        .env(
+            "CASEWORK_AUDIT_CHECKPOINT_URL",
+            "ftp://collector.example/in",
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CASEWORK_AUDIT_CHECKPOINT_URL"));
 }
 
 #[test]

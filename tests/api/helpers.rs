@@ -134,6 +134,7 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
         signing_key: TEST_SIGNING_KEY.into(),
         trusted_proxies: String::new(),
         audit_syslog: String::new(),
+        audit_checkpoint_url: String::new(),
     }
 }
 
