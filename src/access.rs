@@ -731,6 +731,17 @@ pub fn create_follow_up(actor: &Actor, parent_readable: bool) -> Decision {
 
 /// The caller's own lists ("my contacts", "my follow-ups", "my caseload"):
 /// the records of the kind's scope that are also the caller's own.
+/// Keeping an offline copy (the sync feed): the roles that work on the
+/// floor with tablets. What the copy holds is each kind's scope.
+pub fn sync(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::Peer | Role::SocialWorker | Role::Supervisor => {
+            Decision::Allow("casework_offline_copy")
+        }
+        _ => Decision::Deny("sync_casework_roles_only"),
+    }
+}
+
 pub fn own_list(scope: &Scope) -> Decision {
     match scope.grants.first() {
         Some(_) => Decision::Allow("own_records_in_scope"),

@@ -96,7 +96,7 @@ mod tests {
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, poem_openapi::Enum, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, poem_openapi::Enum, Serialize, Deserialize)]
         #[oai(rename_all = "snake_case")]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
@@ -214,6 +214,23 @@ text_enum! {
 
 text_enum! {
     CaseStatus { Open = "open", Closed = "closed" }
+}
+
+text_enum! {
+    /// The kinds of record a tablet's offline copy holds, in the order a
+    /// first sync sends them (a record's patron and case come before it).
+    SyncKind {
+        Service = "service",
+        Patron = "patron",
+        Case = "case",
+        CaseNote = "case_note",
+        Contact = "contact",
+        Consent = "consent",
+        Referral = "referral",
+        FollowUp = "follow_up",
+        MandatedReport = "mandated_report",
+        SupportRequest = "support_request",
+    }
 }
 
 text_enum! {

@@ -28,6 +28,7 @@ pub mod startup;
 pub mod state;
 pub mod stats;
 pub mod support;
+pub mod sync;
 pub mod telemetry;
 pub mod text;
 pub mod training;

@@ -32,4 +32,5 @@ pub mod staff;
 pub mod staff_branch;
 pub mod support_link;
 pub mod support_request;
+pub mod sync_holding;
 pub mod training;

@@ -20,6 +20,7 @@ mod m20261201_000013_training_and_rules;
 mod m20261201_000014_incident_resolution;
 mod m20261201_000015_break_glass;
 mod m20261201_000016_audit_rollups;
+mod m20261201_000017_sync;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_incident_resolution::Migration),
             Box::new(m20261201_000015_break_glass::Migration),
             Box::new(m20261201_000016_audit_rollups::Migration),
+            Box::new(m20261201_000017_sync::Migration),
         ]
     }
 }

@@ -40,6 +40,8 @@ pub enum Action {
     Transition,
     BreakGlass,
     Verify,
+    /// A page of the sync feed sent to a tablet.
+    Sync,
 }
 
 impl Action {
@@ -59,6 +61,7 @@ impl Action {
             Action::Transition => "transition",
             Action::BreakGlass => "break_glass",
             Action::Verify => "verify",
+            Action::Sync => "sync",
         }
     }
 }

@@ -59,7 +59,7 @@ pub struct ServiceOut {
     pub updated_at: Timestamp,
 }
 
-fn service_out(s: service::Model) -> ServiceOut {
+pub fn service_out(s: service::Model) -> ServiceOut {
     let categories: Vec<String> = serde_json::from_str(&s.categories).unwrap_or_default();
     ServiceOut {
         id: s.id,

@@ -85,6 +85,8 @@ pub enum ApiTags {
     Rules,
     /// Break-glass: a supervisor's time-limited access to a case outside their scope, reviewed by auditors.
     BreakGlass,
+    /// Offline tablets: the change feed of the caller's view.
+    Sync,
 }
 
 /// The `ETag` of a record version.
@@ -116,6 +118,7 @@ pub type Apis = (
         training::RulesApi,
         incident_stats::IncidentStatsApi,
         break_glass::BreakGlassApi,
+        crate::sync::api::SyncApi,
     ),
 );
 
@@ -143,6 +146,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             training::RulesApi,
             incident_stats::IncidentStatsApi,
             break_glass::BreakGlassApi,
+            crate::sync::api::SyncApi,
         ),
     );
     OpenApiService::new(apis, "Casework", env!("CARGO_PKG_VERSION")).description(

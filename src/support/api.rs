@@ -116,7 +116,7 @@ fn shared_out(m: serde_json::Map<String, serde_json::Value>) -> SharedIncidentOu
 
 /// Renders a request as its view allows: the status view carries nothing
 /// of what was asked or done.
-fn request_out(r: SupportRequestRecord) -> SupportRequestOut {
+pub fn request_out(r: SupportRequestRecord) -> SupportRequestOut {
     let full = r.view != View::StatusOnly;
     let shared = if full {
         r.shared().map(shared_out)

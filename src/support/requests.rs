@@ -315,6 +315,35 @@ pub async fn list(
     })
 }
 
+/// The requests among `ids` (or, with `ids` absent, after `after` in id
+/// order, `limit` of them) that `actor` may see, as their view shows them:
+/// what a tablet's offline copy holds of the door.
+pub async fn visible(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    ids: Option<&[Uuid]>,
+    after: Option<Uuid>,
+    limit: u64,
+) -> ServiceResult<Vec<SupportRequestRecord>> {
+    let scope = access::support_request_scope(actor);
+    let Some(grant) = scope.grants.first().copied() else {
+        return Ok(Vec::new());
+    };
+    let mut select = support_request::Entity::find().filter(condition(&scope, actor));
+    if let Some(ids) = ids {
+        select = select.filter(support_request::Column::Id.is_in(ids.iter().copied()));
+    }
+    if let Some(a) = after {
+        select = select.filter(support_request::Column::Id.gt(a));
+    }
+    let rows = select
+        .order_by_asc(support_request::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    with_links(db, rows, grant.view).await
+}
+
 /// Receiving or closing a request.
 pub enum Move {
     Receive(Link),

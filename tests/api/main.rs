@@ -18,6 +18,7 @@ mod scopes;
 mod services;
 mod sessions;
 mod stats;
+mod sync;
 mod text;
 mod training;
 mod unit_of_work;

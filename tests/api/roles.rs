@@ -18,38 +18,38 @@ use crate::helpers::{Account, TEST_SIGNING_KEY, TestApp, spawn_app};
 /// change or end things do not affect each other.
 pub(crate) struct Fixture {
     pub caller: Account,
-    branch: Uuid,
-    other: Account,
-    caller_second_session: Uuid,
-    n: u32,
+    pub(crate) branch: Uuid,
+    pub(crate) other: Account,
+    pub(crate) caller_second_session: Uuid,
+    pub(crate) n: u32,
     /// Casework made by another social worker of the caller's branch; the
     /// caller is on the case team when its role can be.
-    patron: Uuid,
-    case: Uuid,
-    case_etag: String,
-    extra_member: Uuid,
-    other_worker: Uuid,
-    note: Uuid,
-    consent: Uuid,
-    follow_up: Uuid,
-    contact: Uuid,
+    pub(crate) patron: Uuid,
+    pub(crate) case: Uuid,
+    pub(crate) case_etag: String,
+    pub(crate) extra_member: Uuid,
+    pub(crate) other_worker: Uuid,
+    pub(crate) note: Uuid,
+    pub(crate) consent: Uuid,
+    pub(crate) follow_up: Uuid,
+    pub(crate) contact: Uuid,
     /// A directory entry, made by the admin.
-    service: Uuid,
+    pub(crate) service: Uuid,
     /// A referral the case owner made on the case.
-    referral: Uuid,
+    pub(crate) referral: Uuid,
     /// A mandated report the case owner wrote.
-    report: Uuid,
+    pub(crate) report: Uuid,
     /// An incident at the branch, reported by another staff member.
-    incident: Uuid,
+    pub(crate) incident: Uuid,
     /// A suspension at the branch, recorded by a security officer.
-    suspension: Uuid,
+    pub(crate) suspension: Uuid,
     /// A support request to the branch, opened by another staff member.
-    support_request: Uuid,
+    pub(crate) support_request: Uuid,
     /// A training and a rule of behavior, made by the admin.
-    training: Uuid,
-    rule: Uuid,
+    pub(crate) training: Uuid,
+    pub(crate) rule: Uuid,
     /// A break-glass grant to the case, by a supervisor of another branch.
-    grant: Uuid,
+    pub(crate) grant: Uuid,
 }
 
 type PathFn = fn(&Fixture) -> String;
@@ -917,6 +917,15 @@ pub(crate) fn cases() -> Vec<Case> {
                 Role::Staff | Role::Security | Role::SocialWorker | Role::Supervisor => 200,
                 _ => 403,
             }),
+            public: false,
+        },
+        Case {
+            method: Method::GET,
+            template: "/v1/sync",
+            path: |_| "/v1/sync".into(),
+            body: no_body,
+            if_match: no_etag,
+            expect: Box::new(cw(200, 200, 200, 403)),
             public: false,
         },
         Case {

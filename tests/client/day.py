@@ -398,4 +398,20 @@ review = step(
     IncidentStatsOut,
 )
 assert review.rows
+# The worker's tablet: a first sync, paged, then an up-to-date one.
+from casework_client.api.sync import sync_feed
+from casework_client.models import SyncKind, SyncPageOut
+
+held = {}
+cursor = None
+while True:
+    page = step("sync the tablet", sync_feed.sync(client=worker, limit=200, cursor=cursor), SyncPageOut)
+    for item in page.items:
+        held[(item.kind, item.id)] = item
+    cursor = page.next_cursor
+    if not page.more:
+        break
+assert (SyncKind.CASE, case.id) in held and held[(SyncKind.CASE, case.id)].case.patron_id == patron.id
+quiet = step("an up-to-date tablet", sync_feed.sync(client=worker, cursor=cursor), SyncPageOut)
+assert not quiet.items and not quiet.removed and not quiet.more
 print(f"a day of casework: {steps} steps, all passed")

@@ -145,7 +145,7 @@ pub struct NoteOut {
     pub recorded_at: Timestamp,
 }
 
-fn note_out(n: case_note::Model) -> NoteOut {
+pub fn note_out(n: case_note::Model) -> NoteOut {
     NoteOut {
         id: n.id,
         case_id: n.case_id,

@@ -68,7 +68,7 @@ pub struct MandatedReportOut {
     pub updated_at: Timestamp,
 }
 
-fn report_out(r: mandated_report::Model) -> MandatedReportOut {
+pub fn report_out(r: mandated_report::Model) -> MandatedReportOut {
     MandatedReportOut {
         id: r.id,
         patron_id: r.patron_id,

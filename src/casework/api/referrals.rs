@@ -104,7 +104,7 @@ fn move_out(e: referral_event::Model) -> ReferralMoveOut {
     }
 }
 
-fn referral_out(r: referral::Model, history: Vec<referral_event::Model>) -> ReferralOut {
+pub fn referral_out(r: referral::Model, history: Vec<referral_event::Model>) -> ReferralOut {
     let needs: Vec<String> = serde_json::from_str(&r.needs).unwrap_or_default();
     ReferralOut {
         id: r.id,

@@ -1,0 +1,427 @@
+//! Offline tablets: the sync feed keeps each device's copy exactly the
+//! server's view of what its user may see.
+
+use std::collections::BTreeMap;
+
+use casework::domain::Role;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{Account, TestApp, spawn_app};
+
+/// A tablet: its session's token, where it is in the feed, and its copy.
+struct Tablet {
+    token: String,
+    cursor: Option<String>,
+    copy: BTreeMap<(String, String), Value>,
+}
+
+impl Tablet {
+    /// Signs in as `who` on a new device (its own session).
+    async fn of(app: &TestApp, who: &Account, device: &str) -> Tablet {
+        let body: Value = app
+            .login(&who.username, &who.password, device)
+            .await
+            .json()
+            .await
+            .unwrap();
+        Tablet {
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            cursor: None,
+            copy: BTreeMap::new(),
+        }
+    }
+
+    /// Syncs until nothing more waits; returns what the pages sent and
+    /// removed, as (kind, id).
+    async fn sync(&mut self, app: &TestApp) -> (Vec<(String, String)>, Vec<(String, String)>) {
+        let (mut sent, mut removed) = (Vec::new(), Vec::new());
+        loop {
+            let path = match &self.cursor {
+                Some(c) => format!("/v1/sync?limit=3&cursor={c}"),
+                None => "/v1/sync?limit=3".to_owned(),
+            };
+            let resp = app.get_as(&path, &self.token).await;
+            assert_eq!(resp.status(), 200);
+            let page: Value = resp.json().await.unwrap();
+            if page["reset"] == true {
+                self.copy.clear();
+                self.cursor = None;
+                continue;
+            }
+            if self.cursor.is_none() {
+                self.copy.clear();
+            }
+            for it in page["items"].as_array().unwrap() {
+                let key = key(it);
+                let kind = key.0.clone();
+                assert!(it.get(&kind).is_some(), "the record under its kind: {it}");
+                assert!(
+                    !it.as_object().unwrap().values().any(Value::is_null),
+                    "no null fields: {it}"
+                );
+                self.copy.insert(key.clone(), it[&kind].clone());
+                sent.push(key);
+            }
+            for r in page["removed"].as_array().unwrap() {
+                let key = key(r);
+                self.copy.remove(&key);
+                removed.push(key);
+            }
+            self.cursor = Some(page["next_cursor"].as_str().unwrap().to_owned());
+            if page["more"] != true {
+                return (sent, removed);
+            }
+        }
+    }
+
+    fn holds(&self, kind: &str, id: &str) -> bool {
+        self.copy.contains_key(&(kind.to_owned(), id.to_owned()))
+    }
+}
+
+fn key(v: &Value) -> (String, String) {
+    (
+        v["kind"].as_str().unwrap().to_owned(),
+        v["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn created(resp: reqwest::Response) -> String {
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    // A new patron comes with possible duplicates beside it.
+    let record = body.get("patron").unwrap_or(&body);
+    record["id"].as_str().unwrap().to_owned()
+}
+
+async fn case_version(app: &TestApp, case: &str, token: &str) -> String {
+    app.get_as(&format!("/v1/cases/{case}"), token)
+        .await
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn on_case(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: String,
+    token: &str,
+    etag: String,
+    body: Value,
+) {
+    let resp = app
+        .client
+        .request(method, app.url(&path))
+        .bearer_auth(token)
+        .header("If-Match", etag)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+}
+
+/// Two tablets of one team through a day of edits, syncs, a reassignment and
+/// a team change: each ends holding exactly what a fresh sync of its user
+/// would hold; the peer's never holds a restricted note; records that left
+/// a user's view come back as removals.
+#[tokio::test]
+async fn two_tablets_of_one_team_keep_exact_copies_through_a_day() {
+    let app = spawn_app().await;
+    let branch = app.branch("SYNC").await;
+    let worker = app.account(Role::SocialWorker, &[branch]).await;
+    let next_worker = app.account(Role::SocialWorker, &[branch]).await;
+    let peer = app.account(Role::Peer, &[branch]).await;
+    let supervisor = app.account(Role::Supervisor, &[branch]).await;
+    let w = worker.token.as_str();
+
+    let patron = created(
+        app.post_as(
+            "/v1/patrons",
+            w,
+            &json!({"preferred_name": "Invented Rowan", "home_branch_id": branch}),
+        )
+        .await,
+    )
+    .await;
+    let case = created(
+        app.post_as("/v1/cases", w, &json!({"patron_id": patron}))
+            .await,
+    )
+    .await;
+    on_case(
+        &app,
+        reqwest::Method::POST,
+        format!("/v1/cases/{case}/team"),
+        w,
+        case_version(&app, &case, w).await,
+        json!({"staff_id": peer.id}),
+    )
+    .await;
+    let standard = created(
+        app.post_as(
+            &format!("/v1/cases/{case}/notes"),
+            w,
+            &json!({"body": "Met at the library; wants help with housing forms."}),
+        )
+        .await,
+    )
+    .await;
+    let restricted = created(
+        app.post_as(
+            &format!("/v1/cases/{case}/notes"),
+            w,
+            &json!({"body": "Disclosed an invented health condition.", "sensitivity": "restricted"}),
+        )
+        .await,
+    )
+    .await;
+
+    let mut worker_tablet = Tablet::of(&app, &worker, "worker tablet").await;
+    let mut peer_tablet = Tablet::of(&app, &peer, "peer tablet").await;
+    worker_tablet.sync(&app).await;
+    peer_tablet.sync(&app).await;
+    assert!(worker_tablet.holds("case", &case) && peer_tablet.holds("case", &case));
+    assert!(worker_tablet.holds("case_note", &restricted));
+    assert!(peer_tablet.holds("case_note", &standard));
+    assert!(
+        !peer_tablet.holds("case_note", &restricted),
+        "a peer's tablet never holds a restricted note"
+    );
+    assert_eq!(
+        peer_tablet.copy[&("case".to_owned(), case.clone())].get("status_reason"),
+        None,
+        "the peer's copy is the peer's summary view"
+    );
+
+    // Up to date: an empty page, the cursor where it was.
+    let before = worker_tablet.cursor.clone();
+    let (sent, removed) = worker_tablet.sync(&app).await;
+    assert!(sent.is_empty() && removed.is_empty());
+    assert_eq!(worker_tablet.cursor, before);
+
+    // The day: each works, then syncs.
+    let second = created(
+        app.post_as(
+            &format!("/v1/cases/{case}/notes"),
+            w,
+            &json!({"body": "Forms filed together."}),
+        )
+        .await,
+    )
+    .await;
+    let peer_contact = created(
+        app.post_as(
+            "/v1/contacts",
+            &peer.token,
+            &json!({"branch_id": branch, "patron_id": patron, "kind": "drop_in"}),
+        )
+        .await,
+    )
+    .await;
+    let (sent, _) = peer_tablet.sync(&app).await;
+    assert!(sent.contains(&("case_note".into(), second.clone())));
+    assert!(sent.contains(&("contact".into(), peer_contact.clone())));
+    let (sent, _) = worker_tablet.sync(&app).await;
+    assert!(sent.contains(&("contact".into(), peer_contact.clone())));
+
+    // The supervisor reassigns the case: it leaves the first worker's view.
+    on_case(
+        &app,
+        reqwest::Method::POST,
+        format!("/v1/cases/{case}/reassign"),
+        &supervisor.token,
+        case_version(&app, &case, &supervisor.token).await,
+        json!({"owner_id": next_worker.id}),
+    )
+    .await;
+    let (_, removed) = worker_tablet.sync(&app).await;
+    assert!(
+        removed.contains(&("case".into(), case.clone())),
+        "the reassigned case is a tombstone on the old owner's tablet: {removed:?}"
+    );
+    assert!(removed.contains(&("case_note".into(), restricted.clone())));
+    assert!(!worker_tablet.holds("case_note", &standard));
+
+    // The new owner takes the peer off the team.
+    on_case(
+        &app,
+        reqwest::Method::DELETE,
+        format!("/v1/cases/{case}/team/{}", peer.id),
+        &next_worker.token,
+        case_version(&app, &case, &next_worker.token).await,
+        json!({}),
+    )
+    .await;
+    let (_, removed) = peer_tablet.sync(&app).await;
+    assert!(removed.contains(&("case".into(), case.clone())));
+    assert!(removed.contains(&("case_note".into(), standard.clone())));
+    assert!(
+        peer_tablet.holds("contact", &peer_contact),
+        "the peer's own contact stays"
+    );
+
+    // Each copy is exactly what a fresh sync of its user holds now.
+    for (who, tablet) in [(&worker, &worker_tablet), (&peer, &peer_tablet)] {
+        let mut fresh = Tablet::of(&app, who, "fresh device").await;
+        fresh.sync(&app).await;
+        assert_eq!(tablet.copy, fresh.copy);
+    }
+    assert!(
+        !peer_tablet
+            .copy
+            .values()
+            .any(|v| v.get("sensitivity") == Some(&json!("restricted")))
+    );
+
+    // Every page that sent records is audited with the ids it sent.
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let events: Value = app
+        .get_as(
+            &format!(
+                "/v1/audit/events?action=sync&actor_id={}&limit=500",
+                peer.id
+            ),
+            &auditor.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let disclosed: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["result_ids"].as_array().unwrap())
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(disclosed.contains(&standard.as_str()));
+    assert!(disclosed.contains(&peer_contact.as_str()));
+}
+
+/// A write that is still committing while a tablet syncs is delivered at
+/// the next sync: the cursor never passes a change that commits late.
+#[tokio::test]
+async fn a_change_that_commits_late_is_still_delivered() {
+    let app = spawn_app().await;
+    let branch = app.branch("LATE").await;
+    let worker = app.account(Role::SocialWorker, &[branch]).await;
+    let mut tablet = Tablet::of(&app, &worker, "tablet").await;
+    tablet.sync(&app).await;
+
+    // Another writer holds the database's write lock, as a slow commit
+    // would: the worker's next change waits behind it, uncommitted.
+    let held = casework::db::begin_write(&app.db).await.unwrap();
+    if app.is_postgres() {
+        held.execute_unprepared("LOCK TABLE change_log IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    }
+    let (client, url, token) = (
+        app.client.clone(),
+        app.url("/v1/patrons"),
+        worker.token.clone(),
+    );
+    let pending = tokio::spawn(async move {
+        client
+            .post(url)
+            .bearer_auth(token)
+            .json(&json!({"preferred_name": "Invented Late", "home_branch_id": branch}))
+            .send()
+            .await
+            .unwrap()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (sent, _) = tablet.sync(&app).await;
+    assert!(sent.is_empty(), "nothing has committed yet");
+    held.commit().await.unwrap();
+    let resp = pending.await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let id = created(resp).await;
+    let (sent, _) = tablet.sync(&app).await;
+    assert_eq!(sent, vec![("patron".to_owned(), id)]);
+}
+
+/// What the feed holds of each kind is exactly what that kind's read
+/// allows, for every role; the roles that do not work casework get 403.
+#[tokio::test]
+async fn the_feed_holds_exactly_what_reads_allow() {
+    let app = spawn_app().await;
+    for (n, role) in Role::ALL.iter().copied().enumerate() {
+        let f = crate::roles::fixture(&app, role, 900 + n as u32).await;
+        let resp = app.get_as("/v1/sync", &f.caller.token).await;
+        if !matches!(role, Role::Peer | Role::SocialWorker | Role::Supervisor) {
+            assert_eq!(resp.status(), 403, "{role:?}");
+            continue;
+        }
+        let mut tablet = Tablet {
+            token: f.caller.token.clone(),
+            cursor: None,
+            copy: BTreeMap::new(),
+        };
+        tablet.sync(&app).await;
+        let reads: Vec<(&str, Uuid, String)> = vec![
+            ("service", f.service, format!("/v1/services/{}", f.service)),
+            ("patron", f.patron, format!("/v1/patrons/{}", f.patron)),
+            ("case", f.case, format!("/v1/cases/{}", f.case)),
+            (
+                "case_note",
+                f.note,
+                format!("/v1/cases/{}/notes/{}", f.case, f.note),
+            ),
+            ("contact", f.contact, format!("/v1/contacts/{}", f.contact)),
+            (
+                "referral",
+                f.referral,
+                format!("/v1/referrals/{}", f.referral),
+            ),
+            (
+                "follow_up",
+                f.follow_up,
+                format!("/v1/follow-ups/{}", f.follow_up),
+            ),
+            (
+                "mandated_report",
+                f.report,
+                format!("/v1/mandated-reports/{}", f.report),
+            ),
+            (
+                "support_request",
+                f.support_request,
+                format!("/v1/support-requests/{}", f.support_request),
+            ),
+        ];
+        for (kind, id, path) in reads {
+            let readable = app.get_as(&path, &f.caller.token).await.status() == 200;
+            assert_eq!(
+                tablet.holds(kind, &id.to_string()),
+                readable,
+                "{role:?}: {kind} in the feed iff its read allows it"
+            );
+        }
+        let consents: Value = app
+            .get_as(
+                &format!("/v1/patrons/{}/consents", f.patron),
+                &f.caller.token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let listed = consents["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c["id"] == json!(f.consent)));
+        assert_eq!(
+            tablet.holds("consent", &f.consent.to_string()),
+            listed,
+            "{role:?}: consent"
+        );
+    }
+}
