@@ -219,16 +219,30 @@ pub fn app(state: AppState) -> impl Endpoint {
                 .body(body.clone())
         })
     };
-    Route::new()
+    let routes = Route::new()
         .nest("/", api)
         .at("/docs", serve("text/html; charset=utf-8", docs_html))
         .at("/openapi.json", serve("application/json", spec_json))
-        .at("/openapi.yaml", serve("application/x-yaml", spec_yaml))
+        .at("/openapi.yaml", serve("application/x-yaml", spec_yaml));
+    around_operations(routes, state)
+        .with(Compression::new())
+        .around(middleware::request_id_and_log)
+}
+
+/// What every operation runs inside: idempotency keys, the state, problem
+/// details.
+fn around_operations(routes: Route, state: AppState) -> impl Endpoint {
+    routes
         .around(idempotency::idempotency)
         .data(state)
         .around(problem::problem_middleware)
-        .with(Compression::new())
-        .around(middleware::request_id_and_log)
+}
+
+/// The API's operations as `app` serves them (without compression and the
+/// request log, which belong to the outer request): what an uploaded batch
+/// of offline writes is applied through, one operation at a time.
+pub fn operations(state: AppState) -> impl Endpoint {
+    around_operations(Route::new().nest("/", openapi_service()), state)
 }
 
 /// The methods the spec offers for a concrete path (for the `Allow` header of

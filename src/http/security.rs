@@ -38,11 +38,23 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Actor> {
     Ok(actor)
 }
 
+/// Set on an operation of an uploaded batch, applied in-process: the
+/// batch's own request id and client address stand for it.
+#[derive(Debug, Clone)]
+pub struct Dispatched(pub RequestMeta);
+
 impl<'a> FromRequest<'a> for RequestMeta {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let outer = req.data::<Dispatched>().map(|d| &d.0);
         Ok(RequestMeta {
-            request_id: req.data::<RequestIdValue>().map(|r| r.0.clone()),
-            client_addr: client_addr(req),
+            request_id: match outer {
+                Some(o) => o.request_id.clone(),
+                None => req.data::<RequestIdValue>().map(|r| r.0.clone()),
+            },
+            client_addr: match outer {
+                Some(o) => o.client_addr.clone(),
+                None => client_addr(req),
+            },
             idempotency: req
                 .data::<super::idempotency::Fingerprint>()
                 .map(|f| f.0.clone()),

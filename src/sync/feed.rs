@@ -486,6 +486,24 @@ async fn change_head(db: &impl ConnectionTrait) -> ServiceResult<i64> {
         .unwrap_or(0))
 }
 
+/// Whether the caller keeps an offline copy (and uploads what it did
+/// offline); a refusal is audited.
+pub async fn admit(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<&'static str> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    crate::unit::allowed(
+        state,
+        &ctx,
+        access::sync(actor),
+        Action::Sync,
+        RecordKind::Case,
+    )
+    .await
+}
+
 /// One page of the feed for the caller's device.
 pub async fn page(
     state: &AppState,
@@ -495,8 +513,7 @@ pub async fn page(
     limit: Option<u64>,
 ) -> ServiceResult<FeedPage> {
     let ctx = AuditContext::for_actor(actor, meta);
-    let decision = access::sync(actor);
-    crate::unit::allowed(state, &ctx, decision, Action::Sync, RecordKind::Case).await?;
+    let rule = admit(state, actor, meta).await?;
     let limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let db = &state.db;
     let (position, fresh) = match cursor {
@@ -566,7 +583,7 @@ pub async fn page(
             changed_page(db, actor, &changes, &mut out).await?;
         }
     }
-    settle(state, &ctx, decision.rule(), actor, fresh, &out).await?;
+    settle(state, &ctx, rule, actor, fresh, &out).await?;
     Ok(out)
 }
 

@@ -929,6 +929,21 @@ pub(crate) fn cases() -> Vec<Case> {
             public: false,
         },
         Case {
+            method: Method::POST,
+            template: "/v1/sync",
+            path: |_| "/v1/sync".into(),
+            body: |f| {
+                Some(
+                    json!({"operations": [{"op_id": format!("role-table-{}", f.n),
+                    "method": "POST", "path": "/v1/contacts",
+                    "body": {"branch_id": f.branch, "kind": "drop_in"}}]}),
+                )
+            },
+            if_match: no_etag,
+            expect: Box::new(cw(200, 200, 200, 403)),
+            public: false,
+        },
+        Case {
             method: Method::GET,
             template: "/v1/support-requests/{id}",
             path: |f| format!("/v1/support-requests/{}", f.support_request),

@@ -425,3 +425,170 @@ async fn the_feed_holds_exactly_what_reads_allow() {
         );
     }
 }
+
+/// What tablets did offline, uploaded as batches: each write applied once
+/// (a retried upload is all duplicates), a stale edit a conflict carrying
+/// the server's record and overwriting nothing, a bad operation rejected on
+/// its own, the device's time kept; and the feed brings it all back.
+#[tokio::test]
+async fn an_upload_applies_each_write_once_and_reports_conflicts() {
+    let app = spawn_app().await;
+    let branch = app.branch("UPLD").await;
+    let worker = app.account(Role::SocialWorker, &[branch]).await;
+    let peer = app.account(Role::Peer, &[branch]).await;
+    let w = worker.token.as_str();
+    let patron = created(
+        app.post_as(
+            "/v1/patrons",
+            w,
+            &json!({"preferred_name": "Invented Sage", "home_branch_id": branch}),
+        )
+        .await,
+    )
+    .await;
+    let case = created(
+        app.post_as("/v1/cases", w, &json!({"patron_id": patron}))
+            .await,
+    )
+    .await;
+    on_case(
+        &app,
+        reqwest::Method::POST,
+        format!("/v1/cases/{case}/team"),
+        w,
+        case_version(&app, &case, w).await,
+        json!({"staff_id": peer.id}),
+    )
+    .await;
+    let contact = created(
+        app.post_as(
+            "/v1/contacts",
+            w,
+            &json!({"branch_id": branch, "patron_id": patron, "kind": "drop_in"}),
+        )
+        .await,
+    )
+    .await;
+    let upload = |token: String, ops: Value| {
+        let app = &app;
+        async move {
+            let resp = app
+                .post_as("/v1/sync", &token, &json!({ "operations": ops }))
+                .await;
+            let status = resp.status();
+            let body: Value = resp.json().await.unwrap();
+            assert_eq!(status, 200, "{body}");
+            body["results"].as_array().unwrap().clone()
+        }
+    };
+    let outcomes = |results: &[Value]| -> Vec<String> {
+        results
+            .iter()
+            .map(|r| r["outcome"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    // The peer, offline for two hours: a contact and a note, and a contact
+    // without its branch.
+    let met = (chrono::Utc::now() - chrono::Duration::hours(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let new_contact = Uuid::now_v7();
+    let new_note = Uuid::now_v7();
+    let batch = json!([
+        {"op_id": "peer-op-1", "method": "POST", "path": "/v1/contacts",
+         "body": {"id": new_contact, "branch_id": branch, "patron_id": patron,
+                  "kind": "outreach", "occurred_at": met}},
+        {"op_id": "peer-op-2", "method": "POST", "path": format!("/v1/cases/{case}/notes"),
+         "body": {"id": new_note, "body": "Walked over to the pantry together.",
+                  "occurred_at": met}},
+        {"op_id": "peer-op-3", "method": "POST", "path": "/v1/contacts",
+         "body": {"patron_id": patron, "kind": "outreach"}},
+    ]);
+    let first = upload(peer.token.clone(), batch.clone()).await;
+    assert_eq!(outcomes(&first), ["applied", "applied", "rejected"]);
+    assert_eq!(first[0]["record"]["id"], json!(new_contact));
+    assert_eq!(
+        first[0]["record"]["occurred_at"],
+        json!(met),
+        "device time kept"
+    );
+    assert_eq!(first[2]["status"], 422);
+    assert!(
+        first[2]["problem"]["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "branch_id")
+    );
+    // The connection dropped before the answer: the same upload again.
+    let again = upload(peer.token.clone(), batch).await;
+    assert_eq!(outcomes(&again), ["duplicate", "duplicate", "rejected"]);
+    let notes: Value = app
+        .get_as(&format!("/v1/cases/{case}/notes"), w)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(notes["items"].as_array().unwrap().len(), 1, "applied once");
+
+    // The worker edited the same contact on two devices, both from version 1.
+    let edit = |device: &str, note: &str| {
+        json!([{"op_id": format!("edit-on-{device}"), "method": "PATCH",
+                "path": format!("/v1/contacts/{contact}"), "version": 1,
+                "body": {"note": note}}])
+    };
+    let phone = upload(
+        worker.token.clone(),
+        edit("phone", "Asked about shelter beds."),
+    )
+    .await;
+    assert_eq!(outcomes(&phone), ["applied"]);
+    let tablet = upload(
+        worker.token.clone(),
+        edit("tablet", "Asked about bus passes."),
+    )
+    .await;
+    assert_eq!(outcomes(&tablet), ["conflict"]);
+    assert_eq!(tablet[0]["status"], 412);
+    assert_eq!(tablet[0]["current"]["version"], 2);
+    assert_eq!(tablet[0]["current"]["note"], "Asked about shelter beds.");
+    let now: Value = app
+        .get_as(&format!("/v1/contacts/{contact}"), w)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        now["note"], "Asked about shelter beds.",
+        "the conflict overwrote nothing"
+    );
+
+    // The feed brings the uploads back to both tablets.
+    let mut peer_tablet = Tablet::of(&app, &peer, "peer tablet").await;
+    peer_tablet.sync(&app).await;
+    assert!(peer_tablet.holds("contact", &new_contact.to_string()));
+    assert!(peer_tablet.holds("case_note", &new_note.to_string()));
+
+    // Only the roles that keep an offline copy upload; the rest are refused
+    // whole, and nothing of theirs is applied.
+    let security = app.account(Role::Security, &[]).await;
+    let resp = app
+        .post_as(
+            "/v1/sync",
+            &security.token,
+            &json!({"operations": [{"op_id": "x", "method": "POST", "path": "/v1/contacts",
+                                     "body": {"branch_id": branch, "kind": "outreach"}}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 403);
+    // A path outside casework's writes is refused by the schema, naming it.
+    let resp = app
+        .post_as(
+            "/v1/sync",
+            w,
+            &json!({"operations": [{"op_id": "y", "method": "POST", "path": "/v1/staff"}]}),
+        )
+        .await;
+    let problem = crate::helpers::assert_problem(resp, 422, "validation").await;
+    assert_eq!(problem["errors"][0]["field"], "operations/0/path");
+}
