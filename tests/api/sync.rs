@@ -207,25 +207,28 @@ async fn two_tablets_of_one_team_keep_exact_copies_through_a_day() {
     assert!(sent.is_empty() && removed.is_empty());
     assert_eq!(worker_tablet.cursor, before);
 
-    // The day: each works, then syncs.
-    let second = created(
-        app.post_as(
-            &format!("/v1/cases/{case}/notes"),
+    // The day: each works offline, uploads on reconnecting, then syncs.
+    let second = Uuid::now_v7().to_string();
+    let peer_contact = Uuid::now_v7().to_string();
+    for (token, op) in [
+        (
             w,
-            &json!({"body": "Forms filed together."}),
-        )
-        .await,
-    )
-    .await;
-    let peer_contact = created(
-        app.post_as(
-            "/v1/contacts",
-            &peer.token,
-            &json!({"branch_id": branch, "patron_id": patron, "kind": "drop_in"}),
-        )
-        .await,
-    )
-    .await;
+            json!({"op_id": "worker-1", "method": "POST", "path": format!("/v1/cases/{case}/notes"),
+                   "body": {"id": second, "body": "Forms filed together."}}),
+        ),
+        (
+            peer.token.as_str(),
+            json!({"op_id": "peer-1", "method": "POST", "path": "/v1/contacts",
+                   "body": {"id": peer_contact, "branch_id": branch, "patron_id": patron,
+                            "kind": "drop_in"}}),
+        ),
+    ] {
+        let resp = app
+            .post_as("/v1/sync", token, &json!({ "operations": [op] }))
+            .await;
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["results"][0]["outcome"], "applied", "{body}");
+    }
     let (sent, _) = peer_tablet.sync(&app).await;
     assert!(sent.contains(&("case_note".into(), second.clone())));
     assert!(sent.contains(&("contact".into(), peer_contact.clone())));
