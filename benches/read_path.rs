@@ -7,8 +7,9 @@
 //! 5 seconds. It prints reads per second, latency, and the server process's
 //! CPU time per read (from /proc, so Linux only).
 
+mod common;
+
 use std::{
-    process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -17,15 +18,6 @@ use serde_json::{Value, json};
 
 const CLIENTS: usize = 64;
 const RUN_FOR: Duration = Duration::from_secs(5);
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// utime + stime of a process, in seconds.
 fn cpu_seconds(pid: u32) -> f64 {
@@ -46,34 +38,8 @@ fn main() -> anyhow::Result<()> {
 
 async fn run() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_casework"))
-            .args(["serve", "--demo"])
-            .env("CASEWORK_DATA_DIR", dir.path())
-            .env("CASEWORK_LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
+    let (server, base) = common::start(dir.path(), &[]).await?;
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(20),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let login: Value = client
         .post(format!("{base}/v1/auth/login"))

@@ -11,24 +11,14 @@
 //! `CASEWORK_BENCH_DATABASE_URL=postgres://.../db` (an empty, disposable
 //! database) runs the server on PostgreSQL.
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+mod common;
+
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 const CASES: usize = 300;
 const WRITERS: usize = 8;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
@@ -158,41 +148,15 @@ fn ms(d: Duration) -> f64 {
 
 async fn run() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
     let database = std::env::var("CASEWORK_BENCH_DATABASE_URL").unwrap_or_default();
     let backend = if database.is_empty() {
         "sqlite (synchronous=FULL)"
     } else {
         "postgresql"
     };
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_casework"))
-            .args(["serve", "--demo"])
-            .env("CASEWORK_DATA_DIR", dir.path())
-            .env("CASEWORK_DATABASE_URL", &database)
-            .env("CASEWORK_LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
+    let (_server, base) =
+        common::start(dir.path(), &[("CASEWORK_DATABASE_URL", database.as_str())]).await?;
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let login: Value = client
         .post(format!("{base}/v1/auth/login"))
         .json(&json!({"username": "social.worker", "password": "demo-social-worker-password", "device_name": "bench tablet"}))

@@ -128,6 +128,41 @@ async fn on_case(
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
 }
 
+/// A patron of `worker`'s with a case whose team has `peer` on it.
+async fn team_case(
+    app: &TestApp,
+    branch: Uuid,
+    worker: &Account,
+    peer: &Account,
+    name: &str,
+) -> (String, String) {
+    let w = worker.token.as_str();
+    let patron = created(
+        app.post_as(
+            "/v1/patrons",
+            w,
+            &json!({"preferred_name": name, "home_branch_id": branch}),
+        )
+        .await,
+    )
+    .await;
+    let case = created(
+        app.post_as("/v1/cases", w, &json!({"patron_id": patron}))
+            .await,
+    )
+    .await;
+    on_case(
+        app,
+        reqwest::Method::POST,
+        format!("/v1/cases/{case}/team"),
+        w,
+        case_version(app, &case, w).await,
+        json!({"staff_id": peer.id}),
+    )
+    .await;
+    (patron, case)
+}
+
 /// Two tablets of one team through a day of edits, syncs, a reassignment and
 /// a team change: each ends holding exactly what a fresh sync of its user
 /// would hold; the peer's never holds a restricted note; records that left
@@ -142,29 +177,7 @@ async fn two_tablets_of_one_team_keep_exact_copies_through_a_day() {
     let supervisor = app.account(Role::Supervisor, &[branch]).await;
     let w = worker.token.as_str();
 
-    let patron = created(
-        app.post_as(
-            "/v1/patrons",
-            w,
-            &json!({"preferred_name": "Invented Rowan", "home_branch_id": branch}),
-        )
-        .await,
-    )
-    .await;
-    let case = created(
-        app.post_as("/v1/cases", w, &json!({"patron_id": patron}))
-            .await,
-    )
-    .await;
-    on_case(
-        &app,
-        reqwest::Method::POST,
-        format!("/v1/cases/{case}/team"),
-        w,
-        case_version(&app, &case, w).await,
-        json!({"staff_id": peer.id}),
-    )
-    .await;
+    let (patron, case) = team_case(&app, branch, &worker, &peer, "Invented Rowan").await;
     let standard = created(
         app.post_as(
             &format!("/v1/cases/{case}/notes"),
@@ -440,29 +453,7 @@ async fn an_upload_applies_each_write_once_and_reports_conflicts() {
     let worker = app.account(Role::SocialWorker, &[branch]).await;
     let peer = app.account(Role::Peer, &[branch]).await;
     let w = worker.token.as_str();
-    let patron = created(
-        app.post_as(
-            "/v1/patrons",
-            w,
-            &json!({"preferred_name": "Invented Sage", "home_branch_id": branch}),
-        )
-        .await,
-    )
-    .await;
-    let case = created(
-        app.post_as("/v1/cases", w, &json!({"patron_id": patron}))
-            .await,
-    )
-    .await;
-    on_case(
-        &app,
-        reqwest::Method::POST,
-        format!("/v1/cases/{case}/team"),
-        w,
-        case_version(&app, &case, w).await,
-        json!({"staff_id": peer.id}),
-    )
-    .await;
+    let (patron, case) = team_case(&app, branch, &worker, &peer, "Invented Sage").await;
     let contact = created(
         app.post_as(
             "/v1/contacts",
