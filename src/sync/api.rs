@@ -104,9 +104,6 @@ fn item_out(it: Item) -> SyncItemOut {
     out
 }
 
-/// Operations per upload, at most.
-pub const MAX_OPERATIONS: usize = 200;
-
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "UPPERCASE")]
 pub enum SyncMethod {
@@ -147,8 +144,6 @@ pub struct SyncUploadIn {
     #[oai(validator(min_items = 1, max_items = 200))]
     pub operations: Vec<SyncOperationIn>,
 }
-
-const _: () = assert!(MAX_OPERATIONS == 200, "the spec's maxItems");
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
