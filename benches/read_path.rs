@@ -19,16 +19,6 @@ use serde_json::{Value, json};
 const CLIENTS: usize = 64;
 const RUN_FOR: Duration = Duration::from_secs(5);
 
-/// utime + stime of a process, in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
 fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -74,7 +64,7 @@ async fn run() -> anyhow::Result<()> {
     }
     let ids = Arc::new(ids);
     let pid = server.0.id();
-    let cpu_before = cpu_seconds(pid);
+    let cpu_before = common::cpu_seconds(pid);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
@@ -104,7 +94,7 @@ async fn run() -> anyhow::Result<()> {
         latencies.extend(t.await?);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds(pid) - cpu_before;
+    let cpu = common::cpu_seconds(pid) - cpu_before;
     latencies.sort();
     let n = latencies.len();
     println!(

@@ -27,121 +27,6 @@ fn main() -> anyhow::Result<()> {
         .block_on(run())
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: String,
-    token: &str,
-    body: Value,
-) -> anyhow::Result<Value> {
-    let resp = client
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await?;
-    anyhow::ensure!(resp.status() == 201, "seeding failed: {}", resp.status());
-    Ok(resp.json().await?)
-}
-
-/// One case with everything a tablet would hold of it.
-async fn seed_case(
-    client: reqwest::Client,
-    base: String,
-    token: String,
-    branch: Value,
-    service: Value,
-    i: usize,
-) -> anyhow::Result<()> {
-    let t = token.as_str();
-    let patron = post(
-        &client,
-        format!("{base}/v1/patrons"),
-        t,
-        json!({"preferred_name": format!("Invented Person {i}"), "home_branch_id": branch}),
-    )
-    .await?;
-    let patron = patron["patron"]["id"].clone();
-    let case = post(
-        &client,
-        format!("{base}/v1/cases"),
-        t,
-        json!({"patron_id": patron}),
-    )
-    .await?;
-    let case = case["id"].as_str().unwrap_or_default().to_owned();
-    for (n, sensitivity) in ["standard", "standard", "restricted"].iter().enumerate() {
-        post(&client, format!("{base}/v1/cases/{case}/notes"), t,
-            json!({"body": format!("Invented note {n}: met at the library and talked through next steps."),
-                   "sensitivity": sensitivity})).await?;
-    }
-    for _ in 0..3 {
-        post(
-            &client,
-            format!("{base}/v1/contacts"),
-            t,
-            json!({"branch_id": branch, "patron_id": patron, "kind": "drop_in",
-                   "needs": ["housing"], "note": "Invented contact note."}),
-        )
-        .await?;
-    }
-    let due = chrono::Utc::now().date_naive() + chrono::Duration::days(7);
-    post(
-        &client,
-        format!("{base}/v1/follow-ups"),
-        t,
-        json!({"case_id": case, "due_on": due.to_string()}),
-    )
-    .await?;
-    post(
-        &client,
-        format!("{base}/v1/referrals"),
-        t,
-        json!({"patron_id": patron, "case_id": case, "service_id": service}),
-    )
-    .await?;
-    Ok(())
-}
-
-struct Synced {
-    cursor: String,
-    records: usize,
-    pages: usize,
-}
-
-async fn sync(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    cursor: Option<String>,
-) -> anyhow::Result<Synced> {
-    let mut out = Synced {
-        cursor: String::new(),
-        records: 0,
-        pages: 0,
-    };
-    let mut cursor = cursor;
-    loop {
-        let mut url = format!("{base}/v1/sync?limit=2000");
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let page: Value = client
-            .get(url)
-            .bearer_auth(token)
-            .send()
-            .await?
-            .json()
-            .await?;
-        out.pages += 1;
-        out.records += page["items"].as_array().map_or(0, Vec::len);
-        cursor = page["next_cursor"].as_str().map(str::to_owned);
-        if page["more"] != true {
-            out.cursor = cursor.unwrap_or_default();
-            return Ok(out);
-        }
-    }
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -186,7 +71,7 @@ async fn run() -> anyhow::Result<()> {
     for chunk in (0..CASES).collect::<Vec<_>>().chunks(WRITERS) {
         let mut tasks = Vec::new();
         for &i in chunk {
-            tasks.push(tokio::spawn(seed_case(
+            tasks.push(tokio::spawn(common::seed_case(
                 client.clone(),
                 base.clone(),
                 token.clone(),
@@ -225,7 +110,7 @@ async fn run() -> anyhow::Result<()> {
         .len();
 
     let t = Instant::now();
-    let full = sync(&client, &base, &token, None).await?;
+    let full = common::sync(&client, &base, &token, None).await?;
     let first = t.elapsed();
     println!(
         "first sync: {} records in {} pages, {:.0} ms (first page {plain} bytes, {compressed} gzip)",
@@ -237,7 +122,7 @@ async fn run() -> anyhow::Result<()> {
     let mut empty = Vec::new();
     for _ in 0..20 {
         let t = Instant::now();
-        let s = sync(&client, &base, &token, Some(full.cursor.clone())).await?;
+        let s = common::sync(&client, &base, &token, Some(full.cursor.clone())).await?;
         empty.push(t.elapsed());
         anyhow::ensure!(s.records == 0, "an up-to-date tablet got records");
     }
@@ -256,7 +141,7 @@ async fn run() -> anyhow::Result<()> {
         .json()
         .await?;
     if let Some(case) = cases["items"][0]["case"]["id"].as_str() {
-        post(
+        common::post(
             &client,
             format!("{base}/v1/cases/{case}/notes"),
             &token,
@@ -264,7 +149,7 @@ async fn run() -> anyhow::Result<()> {
         )
         .await?;
         let t = Instant::now();
-        let s = sync(&client, &base, &token, Some(full.cursor.clone())).await?;
+        let s = common::sync(&client, &base, &token, Some(full.cursor.clone())).await?;
         println!(
             "incremental sync after one new note: {} record, {:.1} ms",
             s.records,

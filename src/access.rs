@@ -224,6 +224,22 @@ impl Scope {
             .ok_or_else(|| self.nothing_rule())
     }
 
+    /// Whether the `team` fact can change what [`Scope::admits`] answers
+    /// for a record with these other facts: only when a team grant comes
+    /// before any grant that already holds. Loaders skip the team query
+    /// when it cannot.
+    pub fn needs_team(&self, f: &Facts) -> bool {
+        for g in &self.grants {
+            if g.term == Term::Team {
+                return true;
+            }
+            if self.holds(g.term, f) {
+                return false;
+            }
+        }
+        false
+    }
+
     /// The same, as a decision.
     pub fn decide(&self, f: &Facts) -> Decision {
         match self.admits(f) {
@@ -986,6 +1002,75 @@ mod tests {
             branches: vec![],
             session_id: Uuid::now_v7(),
             must_change_password: false,
+        }
+    }
+
+    #[test]
+    fn a_scope_that_does_not_need_the_team_answers_the_same_either_way() {
+        let scopes: [fn(&Actor) -> Scope; 9] = [
+            patron_scope,
+            contact_scope,
+            case_scope,
+            follow_up_scope,
+            consent_scope,
+            referral_scope,
+            mandated_report_scope,
+            incident_scope,
+            support_request_scope,
+        ];
+        let branch = Uuid::now_v7();
+        for role in Role::ALL {
+            let mut a = actor(role);
+            a.branches = vec![branch];
+            for scope in scopes.iter().map(|s| s(&a)) {
+                for bits in 0..8u8 {
+                    let f = Facts {
+                        glass: bits & 1 != 0,
+                        mine: bits & 2 != 0,
+                        team: false,
+                        branch: if bits & 4 != 0 {
+                            branch
+                        } else {
+                            Uuid::now_v7()
+                        },
+                    };
+                    if !scope.needs_team(&f) {
+                        let with_team = Facts { team: true, ..f };
+                        assert_eq!(
+                            scope.admits(&f).map(|g| (g.rule, g.view)),
+                            scope.admits(&with_team).map(|g| (g.rule, g.view)),
+                            "{role:?} {f:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decisions_on_a_patron_need_the_team_only_where_the_patron_scope_does() {
+        let branch = Uuid::now_v7();
+        for role in Role::ALL {
+            let mut a = actor(role);
+            a.branches = vec![branch];
+            for bits in 0..4u8 {
+                let f = Facts {
+                    glass: false,
+                    mine: bits & 1 != 0,
+                    team: false,
+                    branch: if bits & 2 != 0 {
+                        branch
+                    } else {
+                        Uuid::now_v7()
+                    },
+                };
+                if !patron_scope(&a).needs_team(&f) {
+                    let t = Facts { team: true, ..f };
+                    assert_eq!(create_referral(&a, &f, None), create_referral(&a, &t, None));
+                    assert_eq!(manage_consents(&a, &f), manage_consents(&a, &t));
+                    assert_eq!(update_patron(&a, &f, None), update_patron(&a, &t, None));
+                }
+            }
         }
     }
 

@@ -49,6 +49,7 @@ impl Application {
             ),
         }
         state.checkpoints.clone().spawn(state.db.clone());
+        tokio::spawn(crate::unit::sweep_keys_forever(state.clone()));
         let acceptor = TcpListener::bind(listen)
             .into_acceptor()
             .await

@@ -17,7 +17,10 @@ use std::{
 };
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
+    QuerySelect, sea_query::OnConflict,
+};
 use uuid::Uuid;
 
 pub use crate::audit::Unit;
@@ -191,21 +194,6 @@ impl Unit {
             .map_err(|m| ServiceError::invalid("Idempotency-Key", &m))?
             .into_inner();
         let t = now();
-        idempotency_record::Entity::delete_many()
-            .filter(idempotency_record::Column::StaffId.eq(staff_id))
-            .filter(idempotency_record::Column::CreatedAt.lt(t - KEEP_KEYS_FOR))
-            .exec(self.txn())
-            .await?;
-        if let Some(first) = idempotency_record::Entity::find_by_id((staff_id, k.clone()))
-            .one(self.txn())
-            .await?
-        {
-            if first.request_hash != key.request_hash || first.record_type != kind.as_str() {
-                return Err(ServiceError::IdempotencyKeyReused);
-            }
-            key.replayed.store(true, Ordering::SeqCst);
-            return Ok(Claim::Replay(first.record_id));
-        }
         let row = idempotency_record::ActiveModel {
             staff_id: Set(staff_id),
             key: Set(k.clone()),
@@ -215,18 +203,102 @@ impl Unit {
             status: Set(i32::from(status)),
             created_at: Set(t),
         };
-        match row.insert(self.txn()).await {
-            Ok(_) => Ok(Claim::Fresh),
-            // Another instance took the key a moment ago.
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                Err(ServiceError::Conflict(
-                    "the first request with this Idempotency-Key is still running",
-                ))
+        // The usual case, a new key, is one statement. A key another
+        // instance is taking now is waited for (PostgreSQL holds the
+        // conflicting insert until that commits), then replayed.
+        let inserted = idempotency_record::Entity::insert(row.clone())
+            .on_conflict(
+                OnConflict::columns([
+                    idempotency_record::Column::StaffId,
+                    idempotency_record::Column::Key,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(self.txn())
+            .await?;
+        if inserted == 1 {
+            return Ok(Claim::Fresh);
+        }
+        let first = idempotency_record::Entity::find_by_id((staff_id, k))
+            .one(self.txn())
+            .await?
+            .ok_or(ServiceError::Conflict(
+                "the first request with this Idempotency-Key is still running",
+            ))?;
+        if first.created_at < t - KEEP_KEYS_FOR {
+            // Expired, not yet swept: the key is free again.
+            row.update(self.txn()).await?;
+            return Ok(Claim::Fresh);
+        }
+        if first.request_hash != key.request_hash || first.record_type != kind.as_str() {
+            return Err(ServiceError::IdempotencyKeyReused);
+        }
+        key.replayed.store(true, Ordering::SeqCst);
+        Ok(Claim::Replay(first.record_id))
+    }
+}
+
+/// Deletes the idempotency keys older than they are kept, a bounded number
+/// at a time, as one unit of work; returns how many went.
+pub async fn sweep_keys(state: &AppState) -> ServiceResult<u64> {
+    let before = now() - KEEP_KEYS_FOR;
+    state
+        .recorder
+        .run(AuditContext::default(), move |u| {
+            Box::pin(async move {
+                let old: Vec<(Uuid, String)> = idempotency_record::Entity::find()
+                    .select_only()
+                    .column(idempotency_record::Column::StaffId)
+                    .column(idempotency_record::Column::Key)
+                    .filter(idempotency_record::Column::CreatedAt.lt(before))
+                    .limit(SWEEP_KEYS)
+                    .into_tuple()
+                    .all(u.txn())
+                    .await?;
+                let mut gone = 0;
+                for chunk in old.chunks(400) {
+                    let mut any = Condition::any();
+                    for (staff, k) in chunk {
+                        any = any.add(
+                            Condition::all()
+                                .add(idempotency_record::Column::StaffId.eq(*staff))
+                                .add(idempotency_record::Column::Key.eq(k.as_str())),
+                        );
+                    }
+                    gone += idempotency_record::Entity::delete_many()
+                        .filter(any)
+                        .exec(u.txn())
+                        .await?
+                        .rows_affected;
+                }
+                Ok(gone)
+            })
+        })
+        .await
+}
+
+/// Sweeps old idempotency keys every minute, for as long as the service runs.
+pub async fn sweep_keys_forever(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        loop {
+            match sweep_keys(&state).await {
+                Ok(n) if n == SWEEP_KEYS => tokio::task::yield_now().await,
+                Ok(_) => break,
+                Err(_) => {
+                    tracing::warn!("cannot sweep old idempotency keys; trying again in a minute");
+                    break;
+                }
             }
-            Err(e) => Err(e.into()),
         }
     }
 }
+
+/// Keys deleted by one sweep at most, so that a sweep never holds the
+/// writer long.
+const SWEEP_KEYS: u64 = 2000;
 
 /// A record loaded for a read, with what the policy needs to know about it.
 pub struct Loaded<T> {

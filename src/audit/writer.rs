@@ -24,15 +24,15 @@ use chrono::Utc;
 use futures_util::{FutureExt, future::BoxFuture};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QuerySelect, TransactionTrait,
 };
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{AuditContext, NewEvent, Outcome, chain_head, format_time, rollup, to_row};
 use crate::{clock::Clock, domain::RecordKind, error::ServiceError};
-use entities::{audit_event, audit_event_patron, change_log};
+use entities::{audit_event_patron, change_log};
 
 /// What one operation does inside the writer: its savepoint, and what it
 /// records. Built by the writer, lent to the operation.
@@ -131,7 +131,14 @@ struct Job {
     ctx: AuditContext,
     /// The service's clock when the unit was submitted.
     now: chrono::DateTime<Utc>,
-    run: Run,
+    work: Work,
+}
+
+enum Work {
+    /// A unit of work: statements in a savepoint, and what it records.
+    Unit(Run),
+    /// Events alone (reads, searches, denials): no statement, no savepoint.
+    Events(Vec<NewEvent>, Box<dyn FnOnce(Option<ServiceError>) + Send>),
 }
 
 /// Largest number of units that share one commit.
@@ -180,15 +187,25 @@ impl Recorder {
     /// Appends events on their own (reads, searches, denials) and returns
     /// once they are durable.
     pub async fn record(&self, events: Vec<NewEvent>) -> Result<(), ServiceError> {
-        self.run(AuditContext::default(), move |unit| {
-            Box::pin(async move {
-                for ev in events {
-                    unit.record(ev);
-                }
-                Ok(())
+        let (tx, rx) = oneshot::channel::<Result<(), ServiceError>>();
+        let deliver = Box::new(move |commit_error: Option<ServiceError>| {
+            let _ = tx.send(commit_error.map_or(Ok(()), Err));
+        });
+        self.submit(AuditContext::default(), Work::Events(events, deliver))
+            .await?;
+        rx.await
+            .map_err(|_| ServiceError::Unexpected("audit events not written".into()))?
+    }
+
+    async fn submit(&self, ctx: AuditContext, work: Work) -> Result<(), ServiceError> {
+        self.tx
+            .send(Job {
+                ctx,
+                now: self.clock.now(),
+                work,
             })
-        })
-        .await
+            .await
+            .map_err(|_| ServiceError::Unexpected("audit writer stopped".into()))
     }
 
     /// Runs `work` as one unit: its statements, the events and change-log
@@ -217,14 +234,7 @@ impl Recorder {
                 }
             })
         });
-        self.tx
-            .send(Job {
-                ctx,
-                now: self.clock.now(),
-                run,
-            })
-            .await
-            .map_err(|_| ServiceError::Unexpected("audit writer stopped".into()))?;
+        self.submit(ctx, Work::Unit(run)).await?;
         // A unit that panicked drops its sender: the caller gets a 500.
         rx.await
             .map_err(|_| ServiceError::Unexpected("a unit of work failed".into()))?
@@ -239,7 +249,9 @@ impl Recorder {
             .send(Job {
                 ctx: AuditContext::default(),
                 now: self.clock.now(),
-                run: Box::new(|_| Box::pin(async { std::panic::panic_any(WriterCrash) })),
+                work: Work::Unit(Box::new(|_| {
+                    Box::pin(async { std::panic::panic_any(WriterCrash) })
+                })),
             })
             .await;
     }
@@ -291,99 +303,34 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
             return;
         }
     };
-    // The chain lock also orders the change log: its head is read under it,
-    // when the first unit of the batch that changed something needs it.
-    let mut change_seq: Option<i64> = None;
-    let (mut seq, mut prev_hash) = match chain_head(&txn).await {
-        Ok(h) => h,
-        Err(e) => {
-            batch_failed(
-                Vec::new(),
-                batch,
-                &ServiceError::unexpected("audit chain head", e),
-            );
-            return;
-        }
-    };
-    let recorded_at = format_time(Utc::now());
+    // Every unit runs first, each in its own savepoint; what they recorded
+    // is appended after, under the chain lock, so that the lock is held for
+    // the appends and the commit only (on PostgreSQL it is shared by every
+    // instance), and each kind of row goes in with one statement a batch.
     let mut finished: Vec<Finished> = Vec::with_capacity(batch.len());
-    let mut rolled = Vec::new();
+    let mut events = Vec::new();
+    let mut changes = Vec::new();
     let mut jobs = batch.into_iter();
     while let Some(job) = jobs.next() {
-        let (done, events, changes) = match run_job(&txn, job).await {
-            Ok(r) => r,
+        match run_job(&txn, job).await {
+            Ok((done, evs, chs)) => {
+                finished.push(done);
+                events.extend(evs);
+                changes.extend(chs);
+            }
             Err(e) => {
                 let _ = txn.rollback().await;
                 batch_failed(finished, jobs.collect(), &e);
                 return;
             }
-        };
-        let mut rows = Vec::with_capacity(events.len());
-        let mut disclosed = Vec::new();
-        for ev in events {
-            seq += 1;
-            // Every patron the event is about, its own included: one index
-            // finds all of a patron's events.
-            let patrons = rollup::patrons_of(ev.patron_id, &ev.patron_ids);
-            disclosed.extend(patrons.iter().map(|p| audit_event_patron::ActiveModel {
-                patron_id: Set(*p),
-                seq: Set(seq),
-            }));
-            let branches = ev.context.actor_branches.clone();
-            let row = to_row(ev, seq, &recorded_at, &prev_hash);
-            prev_hash = row.hash.clone();
-            rolled.extend(rollup::Rolled::of(&row, branches, patrons));
-            rows.push(row.into_active_model());
         }
-        let appended = async {
-            let mut change_rows = Vec::with_capacity(changes.len());
-            if !changes.is_empty() {
-                let mut next = match change_seq {
-                    Some(s) => s,
-                    None => change_head(&txn).await?,
-                };
-                for (kind, id) in changes {
-                    next += 1;
-                    change_rows.push(change_log::ActiveModel {
-                        seq: Set(next),
-                        kind: Set(kind.as_str().to_owned()),
-                        record_id: Set(id),
-                        changed_at: Set(recorded_at.clone()),
-                    });
-                }
-                change_seq = Some(next);
-            }
-            if !rows.is_empty() {
-                audit_event::Entity::insert_many(rows).exec(&txn).await?;
-            }
-            if !disclosed.is_empty() {
-                audit_event_patron::Entity::insert_many(disclosed)
-                    .exec(&txn)
-                    .await?;
-            }
-            if !change_rows.is_empty() {
-                change_log::Entity::insert_many(change_rows)
-                    .exec(&txn)
-                    .await?;
-            }
-            Ok::<(), sea_orm::DbErr>(())
-        }
-        .await;
-        if let Err(e) = appended {
-            let err = ServiceError::unexpected("audit insert", e);
-            let _ = txn.rollback().await;
-            finished.push(done);
-            batch_failed(finished, jobs.collect(), &err);
-            return;
-        }
-        finished.push(done);
     }
-    if let Err(e) = rollup::add(&txn, &rolled).await {
+    if let Err(e) = append(&txn, events, changes).await {
         let _ = txn.rollback().await;
         batch_failed(
             finished,
             Vec::new(),
-            &ServiceError::unexpected("audit rollup", e),
+            &ServiceError::unexpected("audit append", e),
         );
         return;
     }
@@ -401,12 +348,89 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
     }
 }
 
+/// Rows a statement carries at most (SQLite allows 32,766 parameters).
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Extends the chain with the batch's events, and the change log with its
+/// changes, under the chain lock; then the rollups.
+async fn append(
+    txn: &DatabaseTransaction,
+    events: Vec<NewEvent>,
+    changes: Vec<(RecordKind, Uuid)>,
+) -> Result<(), sea_orm::DbErr> {
+    if events.is_empty() && changes.is_empty() {
+        return Ok(());
+    }
+    // The chain lock also orders the change log: its head is read under it.
+    let (mut seq, mut prev_hash) = chain_head(txn).await?;
+    let recorded_at = format_time(Utc::now());
+    let mut rows = Vec::with_capacity(events.len());
+    let mut disclosed = Vec::with_capacity(events.len());
+    let mut rolled = Vec::with_capacity(events.len());
+    for ev in events {
+        seq += 1;
+        // Every patron the event is about, its own included: one index
+        // finds all of a patron's events.
+        let patrons = rollup::patrons_of(ev.patron_id, &ev.patron_ids);
+        disclosed.extend(patrons.iter().map(|p| audit_event_patron::ActiveModel {
+            patron_id: Set(*p),
+            seq: Set(seq),
+        }));
+        let branches = ev.context.actor_branches.clone();
+        let row = to_row(ev, seq, &recorded_at, &prev_hash);
+        prev_hash = row.hash.clone();
+        rolled.extend(rollup::Rolled::of(&row, branches, patrons));
+        rows.push(row.into_active_model());
+    }
+    let mut change_rows = Vec::with_capacity(changes.len());
+    if !changes.is_empty() {
+        let mut next = change_head(txn).await?;
+        for (kind, id) in changes {
+            next += 1;
+            change_rows.push(change_log::ActiveModel {
+                seq: Set(next),
+                kind: Set(kind.as_str().to_owned()),
+                record_id: Set(id),
+                changed_at: Set(recorded_at.clone()),
+            });
+        }
+    }
+    insert_chunked(txn, rows).await?;
+    insert_chunked(txn, disclosed).await?;
+    insert_chunked(txn, change_rows).await?;
+    rollup::add(txn, &rolled).await
+}
+
+async fn insert_chunked<A: ActiveModelTrait>(
+    txn: &DatabaseTransaction,
+    mut rows: Vec<A>,
+) -> Result<(), sea_orm::DbErr> {
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
+        A::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+        rows = rest;
+    }
+    Ok(())
+}
+
 type Ran = (Finished, Vec<NewEvent>, Vec<(RecordKind, Uuid)>);
 
 /// Runs one unit inside a savepoint; a failed or panicking unit leaves no
 /// trace but its events. An error here means the shared transaction itself
 /// broke.
 async fn run_job(txn: &DatabaseTransaction, job: Job) -> Result<Ran, ServiceError> {
+    let run = match job.work {
+        Work::Unit(run) => run,
+        Work::Events(events, deliver) => {
+            let done = Finished {
+                keep: true,
+                deliver,
+            };
+            return Ok((done, events, Vec::new()));
+        }
+    };
     let savepoint = txn.begin().await?;
     let mut unit = Unit {
         txn: savepoint,
@@ -417,7 +441,7 @@ async fn run_job(txn: &DatabaseTransaction, job: Job) -> Result<Ran, ServiceErro
         on_success: Vec::new(),
         changes: Vec::new(),
     };
-    let outcome = AssertUnwindSafe((job.run)(&mut unit)).catch_unwind().await;
+    let outcome = AssertUnwindSafe(run(&mut unit)).catch_unwind().await;
     let finished = match outcome {
         Err(payload) if payload.is::<WriterCrash>() => std::panic::resume_unwind(payload),
         Err(_) => {

@@ -81,6 +81,8 @@ pub async fn create(
 ) -> ServiceResult<contact::Model> {
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
+    // Only an id the client chose can be taken already.
+    let chosen = id.is_some();
     let id = ClientId::or_new(id);
     let c = check(&mut issues, &input, true);
     if input.kind.is_none() {
@@ -117,10 +119,11 @@ pub async fn create(
                     scope::visible_patron(u, &who, p).await?;
                 }
                 u.allow(decision.rule(), patron_id, FIELDS);
-                if contact::Entity::find_by_id(id)
-                    .one(u.txn())
-                    .await?
-                    .is_some()
+                if chosen
+                    && contact::Entity::find_by_id(id)
+                        .one(u.txn())
+                        .await?
+                        .is_some()
                 {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }

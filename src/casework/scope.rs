@@ -167,12 +167,19 @@ pub async fn patron_facts(
     actor: &Actor,
     p: &patron::Model,
 ) -> ServiceResult<Facts> {
-    Ok(Facts {
+    let mut facts = Facts {
         glass: false,
         mine: p.created_by == actor.staff_id,
-        team: on_patrons_team(db, actor, p.id).await?,
+        team: false,
         branch: p.home_branch_id,
-    })
+    };
+    // Ask the team only if it can change a decision on these facts: the
+    // patron scope's, and those that ask the team beside `mine` (tested in
+    // `access` against each other).
+    if access::patron_scope(actor).needs_team(&facts) {
+        facts.team = on_patrons_team(db, actor, p.id).await?;
+    }
+    Ok(facts)
 }
 
 pub async fn contact_facts(
@@ -180,16 +187,21 @@ pub async fn contact_facts(
     actor: &Actor,
     c: &contact::Model,
 ) -> ServiceResult<Facts> {
-    let team = match c.patron_id {
-        Some(p) => on_patrons_team(db, actor, p).await?,
-        None => false,
-    };
-    Ok(Facts {
+    let mut facts = Facts {
         glass: false,
         mine: c.worker_id == actor.staff_id,
-        team,
+        team: false,
         branch: c.branch_id,
-    })
+    };
+    // Every decision on a contact's facts but the author's own (which asks
+    // `mine` alone) is the contact scope's: ask the team only if it can
+    // change that (not for its author, a peer or a supervisor).
+    if let Some(p) = c.patron_id
+        && access::contact_scope(actor).needs_team(&facts)
+    {
+        facts.team = on_patrons_team(db, actor, p).await?;
+    }
+    Ok(facts)
 }
 
 pub async fn follow_up_facts(
