@@ -37,6 +37,7 @@ function init(args)
   patrons = lines(os.getenv("BENCH_PATRONS"))
   sent = 0
   unexpected = 0
+  bad_status = 0
   acked = {}
 end
 
@@ -56,6 +57,7 @@ end
 function response(status, headers, body)
   if status ~= expect then
     unexpected = unexpected + 1
+    bad_status = status
   elseif body_template then
     acked[#acked + 1] = body:match('"id":"([0-9a-f-]+)"')
   end
@@ -63,10 +65,12 @@ end
 
 function done(summary, latency, requests)
   local bad = 0
+  local bad_status = 0
   local ids = os.getenv("BENCH_IDS")
   local out = ids and ids ~= "" and io.open(ids, "w") or nil
   for _, t in ipairs(threads) do
     bad = bad + t:get("unexpected")
+    bad_status = math.max(bad_status, t:get("bad_status"))
     if out then
       for _, id in ipairs(t:get("acked")) do out:write(id, "\n") end
     end
@@ -75,7 +79,8 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'BENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,' ..
-    '"unexpected":%d,"socket_errors":%d,"timeouts":%d}\n',
+    '"unexpected":%d,"socket_errors":%d,"timeouts":%d,"connect_errors":%d,"read_errors":%d,' ..
+    '"write_errors":%d,"bad_status":%d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    latency.max, bad, e.connect + e.read + e.write, e.timeout))
+    latency.max, bad, e.connect + e.read + e.write, e.timeout, e.connect, e.read, e.write, bad_status))
 end

@@ -10,6 +10,9 @@ use poem::{
 
 use crate::{config::Settings, state::AppState};
 
+/// A keep-alive connection with no request for this long is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
 pub struct Application {
     acceptor: poem::listener::TcpAcceptor,
     addr: SocketAddr,
@@ -81,6 +84,7 @@ impl Application {
         tracing::info!(addr = %self.addr, "listening");
         let app = crate::http::app(self.state.clone());
         Server::new_with_acceptor(self.acceptor)
+            .idle_timeout(IDLE_TIMEOUT)
             .run_with_graceful_shutdown(app, shutdown_signal(), Some(grace))
             .await
             .context("server failed")?;

@@ -21,7 +21,7 @@ mod m20261201_000014_incident_resolution;
 mod m20261201_000015_break_glass;
 mod m20261201_000016_audit_rollups;
 mod m20261201_000017_sync;
-mod m20261201_000018_idempotency_sweep;
+mod m20261201_000018_load_paths;
 
 pub struct Migrator;
 
@@ -46,7 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_break_glass::Migration),
             Box::new(m20261201_000016_audit_rollups::Migration),
             Box::new(m20261201_000017_sync::Migration),
-            Box::new(m20261201_000018_idempotency_sweep::Migration),
+            Box::new(m20261201_000018_load_paths::Migration),
         ]
     }
 }

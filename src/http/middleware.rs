@@ -1,6 +1,6 @@
-//! Request id and the access log line.
+//! Request id, the access log line, and the request timeout.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use poem::{Endpoint, IntoResponse, Request, Response, http::HeaderValue};
 use tracing::Instrument;
@@ -78,4 +78,24 @@ fn route_label(path: &str) -> String {
         out.push('/');
     }
     out
+}
+
+/// Longest a request may run before the service answers 503. A write it
+/// had handed to the writer still commits (with its audit event); a retry
+/// with the same `Idempotency-Key` gets that answer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Bounds every request by [`REQUEST_TIMEOUT`] (until its answer's head;
+/// an export's body streams on).
+pub async fn timeout<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.call(req)).await {
+        Ok(answer) => answer.map(IntoResponse::into_response),
+        Err(_) => Ok(super::problem::Problem::new(
+            poem::http::StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "The request took too long",
+        )
+        .detail("Retry with the same Idempotency-Key: a write that went through is answered, not made twice")
+        .into_response()),
+    }
 }

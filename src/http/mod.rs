@@ -226,6 +226,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/openapi.yaml", serve("application/x-yaml", spec_yaml));
     around_operations(routes, state)
         .with(Compression::new())
+        .around(middleware::timeout)
         .around(middleware::request_id_and_log)
 }
 

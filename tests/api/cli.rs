@@ -8,15 +8,7 @@ use std::{
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_SIGNING_KEY, TestDatabase};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::helpers::{TEST_SIGNING_KEY, TestDatabase, free_port};
 
 fn casework(db: &TestDatabase) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_casework"));

@@ -23,18 +23,10 @@ use sea_orm::{ColumnTrait, Database, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TEST_SIGNING_KEY, TestDatabase};
+use crate::helpers::{TEST_SIGNING_KEY, TestDatabase, free_port};
 
 const WRITERS: usize = 16;
 const CYCLES: usize = 2;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The binary on `db`, with the default (full) SQLite synchronous setting.
 fn casework(db: &TestDatabase) -> Command {

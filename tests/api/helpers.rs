@@ -122,6 +122,15 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A loopback port nobody listens on now (for the real binary).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn test_settings(database: &TestDatabase) -> Settings {
     Settings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),

@@ -591,3 +591,78 @@ async fn directory_changes_are_in_the_change_log_and_keyed_creates_replay() {
     assert_eq!(logged.len(), 1);
     assert_eq!(logged[0].kind, "branch");
 }
+
+/// Makes the keys named `key` a day and an hour older.
+async fn age_key(app: &TestApp, key: &str) {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+    for k in keys_named(app, key).await {
+        let created = k.created_at;
+        let mut old = k.into_active_model();
+        old.created_at = Set(created - chrono::Duration::hours(25));
+        old.update(&app.db).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_key_older_than_a_day_is_free_again_and_swept() {
+    let app = spawn_app().await;
+    let (branch, worker) = worker_in_new_branch(&app, "UOWK").await;
+    let first = json_of(
+        post_keyed(
+            &app,
+            &worker.token,
+            "/v1/patrons",
+            "old-key",
+            &patron_body(branch, "Quinn Sample"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let fresh = json_of(
+        post_keyed(
+            &app,
+            &worker.token,
+            "/v1/patrons",
+            "new-key",
+            &patron_body(branch, "Sasha Sample"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    // A day and an hour later, as far as the key is concerned.
+    age_key(&app, "old-key").await;
+    // The old key, with another body: a new record, not `422 reused`.
+    let again = post_keyed(
+        &app,
+        &worker.token,
+        "/v1/patrons",
+        "old-key",
+        &patron_body(branch, "Remy Sample"),
+    )
+    .await;
+    assert!(again.headers().get("idempotent-replayed").is_none());
+    let again = json_of(again, 201).await;
+    assert_ne!(again["patron"]["id"], first["patron"]["id"]);
+    assert_eq!(keys_named(&app, "old-key").await.len(), 1);
+
+    // The sweep deletes what is older than a day, and nothing else.
+    age_key(&app, "old-key").await;
+    assert_eq!(casework::unit::sweep_keys(&app.state).await.unwrap(), 1);
+    assert!(keys_named(&app, "old-key").await.is_empty());
+    assert_eq!(keys_named(&app, "new-key").await.len(), 1);
+    // The key that was not old still replays its first answer.
+    let replay = post_keyed(
+        &app,
+        &worker.token,
+        "/v1/patrons",
+        "new-key",
+        &patron_body(branch, "Sasha Sample"),
+    )
+    .await;
+    assert_eq!(
+        json_of(replay, 201).await["patron"]["id"],
+        fresh["patron"]["id"]
+    );
+}

@@ -1,5 +1,7 @@
-//! Idempotency keys are swept by age in the background (no longer by each
-//! request): an index on their time finds the old ones.
+//! Indexes for the load benchmark's paths: idempotency keys are swept by
+//! age in the background (no longer by each request), found by their time;
+//! a worker's open referrals, soonest due first, are read in index order
+//! instead of sorted.
 
 use sea_orm_migration::prelude::*;
 
@@ -20,6 +22,16 @@ impl MigrationTrait for Migration {
                 .col(IdempotencyRecord::CreatedAt)
                 .to_owned(),
         )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_referral_creator_due")
+                .table(Referral::Table)
+                .col(Referral::CreatedBy)
+                .col(Referral::FollowUpOn)
+                .col(Referral::Id)
+                .to_owned(),
+        )
         .await
     }
 
@@ -30,6 +42,13 @@ impl MigrationTrait for Migration {
                 .table(IdempotencyRecord::Table)
                 .to_owned(),
         )
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ix_referral_creator_due")
+                .table(Referral::Table)
+                .to_owned(),
+        )
         .await
     }
 }
@@ -38,4 +57,12 @@ impl MigrationTrait for Migration {
 enum IdempotencyRecord {
     Table,
     CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Referral {
+    Table,
+    CreatedBy,
+    FollowUpOn,
+    Id,
 }
