@@ -20,6 +20,7 @@
 //! at 32 connections, into `target/perf-W1.data` and so on; `--scale-out`
 //! (with `--postgres`) then drives W1 and R2 together against one instance,
 //! and against two instances on the same database, and compares.
+//! `BENCH_SERVER_LOG=FILE` keeps the servers' warnings and errors.
 
 mod common;
 

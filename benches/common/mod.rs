@@ -65,11 +65,21 @@ pub async fn start_on(
         }
         None => Command::new(binary),
     };
+    // `BENCH_SERVER_LOG=FILE` keeps the servers' warnings and errors.
+    let log = match std::env::var_os("BENCH_SERVER_LOG") {
+        Some(path) => Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?,
+        ),
+        None => Stdio::null(),
+    };
     cmd.args(["serve", "--demo"])
         .env("CASEWORK_DATA_DIR", data_dir)
         .env("CASEWORK_LISTEN", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null());
+        .stdout(log);
     for (k, v) in env {
         cmd.env(k, v);
     }
