@@ -8,15 +8,11 @@ use std::{
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_SIGNING_KEY, TestDatabase, free_port};
+use crate::helpers::{TestDatabase, binary, free_port};
 
 fn casework(db: &TestDatabase) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_casework"));
-    cmd.env_clear()
-        .env("CASEWORK_DATABASE_URL", &db.url)
-        .env("CASEWORK_DATA_DIR", db.data_dir.path())
-        .env("CASEWORK_SIGNING_KEY", TEST_SIGNING_KEY)
-        .env("CASEWORK_SQLITE_SYNCHRONOUS", "normal");
+    let mut cmd = binary(db);
+    cmd.env("CASEWORK_SQLITE_SYNCHRONOUS", "normal");
     cmd
 }
 

@@ -23,19 +23,15 @@ use sea_orm::{ColumnTrait, Database, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TEST_SIGNING_KEY, TestDatabase, free_port};
+use crate::helpers::{TestDatabase, binary, free_port};
 
 const WRITERS: usize = 16;
 const CYCLES: usize = 2;
 
 /// The binary on `db`, with the default (full) SQLite synchronous setting.
 fn casework(db: &TestDatabase) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_casework"));
-    cmd.env_clear()
-        .env("CASEWORK_DATABASE_URL", &db.url)
-        .env("CASEWORK_DATA_DIR", db.data_dir.path())
-        .env("CASEWORK_SIGNING_KEY", TEST_SIGNING_KEY)
-        .env("RUST_LOG", "warn");
+    let mut cmd = binary(db);
+    cmd.env("RUST_LOG", "warn");
     cmd
 }
 

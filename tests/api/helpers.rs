@@ -122,6 +122,17 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The real binary on `database`, with nothing of this process's
+/// environment but the database, the data directory and the signing key.
+pub fn binary(database: &TestDatabase) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_casework"));
+    cmd.env_clear()
+        .env("CASEWORK_DATABASE_URL", &database.url)
+        .env("CASEWORK_DATA_DIR", database.data_dir.path())
+        .env("CASEWORK_SIGNING_KEY", TEST_SIGNING_KEY);
+    cmd
+}
+
 /// A loopback port nobody listens on now (for the real binary).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
