@@ -309,6 +309,14 @@ shaped_type! {
     |s: &str| s.to_owned()
 }
 
+shaped_type! {
+    /// A statistics period: a year, a quarter, a month or a span of whole
+    /// months (`crate::stats::Period` reads what it means).
+    StatsPeriod, r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2])(\.\.[0-9]{4}-(0[1-9]|1[0-2]))?)?$", 4, 16,
+    "must be a year (2026), a quarter (2026-Q4), a month (2026-11) or a span of whole months (2026-01..2026-06)",
+    |s: &str| s.to_owned()
+}
+
 /// The form of a UUIDv7 (the version nibble is 7).
 const UUID_V7: &str =
     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";

@@ -1,9 +1,8 @@
 //! Program statistics without personal data: counts of contacts and
-//! referrals by a grouping, and the median days from `requested` to
-//! `completed`. Small cells are suppressed: a count from 1 to 4 is `<5`, a
-//! median of fewer than 5 referrals is left out, and when any cell is
-//! suppressed the total is rounded to the nearest 10, so that no suppressed
-//! cell can be recovered from the total and the others.
+//! referrals over a whole calendar period by a grouping, and the median
+//! days from `requested` to `completed`. Every figure is published as
+//! `crate::stats` says (`0`, `<5`, or rounded to a multiple of 5); a median
+//! of fewer than 5 referrals is left out, and a median is in whole days.
 
 use std::collections::BTreeMap;
 
@@ -21,8 +20,7 @@ use crate::{
 };
 use entities::{contact, referral, referral_event};
 
-use crate::stats::{MIN_CELL, cell};
-use crate::stats::{allow, is_small, record};
+use crate::stats::{Asked, MIN_CELL, allow, figure, record};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactGrouping {
@@ -32,6 +30,19 @@ pub enum ContactGrouping {
     Kind,
 }
 
+impl ContactGrouping {
+    pub const ALL: [ContactGrouping; 4] = [Self::Need, Self::Branch, Self::Month, Self::Kind];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Need => "need",
+            Self::Branch => "branch",
+            Self::Month => "month",
+            Self::Kind => "kind",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReferralGrouping {
     Category,
@@ -39,6 +50,18 @@ pub enum ReferralGrouping {
     Outcome,
     Branch,
     Month,
+}
+
+impl ReferralGrouping {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Category => "category",
+            Self::Status => "status",
+            Self::Outcome => "outcome",
+            Self::Branch => "branch",
+            Self::Month => "month",
+        }
+    }
 }
 
 /// One published row.
@@ -54,42 +77,59 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     pub rows: Vec<Row>,
-    /// The number of records counted (a contact with two needs is one), or
-    /// rounded to the nearest 10 when a cell is suppressed.
+    /// The number of records counted (a contact with two needs is one), as
+    /// published.
     pub total: String,
-    pub total_rounded: bool,
 }
 
 /// Publishes counts (and, per group, the completion times behind the
-/// median), suppressing small cells.
+/// median).
 fn publish(groups: BTreeMap<String, (u64, Vec<f64>)>, total: u64) -> Table {
-    let mut suppressed = false;
     let rows = groups
         .into_iter()
         .map(|(group, (n, mut days))| {
-            suppressed |= is_small(n);
             days.sort_by(f64::total_cmp);
             let median = (days.len() as u64 >= MIN_CELL).then(|| {
                 let mid = days.len() / 2;
-                if days.len() % 2 == 0 {
+                let m = if days.len() % 2 == 0 {
                     (days[mid - 1] + days[mid]) / 2.0
                 } else {
                     days[mid]
-                }
+                };
+                m.round()
             });
             Row {
                 group,
-                count: cell(n),
+                count: figure(n),
                 median_days_to_complete: median,
             }
         })
         .collect();
-    let (total, total_rounded) = crate::stats::total(total, suppressed);
     Table {
         rows,
-        total,
-        total_rounded,
+        total: figure(total),
     }
+}
+
+/// The groups a contact counts in.
+fn contact_keys(c: &contact::Model, by: ContactGrouping) -> Vec<String> {
+    match by {
+        ContactGrouping::Need => serde_json::from_str(&c.needs).unwrap_or_default(),
+        ContactGrouping::Branch => vec![c.branch_id.to_string()],
+        ContactGrouping::Month => vec![month(&c.occurred_at)],
+        ContactGrouping::Kind => vec![c.kind.clone()],
+    }
+}
+
+/// The published table of contacts already chosen by period and branch.
+pub fn tabulate_contacts(rows: &[contact::Model], by: ContactGrouping) -> Table {
+    let mut groups: BTreeMap<String, (u64, Vec<f64>)> = BTreeMap::new();
+    for c in rows {
+        for k in contact_keys(c, by) {
+            groups.entry(k).or_default().0 += 1;
+        }
+    }
+    publish(groups, rows.len() as u64)
 }
 
 fn month(t: &str) -> String {
@@ -100,37 +140,27 @@ pub async fn contacts(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
+    period: Option<&str>,
     by: ContactGrouping,
 ) -> ServiceResult<Table> {
     let ctx = AuditContext::for_actor(actor, meta);
     let (rule, branches) = allow(state, &ctx, actor, RecordKind::Contact).await?;
-    let mut q = contact::Entity::find();
-    if let Some(b) = branches {
-        q = q.filter(contact::Column::BranchId.is_in(b));
-    }
-    if let Some(f) = from {
-        q = q.filter(contact::Column::OccurredAt.gte(audit::format_time(f)));
-    }
-    if let Some(t) = to {
-        q = q.filter(contact::Column::OccurredAt.lt(audit::format_time(t)));
+    let period = crate::stats::period(period, state.clock.now())?;
+    let (from, to) = period.bounds();
+    let mut q = contact::Entity::find()
+        .filter(contact::Column::OccurredAt.gte(audit::format_time(from)))
+        .filter(contact::Column::OccurredAt.lt(audit::format_time(to)));
+    if let Some(b) = &branches {
+        q = q.filter(contact::Column::BranchId.is_in(b.clone()));
     }
     let rows = q.all(&state.db).await?;
-    let mut groups: BTreeMap<String, (u64, Vec<f64>)> = BTreeMap::new();
-    for c in &rows {
-        let keys: Vec<String> = match by {
-            ContactGrouping::Need => serde_json::from_str(&c.needs).unwrap_or_default(),
-            ContactGrouping::Branch => vec![c.branch_id.to_string()],
-            ContactGrouping::Month => vec![month(&c.occurred_at)],
-            ContactGrouping::Kind => vec![c.kind.clone()],
-        };
-        for k in keys {
-            groups.entry(k).or_default().0 += 1;
-        }
-    }
-    let table = publish(groups, rows.len() as u64);
-    record(state, &ctx, rule, RecordKind::Contact).await?;
+    let table = tabulate_contacts(&rows, by);
+    let asked = Asked {
+        period: &period,
+        group_by: by.as_str(),
+        branches: branches.as_deref(),
+    };
+    record(state, &ctx, rule, RecordKind::Contact, &asked).await?;
     Ok(table)
 }
 
@@ -138,22 +168,19 @@ pub async fn referrals(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
+    period: Option<&str>,
     by: ReferralGrouping,
 ) -> ServiceResult<Table> {
     let ctx = AuditContext::for_actor(actor, meta);
     let (rule, branches) = allow(state, &ctx, actor, RecordKind::Referral).await?;
+    let period = crate::stats::period(period, state.clock.now())?;
+    let (from, to) = period.bounds();
     let mut q = referral::Entity::find()
-        .filter(referral::Column::Status.ne(ReferralStatus::EnteredInError.as_str()));
-    if let Some(b) = branches {
-        q = q.filter(referral::Column::BranchId.is_in(b));
-    }
-    if let Some(f) = from {
-        q = q.filter(referral::Column::CreatedAt.gte(f));
-    }
-    if let Some(t) = to {
-        q = q.filter(referral::Column::CreatedAt.lt(t));
+        .filter(referral::Column::Status.ne(ReferralStatus::EnteredInError.as_str()))
+        .filter(referral::Column::CreatedAt.gte(from))
+        .filter(referral::Column::CreatedAt.lt(to));
+    if let Some(b) = &branches {
+        q = q.filter(referral::Column::BranchId.is_in(b.clone()));
     }
     let rows = q.all(&state.db).await?;
     // Days from `requested` to `completed`, per completed referral.
@@ -208,7 +235,12 @@ pub async fn referrals(
         }
     }
     let table = publish(groups, rows.len() as u64);
-    record(state, &ctx, rule, RecordKind::Referral).await?;
+    let asked = Asked {
+        period: &period,
+        group_by: by.as_str(),
+        branches: branches.as_deref(),
+    };
+    record(state, &ctx, rule, RecordKind::Referral, &asked).await?;
     Ok(table)
 }
 
@@ -217,7 +249,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn small_cells_are_suppressed_and_the_total_cannot_betray_them() {
+    fn every_count_and_the_total_are_published_rounded() {
         let groups = BTreeMap::from([
             ("food".to_owned(), (12, vec![])),
             ("housing".to_owned(), (3, vec![])),
@@ -225,15 +257,149 @@ mod tests {
         ]);
         let t = publish(groups, 22);
         let counts: Vec<&str> = t.rows.iter().map(|r| r.count.as_str()).collect();
-        assert_eq!(counts, vec!["12", "<5", "7"]);
-        assert_eq!(t.total, "20", "rounded, so 22 - 12 - 7 is not published");
-        assert!(t.total_rounded);
+        assert_eq!(counts, vec!["10", "<5", "5"]);
+        assert_eq!(t.total, "20", "so 22 - 12 - 7 is not published");
+    }
 
-        let t = publish(BTreeMap::from([("food".to_owned(), (12, vec![]))]), 12);
-        assert_eq!((t.total.as_str(), t.total_rounded), ("12", false));
-        assert_eq!(cell(0), "0");
-        assert_eq!(cell(4), "<5");
-        assert_eq!(cell(5), "5");
+    mod differencing {
+        use chrono::{Duration, TimeZone};
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::stats::{
+            Period,
+            differencing::{Answer, assert_no_exact_small_count},
+        };
+
+        const NEEDS: [&str; 4] = ["food", "housing", "health", "legal"];
+        const KINDS: [&str; 3] = ["outreach", "drop_in", "crisis"];
+
+        fn branch(i: u8) -> Uuid {
+            Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + u128::from(i))
+        }
+
+        /// A contact in one of 36 months from January 2025.
+        fn contact(month: u8, day: u8, b: u8, kind: u8, needs: u8) -> contact::Model {
+            let (y, m) = (2025 + i32::from(month / 12), u32::from(month % 12) + 1);
+            let t = Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).unwrap()
+                + Duration::days(i64::from(day % 28))
+                + Duration::minutes(i64::from(b) * 7 + 23 * 60 + 59);
+            let needs: Vec<&str> = NEEDS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| needs & (1 << i) != 0)
+                .map(|(_, n)| *n)
+                .collect();
+            contact::Model {
+                id: Uuid::now_v7(),
+                worker_id: Uuid::nil(),
+                branch_id: branch(b),
+                patron_id: None,
+                occurred_at: audit::format_time(t),
+                recorded_at: t,
+                duration_minutes: None,
+                kind: KINDS[usize::from(kind)].to_owned(),
+                needs: serde_json::to_string(&needs).unwrap(),
+                services_given: "[]".to_owned(),
+                note: None,
+                version: 1,
+                updated_at: t,
+            }
+        }
+
+        fn period() -> impl Strategy<Value = Period> {
+            prop_oneof![
+                (2025..=2027i32).prop_map(|y| y.to_string()),
+                (2025..=2027i32, 1..=4u32).prop_map(|(y, q)| format!("{y}-Q{q}")),
+                (2025..=2027i32, 1..=12u32).prop_map(|(y, m)| format!("{y}-{m:02}")),
+                (0..36u32, 0..12u32).prop_map(|(a, n)| {
+                    let b = a + n;
+                    format!(
+                        "{}-{:02}..{}-{:02}",
+                        2025 + a / 12,
+                        a % 12 + 1,
+                        2025 + b / 12,
+                        b % 12 + 1
+                    )
+                }),
+            ]
+            .prop_map(|s| Period::parse(&s).unwrap())
+        }
+
+        fn grouping() -> impl Strategy<Value = ContactGrouping> {
+            prop::sample::select(ContactGrouping::ALL.to_vec())
+        }
+
+        /// What a caller may ask: the records of its branches (`None`:
+        /// all) in a period, by a grouping, published by the service's
+        /// own code; with the true count behind each figure, counted here
+        /// independently.
+        fn ask(
+            all: &[contact::Model],
+            branches: &Option<Vec<Uuid>>,
+            period: &Period,
+            by: ContactGrouping,
+        ) -> Answer {
+            let chosen: Vec<contact::Model> = all
+                .iter()
+                .filter(|c| branches.as_ref().is_none_or(|b| b.contains(&c.branch_id)))
+                .filter(|c| {
+                    let t = chrono::DateTime::parse_from_rfc3339(&c.occurred_at).unwrap();
+                    period.contains(t.with_timezone(&Utc))
+                })
+                .cloned()
+                .collect();
+            let table = tabulate_contacts(&chosen, by);
+            let figures = table
+                .rows
+                .iter()
+                .map(|r| {
+                    let truth = chosen
+                        .iter()
+                        .filter(|c| match by {
+                            ContactGrouping::Need => {
+                                let needs: Vec<String> = serde_json::from_str(&c.needs).unwrap();
+                                needs.contains(&r.group)
+                            }
+                            ContactGrouping::Branch => c.branch_id.to_string() == r.group,
+                            ContactGrouping::Month => c.occurred_at.starts_with(&r.group),
+                            ContactGrouping::Kind => c.kind == r.group,
+                        })
+                        .count() as u64;
+                    (r.count.clone(), truth)
+                })
+                .collect();
+            Answer {
+                figures,
+                total: (table.total, chosen.len() as u64),
+                partition: by != ContactGrouping::Need,
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Random contacts, one caller, two of the queries it may make:
+            /// no sum or difference of what comes back is an exact count
+            /// from 1 to 4.
+            #[test]
+            fn no_two_answers_give_away_a_small_count(
+                records in prop::collection::vec(
+                    (0..36u8, 0..28u8, 0..3u8, 0..3u8, 0..16u8), 0..80),
+                supervisor in prop::option::of(prop::collection::vec(0..3u8, 1..3)),
+                first in (period(), grouping()),
+                second in (period(), grouping()),
+            ) {
+                let all: Vec<contact::Model> = records
+                    .into_iter()
+                    .map(|(m, d, b, k, n)| contact(m, d, b, k, n))
+                    .collect();
+                let branches = supervisor.map(|bs| bs.into_iter().map(branch).collect());
+                let a = ask(&all, &branches, &first.0, first.1);
+                let b = ask(&all, &branches, &second.0, second.1);
+                assert_no_exact_small_count(&a, &b);
+            }
+        }
     }
 
     #[test]
@@ -247,6 +413,10 @@ mod tests {
             BTreeMap::from([("x".to_owned(), (9, vec![5.0, 1.0, 3.0, 2.0, 4.0, 6.0]))]),
             9,
         );
-        assert_eq!(enough.rows[0].median_days_to_complete, Some(3.5));
+        assert_eq!(
+            enough.rows[0].median_days_to_complete,
+            Some(4.0),
+            "3.5 in whole days"
+        );
     }
 }

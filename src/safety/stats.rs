@@ -1,7 +1,8 @@
 //! Incident statistics for program review, without personal data. They
 //! read incidents (with the responders' certification as recorded), rules
-//! and branches only: no casework table. Small cells are suppressed as in
-//! every statistic (`crate::stats`).
+//! and branches only: no casework table. Periods are whole calendar units
+//! and every figure is published as in every statistic (`crate::stats`):
+//! `0`, `<5`, or rounded to a multiple of 5, rates from the rounded figures.
 //!
 //! Per group: how many incidents; how many were resolved without security
 //! or the police (a recorded resolution other than `security` or `police`,
@@ -22,7 +23,7 @@ use crate::{
     domain::{ActionTaken, RecordKind, ResolutionPath},
     error::ServiceResult,
     state::AppState,
-    stats::{self, cell, is_small, rate},
+    stats::{self, Asked, figure, rate},
 };
 use entities::{rule, safety::incident};
 
@@ -36,6 +37,26 @@ pub enum IncidentGrouping {
     Resolution,
     /// Whether a responder held a current de-escalation certification.
     CertifiedResponder,
+}
+
+impl IncidentGrouping {
+    pub const ALL: [IncidentGrouping; 5] = [
+        Self::Rule,
+        Self::Branch,
+        Self::Month,
+        Self::Resolution,
+        Self::CertifiedResponder,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rule => "rule",
+            Self::Branch => "branch",
+            Self::Month => "month",
+            Self::Resolution => "resolution",
+            Self::CertifiedResponder => "certified_responder",
+        }
+    }
 }
 
 /// One published row.
@@ -56,7 +77,6 @@ pub struct IncidentRow {
 pub struct IncidentTable {
     pub rows: Vec<IncidentRow>,
     pub total: String,
-    pub total_rounded: bool,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -95,29 +115,23 @@ fn escalated(w: &incident::Model, at: &HashMap<Occasion, Vec<DateTime<Utc>>>) ->
 }
 
 fn publish(groups: BTreeMap<String, Counts>, total: u64) -> IncidentTable {
-    let mut suppressed = false;
     let rows = groups
         .into_iter()
-        .map(|(group, c)| {
-            suppressed |= is_small(c.incidents);
-            IncidentRow {
-                group,
-                incidents: cell(c.incidents),
-                without_enforcement: cell(c.without),
-                percent_without_enforcement: rate(c.without, c.incidents, 100.0),
-                police_calls: cell(c.police),
-                police_per_1000: rate(c.police, c.incidents, 1000.0),
-                warnings: cell(c.warnings),
-                escalated: cell(c.escalated),
-                escalation_percent: rate(c.escalated, c.warnings, 100.0),
-            }
+        .map(|(group, c)| IncidentRow {
+            group,
+            incidents: figure(c.incidents),
+            without_enforcement: figure(c.without),
+            percent_without_enforcement: rate(c.without, c.incidents, 100.0),
+            police_calls: figure(c.police),
+            police_per_1000: rate(c.police, c.incidents, 1000.0),
+            warnings: figure(c.warnings),
+            escalated: figure(c.escalated),
+            escalation_percent: rate(c.escalated, c.warnings, 100.0),
         })
         .collect();
-    let (total, total_rounded) = stats::total(total, suppressed);
     IncidentTable {
         rows,
-        total,
-        total_rounded,
+        total: figure(total),
     }
 }
 
@@ -125,21 +139,18 @@ pub async fn incidents(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
+    period: Option<&str>,
     by: IncidentGrouping,
 ) -> ServiceResult<IncidentTable> {
     let ctx = AuditContext::for_actor(actor, meta);
     let (rule_name, branches) = stats::allow(state, &ctx, actor, RecordKind::Incident).await?;
-    let mut q = incident::Entity::find();
-    if let Some(b) = branches {
-        q = q.filter(incident::Column::BranchId.is_in(b));
-    }
-    if let Some(f) = from {
-        q = q.filter(incident::Column::OccurredAt.gte(f));
-    }
-    if let Some(t) = to {
-        q = q.filter(incident::Column::OccurredAt.lt(t));
+    let period = stats::period(period, state.clock.now())?;
+    let (from, to) = period.bounds();
+    let mut q = incident::Entity::find()
+        .filter(incident::Column::OccurredAt.gte(from))
+        .filter(incident::Column::OccurredAt.lt(to));
+    if let Some(b) = &branches {
+        q = q.filter(incident::Column::BranchId.is_in(b.clone()));
     }
     let all = q.all(&state.db).await?;
     let codes: BTreeMap<Uuid, String> = rule::Entity::find()
@@ -148,9 +159,26 @@ pub async fn incidents(
         .into_iter()
         .map(|r| (r.id, r.code))
         .collect();
-    let escalations = escalations(&all);
+    let table = tabulate(&all, &codes, by);
+    let asked = Asked {
+        period: &period,
+        group_by: by.as_str(),
+        branches: branches.as_deref(),
+    };
+    stats::record(state, &ctx, rule_name, RecordKind::Incident, &asked).await?;
+    Ok(table)
+}
+
+/// The published table of incidents already chosen by period and branch
+/// (`codes`: each rule's code).
+pub fn tabulate(
+    all: &[incident::Model],
+    codes: &BTreeMap<Uuid, String>,
+    by: IncidentGrouping,
+) -> IncidentTable {
+    let escalations = escalations(all);
     let mut groups: BTreeMap<String, Counts> = BTreeMap::new();
-    for i in &all {
+    for i in all {
         let key = match by {
             IncidentGrouping::Rule => i
                 .rule_id
@@ -192,7 +220,144 @@ pub async fn incidents(
             }
         }
     }
-    let table = publish(groups, all.len() as u64);
-    stats::record(state, &ctx, rule_name, RecordKind::Incident).await?;
-    Ok(table)
+    publish(groups, all.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::stats::{
+        Period,
+        differencing::{Answer, assert_no_exact_small_count},
+    };
+
+    const RESOLUTIONS: [&str; 4] = ["staff_de_escalation", "security", "police", "person_left"];
+    const ACTIONS: [&str; 3] = ["none", "warning", "suspension"];
+
+    fn id(i: u8) -> Uuid {
+        Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + u128::from(i))
+    }
+
+    /// An incident in one of 24 months from January 2025.
+    fn incident(month: u8, day: u8, b: u8, rule: u8, action: u8, police: bool) -> incident::Model {
+        let (y, m) = (2025 + i32::from(month / 12), u32::from(month % 12) + 1);
+        let t =
+            Utc.with_ymd_and_hms(y, m, 1, 12, 0, 0).unwrap() + Duration::days(i64::from(day % 28));
+        incident::Model {
+            id: Uuid::now_v7(),
+            branch_id: id(b),
+            occurred_at: t,
+            category: "disturbance".to_owned(),
+            description: String::new(),
+            description_key: String::new(),
+            action_taken: ACTIONS[usize::from(action)].to_owned(),
+            persons_involved: None,
+            responders: "[]".to_owned(),
+            resolution: Some(RESOLUTIONS[usize::from(rule)].to_owned()),
+            police_called: police,
+            minutes_before_police: None,
+            rule_id: (rule < 2).then(|| id(100 + rule)),
+            version: 1,
+            created_by: Uuid::nil(),
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    fn query() -> impl Strategy<Value = (Period, IncidentGrouping)> {
+        let period = prop_oneof![
+            (2025..=2026i32).prop_map(|y| y.to_string()),
+            (2025..=2026i32, 1..=4u32).prop_map(|(y, q)| format!("{y}-Q{q}")),
+            (2025..=2026i32, 1..=12u32).prop_map(|(y, m)| format!("{y}-{m:02}")),
+            (0..24u32, 0..8u32).prop_map(|(a, n)| {
+                let b = a + n;
+                format!(
+                    "{}-{:02}..{}-{:02}",
+                    2025 + a / 12,
+                    a % 12 + 1,
+                    2025 + b / 12,
+                    b % 12 + 1
+                )
+            }),
+        ]
+        .prop_map(|s| Period::parse(&s).unwrap());
+        (period, prop::sample::select(IncidentGrouping::ALL.to_vec()))
+    }
+
+    /// The caller's answer, published by the service's own code, with the
+    /// truth behind each incident count and police-call count.
+    fn ask(
+        all: &[incident::Model],
+        branches: &Option<Vec<Uuid>>,
+        q: &(Period, IncidentGrouping),
+    ) -> Answer {
+        let chosen: Vec<incident::Model> = all
+            .iter()
+            .filter(|i| branches.as_ref().is_none_or(|b| b.contains(&i.branch_id)))
+            .filter(|i| q.0.contains(i.occurred_at))
+            .cloned()
+            .collect();
+        let codes = BTreeMap::from([(id(100), "r0".to_owned()), (id(101), "r1".to_owned())]);
+        let table = tabulate(&chosen, &codes, q.1);
+        let mut figures = Vec::new();
+        for r in &table.rows {
+            let group: Vec<&incident::Model> = chosen
+                .iter()
+                .filter(|i| match q.1 {
+                    IncidentGrouping::Rule => {
+                        i.rule_id
+                            .and_then(|x| codes.get(&x))
+                            .map_or("none", |c| c.as_str())
+                            == r.group
+                    }
+                    IncidentGrouping::Branch => i.branch_id.to_string() == r.group,
+                    IncidentGrouping::Month => i.occurred_at.format("%Y-%m").to_string() == r.group,
+                    IncidentGrouping::Resolution => {
+                        i.resolution.as_deref() == Some(r.group.as_str())
+                    }
+                    IncidentGrouping::CertifiedResponder => r.group == "none_certified",
+                })
+                .collect();
+            figures.push((r.incidents.clone(), group.len() as u64));
+            let police = group.iter().filter(|i| i.police_called).count() as u64;
+            figures.push((r.police_calls.clone(), police));
+            for other in [&r.without_enforcement, &r.warnings, &r.escalated] {
+                assert!(
+                    other == "<5" || other.parse::<u64>().is_ok_and(|n| n % 5 == 0),
+                    "{other} is not in published form"
+                );
+            }
+        }
+        Answer {
+            figures,
+            total: (table.total, chosen.len() as u64),
+            partition: false,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Random incidents, one caller, two of the queries it may make: no
+        /// sum or difference of what comes back is an exact count from 1
+        /// to 4.
+        #[test]
+        fn no_two_answers_give_away_a_small_count(
+            records in prop::collection::vec(
+                (0..24u8, 0..28u8, 0..3u8, 0..4u8, 0..3u8, any::<bool>()), 0..80),
+            supervisor in prop::option::of(prop::collection::vec(0..3u8, 1..3)),
+            first in query(),
+            second in query(),
+        ) {
+            let all: Vec<incident::Model> = records
+                .into_iter()
+                .map(|(m, d, b, r, a, p)| incident(m, d, b, r, a, p))
+                .collect();
+            let branches = supervisor.map(|bs| bs.into_iter().map(id).collect());
+            assert_no_exact_small_count(&ask(&all, &branches, &first), &ask(&all, &branches, &second));
+        }
+    }
 }

@@ -496,9 +496,7 @@ async fn incident_statistics_suppress_small_cells_on_a_known_set() {
     }
 
     let table = |group_by: &str| {
-        let path = format!(
-            "/v1/stats/incidents?group_by={group_by}&from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z"
-        );
+        let path = format!("/v1/stats/incidents?group_by={group_by}&period=2026-06");
         let token = supervisor.token.clone();
         let app = &app;
         async move {
@@ -510,23 +508,24 @@ async fn incident_statistics_suppress_small_cells_on_a_known_set() {
     assert_eq!(
         table("rule").await,
         json!({"rows": [
-            {"group": "no_sleeping", "incidents": "11", "without_enforcement": "6",
-             "percent_without_enforcement": 54.5, "police_calls": "5", "police_per_1000": 454.5,
-             "warnings": "6", "escalated": "5", "escalation_percent": 83.3},
+            {"group": "no_sleeping", "incidents": "10", "without_enforcement": "5",
+             "percent_without_enforcement": 50.0, "police_calls": "5", "police_per_1000": 500.0,
+             "warnings": "5", "escalated": "5", "escalation_percent": 100.0},
             {"group": "respect", "incidents": "<5", "without_enforcement": "0",
              "police_calls": "0", "warnings": "0", "escalated": "0"}],
-         "total": "10", "total_rounded": true})
+         "total": "15"}),
+        "11, 6, 6 and 13 published rounded to 5; the shares from the published figures"
     );
     assert_eq!(
         table("certified_responder").await,
         json!({"rows": [
-            {"group": "certified_present", "incidents": "6", "without_enforcement": "6",
+            {"group": "certified_present", "incidents": "5", "without_enforcement": "5",
              "percent_without_enforcement": 100.0, "police_calls": "0", "police_per_1000": 0.0,
-             "warnings": "6", "escalated": "5", "escalation_percent": 83.3},
-            {"group": "none_certified", "incidents": "7", "without_enforcement": "0",
-             "percent_without_enforcement": 0.0, "police_calls": "5", "police_per_1000": 714.3,
+             "warnings": "5", "escalated": "5", "escalation_percent": 100.0},
+            {"group": "none_certified", "incidents": "5", "without_enforcement": "0",
+             "percent_without_enforcement": 0.0, "police_calls": "5", "police_per_1000": 1000.0,
              "warnings": "0", "escalated": "0"}],
-         "total": "13", "total_rounded": false})
+         "total": "15"})
     );
     let by_resolution = table("resolution").await;
     let groups: Vec<(&str, &str)> = by_resolution["rows"]
@@ -545,7 +544,7 @@ async fn incident_statistics_suppress_small_cells_on_a_known_set() {
         vec![
             ("police", "5"),
             ("security", "<5"),
-            ("staff_de_escalation", "6")
+            ("staff_de_escalation", "5")
         ]
     );
 
@@ -570,8 +569,8 @@ async fn incident_statistics_suppress_small_cells_on_a_known_set() {
         lines,
         vec![
             "group,incidents,without_enforcement,percent_without_enforcement,police_calls,police_per_1000,warnings,escalated,escalation_percent",
-            &format!("{main},13,6,46.2,5,384.6,6,5,83.3"),
-            "total,13,,,,,,,",
+            &format!("{main},15,5,33.3,5,333.3,5,5,100"),
+            "total,15,,,,,,,",
         ]
     );
     // Everyone but supervisors and admins is refused.

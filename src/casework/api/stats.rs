@@ -1,6 +1,5 @@
 //! Program statistics over HTTP, as JSON or (with `Accept: text/csv`) CSV.
 
-use chrono::{DateTime, Utc};
 use poem::{Request, web::Data};
 use poem_openapi::{Enum, Object, OpenApi, param::Query};
 
@@ -14,6 +13,7 @@ use crate::{
     audit::RequestMeta,
     casework::stats::{self, ContactGrouping, ReferralGrouping, Table},
     state::AppState,
+    text::StatsPeriod,
 };
 
 pub struct StatsApi;
@@ -24,10 +24,11 @@ pub struct StatsRowOut {
     /// The group: a need, a branch id, a month (`YYYY-MM`), a kind, a status
     /// or an outcome.
     pub group: String,
-    /// The count, or `<5` for a count from 1 to 4.
+    /// The count as published: `0`, `<5` for 1 to 4, otherwise rounded to
+    /// the nearest multiple of 5.
     pub count: String,
-    /// Median days from `requested` to `completed` (referrals; only when at
-    /// least 5 completed referrals are behind it).
+    /// Median whole days from `requested` to `completed` (referrals; only
+    /// when at least 5 completed referrals are behind it).
     #[oai(skip_serializing_if_is_none)]
     pub median_days_to_complete: Option<f64>,
 }
@@ -35,10 +36,9 @@ pub struct StatsRowOut {
 #[derive(Object)]
 pub struct StatsOut {
     pub rows: Vec<StatsRowOut>,
-    /// Records counted (a contact with two needs counts once here), or,
-    /// when a cell is suppressed, rounded to the nearest 10.
+    /// Records counted (a contact with two needs counts once here), as
+    /// published: `0`, `<5`, or rounded to the nearest multiple of 5.
     pub total: String,
-    pub total_rounded: bool,
 }
 
 /// The rows, then the total.
@@ -75,7 +75,6 @@ fn out(t: Table) -> StatsOut {
             })
             .collect(),
         total: t.total,
-        total_rounded: t.total_rounded,
     }
 }
 
@@ -104,9 +103,10 @@ pub enum ReferralGroupBy {
 
 #[OpenApi(prefix_path = "/v1/stats", tag = "ApiTags::Statistics")]
 impl StatsApi {
-    /// Contacts counted by need, branch, month or kind, anonymous ones
-    /// included; supervisors see their branches, admins all. Counts from 1
-    /// to 4 are `<5`.
+    /// Contacts of a whole calendar period counted by need, branch, month or
+    /// kind, anonymous ones included; supervisors see their branches, admins
+    /// all. Counts from 1 to 4 are `<5`, every other count and the total are
+    /// rounded to the nearest multiple of 5.
     #[oai(operation_id = "contactStatistics", path = "/contacts", method = "get")]
     async fn contacts(
         &self,
@@ -114,10 +114,11 @@ impl StatsApi {
         state: Data<&AppState>,
         meta: RequestMeta,
         auth: BearerAuth,
-        /// Contacts that happened at or after.
-        from: Query<Option<DateTime<Utc>>>,
-        /// Contacts that happened before.
-        to: Query<Option<DateTime<Utc>>>,
+        /// When the contacts happened: a year (`2026`), a quarter
+        /// (`2026-Q4`), a month (`2026-11`) or a span of whole months
+        /// (`2026-01..2026-06`, at most 120), in UTC; the current year when
+        /// absent.
+        period: Query<Option<StatsPeriod>>,
         group_by: Query<ContactGroupBy>,
     ) -> Result<StatsReply, ProblemResponse> {
         let by = match group_by.0 {
@@ -126,13 +127,16 @@ impl StatsApi {
             ContactGroupBy::Month => ContactGrouping::Month,
             ContactGroupBy::Kind => ContactGrouping::Kind,
         };
-        let t = stats::contacts(&state, &auth.0, &meta, from.0, to.0, by).await?;
+        let period = period.0.as_ref().map(StatsPeriod::as_str);
+        let t = stats::contacts(&state, &auth.0, &meta, period, by).await?;
         Ok(StatsReply::new(req, out(t)))
     }
 
-    /// Referrals counted by category, status, outcome, branch or month, with
-    /// the median days from `requested` to `completed`; supervisors see their
-    /// branches, admins all. Counts from 1 to 4 are `<5`.
+    /// Referrals made in a whole calendar period counted by category,
+    /// status, outcome, branch or month, with the median days from
+    /// `requested` to `completed`; supervisors see their branches, admins
+    /// all. Counts from 1 to 4 are `<5`, every other count and the total are
+    /// rounded to the nearest multiple of 5.
     #[oai(
         operation_id = "referralStatistics",
         path = "/referrals",
@@ -144,10 +148,11 @@ impl StatsApi {
         state: Data<&AppState>,
         meta: RequestMeta,
         auth: BearerAuth,
-        /// Referrals made at or after.
-        from: Query<Option<DateTime<Utc>>>,
-        /// Referrals made before.
-        to: Query<Option<DateTime<Utc>>>,
+        /// When the referrals were made: a year (`2026`), a quarter
+        /// (`2026-Q4`), a month (`2026-11`) or a span of whole months
+        /// (`2026-01..2026-06`, at most 120), in UTC; the current year when
+        /// absent.
+        period: Query<Option<StatsPeriod>>,
         group_by: Query<ReferralGroupBy>,
     ) -> Result<StatsReply, ProblemResponse> {
         let by = match group_by.0 {
@@ -157,7 +162,8 @@ impl StatsApi {
             ReferralGroupBy::Branch => ReferralGrouping::Branch,
             ReferralGroupBy::Month => ReferralGrouping::Month,
         };
-        let t = stats::referrals(&state, &auth.0, &meta, from.0, to.0, by).await?;
+        let period = period.0.as_ref().map(StatsPeriod::as_str);
+        let t = stats::referrals(&state, &auth.0, &meta, period, by).await?;
         Ok(StatsReply::new(req, out(t)))
     }
 }

@@ -1,6 +1,5 @@
 //! Incident statistics over HTTP, as JSON or (with `Accept: text/csv`) CSV.
 
-use chrono::{DateTime, Utc};
 use poem::{Request, web::Data};
 use poem_openapi::{Enum, Object, OpenApi, param::Query};
 
@@ -14,12 +13,15 @@ use crate::{
     audit::RequestMeta,
     safety::stats::{self, IncidentGrouping, IncidentTable},
     state::AppState,
+    text::StatsPeriod,
 };
 
 pub struct IncidentStatsApi;
 
-/// One group of incidents. Counts from 1 to 4 are `<5`; a share or rate is
-/// left out when its whole is under 5 or its part is suppressed.
+/// One group of incidents. Counts from 1 to 4 are `<5`, every other count
+/// is rounded to the nearest multiple of 5; a share or rate is computed from
+/// the rounded figures, and left out when its whole is under 5 or its part
+/// is `<5`.
 #[derive(Object)]
 pub struct IncidentStatsRowOut {
     /// A rule code (`none` without one), a branch id, a month (`YYYY-MM`),
@@ -47,10 +49,9 @@ pub struct IncidentStatsRowOut {
 #[derive(Object)]
 pub struct IncidentStatsOut {
     pub rows: Vec<IncidentStatsRowOut>,
-    /// Incidents counted, or, when a cell is suppressed, rounded to the
-    /// nearest 10.
+    /// Incidents counted, as published: `0`, `<5`, or rounded to the
+    /// nearest multiple of 5.
     pub total: String,
-    pub total_rounded: bool,
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -113,7 +114,6 @@ fn out(t: IncidentTable) -> IncidentStatsOut {
             })
             .collect(),
         total: t.total,
-        total_rounded: t.total_rounded,
     }
 }
 
@@ -146,10 +146,11 @@ impl IncidentStatsApi {
         state: Data<&AppState>,
         meta: RequestMeta,
         auth: BearerAuth,
-        /// Incidents that occurred at or after.
-        from: Query<Option<DateTime<Utc>>>,
-        /// Incidents that occurred before.
-        to: Query<Option<DateTime<Utc>>>,
+        /// When the incidents occurred: a year (`2026`), a quarter
+        /// (`2026-Q4`), a month (`2026-11`) or a span of whole months
+        /// (`2026-01..2026-06`, at most 120), in UTC; the current year when
+        /// absent.
+        period: Query<Option<StatsPeriod>>,
         group_by: Query<IncidentGroupBy>,
     ) -> Result<TableReply<IncidentStatsOut>, ProblemResponse> {
         let by = match group_by.0 {
@@ -159,7 +160,8 @@ impl IncidentStatsApi {
             IncidentGroupBy::Resolution => IncidentGrouping::Resolution,
             IncidentGroupBy::CertifiedResponder => IncidentGrouping::CertifiedResponder,
         };
-        let t = stats::incidents(&state, &auth.0, &meta, from.0, to.0, by).await?;
+        let period = period.0.as_ref().map(StatsPeriod::as_str);
+        let t = stats::incidents(&state, &auth.0, &meta, period, by).await?;
         Ok(TableReply::new(req, out(t)))
     }
 }
