@@ -182,6 +182,33 @@ fn check(name: &str, value: &Value) -> Result<(), ProblemResponse> {
             .as_str()
             .trim_start_matches('/')
             .to_owned();
+        // Each field the body should not have, by name: a typo
+        // (`recertification_months`) must not be dropped in silence.
+        if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+            error.kind()
+        {
+            for name in unexpected {
+                let at = if field.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{field}/{name}")
+                };
+                let at = if safe_field(&at) {
+                    at
+                } else {
+                    "body".to_owned()
+                };
+                let message = "is not a field of this body".to_owned();
+                if !problem
+                    .errors
+                    .iter()
+                    .any(|e| e.field == at && e.message == message)
+                {
+                    problem = problem.field(at, message);
+                }
+            }
+            continue;
+        }
         let message = match error.kind() {
             jsonschema::error::ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();

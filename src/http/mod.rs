@@ -166,6 +166,7 @@ pub fn spec() -> &'static serde_json::Value {
     SPEC.get_or_init(|| {
         let mut spec: serde_json::Value =
             serde_json::from_str(&openapi_service().spec()).unwrap_or_default();
+        close_request_schemas(&mut spec);
         let replayed = serde_json::json!({
             "description": "`true` when this answer replays the first request made with the same `Idempotency-Key`",
             "required": false,
@@ -196,6 +197,53 @@ pub fn spec() -> &'static serde_json::Value {
         }
         spec
     })
+}
+
+/// Every object schema a request body uses (directly or inside another)
+/// declares `additionalProperties: false`: a field the server does not know
+/// is refused by name (`input::check`), never dropped. None of them is also
+/// a response schema.
+fn close_request_schemas(spec: &mut serde_json::Value) {
+    fn refs(node: &serde_json::Value, found: &mut Vec<String>) {
+        match node {
+            serde_json::Value::Object(map) => {
+                if let Some(name) = map
+                    .get("$ref")
+                    .and_then(|r| r.as_str())
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    found.push(name.to_owned());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+            refs(&op["requestBody"], &mut pending);
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let schema = &mut spec["components"]["schemas"][&name];
+        refs(schema, &mut pending);
+        if schema["type"] == "object"
+            && schema.get("properties").is_some()
+            && schema.get("additionalProperties").is_none()
+        {
+            schema["additionalProperties"] = serde_json::Value::Bool(false);
+        }
+    }
 }
 
 /// The spec as committed in `openapi/openapi.yaml`.

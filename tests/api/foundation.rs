@@ -409,3 +409,101 @@ async fn keyed_operations_declare_the_replay_header() {
         "the docs show the served spec"
     );
 }
+
+fn fields(problem: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A field the server does not know is refused by name, never dropped:
+/// a typo must not record a training that never expires.
+#[tokio::test]
+async fn unknown_body_fields_are_refused_naming_each() {
+    use casework::domain::Role;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let admin = app.admin().await.token.clone();
+    let resp = app
+        .post_as(
+            "/v1/trainings",
+            &admin,
+            &json!({"name": "NVCI", "provider": "Invented", "recertification_months": 36,
+                    "de_escalation": true, "colour": "red"}),
+        )
+        .await;
+    let problem = assert_problem(resp, 422, "validation").await;
+    assert_eq!(fields(&problem), vec!["colour", "recertification_months"]);
+    let list: serde_json::Value = app
+        .get_as("/v1/trainings", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        0,
+        "nothing recorded"
+    );
+
+    // Inside a nested object too, by its pointer.
+    let main = app.branch("MAIN").await;
+    let security = app.account(Role::Security, &[main]).await;
+    let resp = app
+        .post_as(
+            "/v1/incidents",
+            &security.token,
+            &json!({"branch_id": main, "category": "disturbance", "description": "Invented.",
+                    "action_taken": "warning", "occurred_at": "2026-11-02T10:00:00Z",
+                    "responders": [{"staff_id": security.id, "part": "lead", "badge": "7"}]}),
+        )
+        .await;
+    let problem = assert_problem(resp, 422, "validation").await;
+    assert_eq!(fields(&problem), vec!["responders/0/badge"]);
+
+    // Before sign-in, and in a sync upload's operations and their bodies.
+    let resp = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({"username": "admin", "password": "x", "device_name": "t", "remember": true}),
+        )
+        .await;
+    assert_eq!(
+        fields(&assert_problem(resp, 422, "validation").await),
+        vec!["remember"]
+    );
+    let peer = app.account(Role::Peer, &[main]).await;
+    let resp = app
+        .post_as(
+            "/v1/sync",
+            &peer.token,
+            &json!({"operations": [{"op_id": "a", "method": "POST", "path": "/v1/contacts",
+                                    "body": {"branch_id": main, "kind": "drop_in"}, "when": 1}]}),
+        )
+        .await;
+    assert_eq!(
+        fields(&assert_problem(resp, 422, "validation").await),
+        vec!["operations/0/when"]
+    );
+    let resp = app
+        .post_as(
+            "/v1/sync",
+            &peer.token,
+            &json!({"operations": [{"op_id": "b", "method": "POST", "path": "/v1/contacts",
+                                    "body": {"branch_id": main, "kind": "drop_in", "mood": "ok"}}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["results"][0]["outcome"], "rejected", "{body}");
+    assert_eq!(
+        fields(&body["results"][0]["problem"]),
+        vec!["mood"],
+        "{body}"
+    );
+}
