@@ -913,6 +913,16 @@ pub fn manage_catalogue(actor: &Actor) -> Decision {
 /// The refusal of a grant to a case the supervisor already reaches.
 pub const ALREADY_IN_SCOPE: &str = "case_already_in_scope";
 
+/// Whether the caller's role may break glass at all: decided before the
+/// case is looked up, so that every other role gets the same answer for a
+/// real case as for a missing one.
+pub fn may_break_glass(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::Supervisor => Decision::Allow("supervisor_breaks_glass"),
+        _ => Decision::Deny("break_glass_supervisors_only"),
+    }
+}
+
 /// Opening a break-glass grant to a case: supervisors only, and only to a
 /// case outside their scope (inside it they need none).
 pub fn break_glass(actor: &Actor, case: &Facts) -> Decision {

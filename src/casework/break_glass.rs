@@ -1,8 +1,9 @@
 //! Break-glass: a supervisor's time-limited access to one case outside
 //! their scope, with a written reason (DESIGN.md section 2). While a grant
 //! is open, the supervisor's reads of that case and its standard notes are
-//! allowed by the rule `break_glass` (restricted notes only when the reason
-//! names them), and every one of them is recorded under that rule. A grant
+//! allowed by the rule `break_glass` (restricted notes only when the grant
+//! says `include_restricted_notes: true`; the reason is free text that
+//! nothing reads), and every one of them is recorded under that rule. A grant
 //! is never extended: when it ends, another must be opened, with its own
 //! reason. Auditors review each grant.
 
@@ -17,7 +18,7 @@ use super::scope;
 use crate::{
     access::{self, Actor},
     audit::{Action, AuditContext, Outcome, RequestMeta},
-    domain::{CaseId, RecordKind, name_key},
+    domain::{CaseId, RecordKind},
     error::{ServiceError, ServiceResult},
     state::AppState,
     text::{ClientId, Text},
@@ -41,11 +42,6 @@ pub const MAX_HOURS: i64 = 8;
 /// A written reason: at least 20 characters.
 pub type Reason = Text<2_000, 20>;
 pub type ReviewComment = Text<2_000>;
-
-/// Whether a reason names the restricted notes (which the grant then opens).
-pub fn names_restricted_notes(reason: &str) -> bool {
-    name_key(reason).contains("restricted")
-}
 
 /// The supervisor's open grant to the case, if any: `Some(true)` when it
 /// opens the restricted notes too.
@@ -74,6 +70,7 @@ pub async fn open(
     id: Option<ClientId>,
     case_id: CaseId,
     reason: Reason,
+    include_restricted_notes: bool,
     hours: i64,
 ) -> ServiceResult<break_glass::Model> {
     let ctx = AuditContext::for_actor(actor, meta);
@@ -88,6 +85,11 @@ pub async fn open(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::BreakGlass, RecordKind::BreakGlass, Some(id));
+                // The role first: nobody else learns whether the case exists.
+                let may = access::may_break_glass(&who);
+                if !may.is_allowed() {
+                    return Err(u.deny(may, None, ServiceError::Forbidden));
+                }
                 let Some(case) = scope::load_case(u.txn(), &who, case_id.uuid(), u.now()).await?
                 else {
                     return Err(u.deny(
@@ -122,7 +124,7 @@ pub async fn open(
                     id: Set(id),
                     supervisor_id: Set(who.staff_id),
                     case_id: Set(case_id.uuid()),
-                    restricted_notes: Set(names_restricted_notes(reason.as_str())),
+                    restricted_notes: Set(include_restricted_notes),
                     reason: Set(reason.into_inner()),
                     starts_at: Set(t),
                     ends_at: Set(t + Duration::hours(hours)),

@@ -83,14 +83,21 @@ async fn a_grant_opens_one_case_for_a_while_and_auditors_review_it() {
         "outside the supervisor's scope"
     );
 
-    // Nobody but supervisors breaks glass.
+    // Nobody but supervisors breaks glass, and nobody else learns whether
+    // the case exists: a real and a missing case answer alike.
     for who in [&worker, &peer, &staff, &auditor] {
-        let resp = open(
-            &who.token,
-            json!({"case_id": case_id, "reason": reason, "hours": 2}),
-        )
-        .await;
-        assert_problem(resp, 403, "forbidden").await;
+        let mut seen = Vec::new();
+        for id in [case_id.to_string(), uuid::Uuid::now_v7().to_string()] {
+            let resp = open(
+                &who.token,
+                json!({"case_id": id, "reason": reason, "hours": 2}),
+            )
+            .await;
+            let mut body = assert_problem(resp, 403, "forbidden").await;
+            body.as_object_mut().unwrap().remove("request_id");
+            seen.push(body);
+        }
+        assert_eq!(seen[0], seen[1]);
     }
     // A reason of at least 20 characters; at most 8 hours.
     let resp = open(
@@ -116,9 +123,11 @@ async fn a_grant_opens_one_case_for_a_while_and_auditors_review_it() {
     .await;
     assert_problem(resp, 409, "conflict").await;
 
+    // The reason is free text: words in it open nothing.
     let resp = open(
         &supervisor.token,
-        json!({"case_id": case_id, "reason": reason, "hours": 2}),
+        json!({"case_id": case_id, "hours": 2,
+               "reason": "Family emergency: standard notes only, not restricted ones."}),
     )
     .await;
     assert_eq!(resp.status(), 201);
@@ -151,11 +160,11 @@ async fn a_grant_opens_one_case_for_a_while_and_auditors_review_it() {
         "an expired grant opens nothing"
     );
 
-    // A new grant whose reason names the restricted notes opens them too.
+    // A new grant that asks for the restricted notes opens them too.
     let resp = open(
         &supervisor.token,
-        json!({"case_id": case_id,
-        "reason": "Court order: the restricted notes are needed today.", "hours": 1}),
+        json!({"case_id": case_id, "include_restricted_notes": true,
+        "reason": "Court order received this morning for the whole file.", "hours": 1}),
     )
     .await;
     assert_eq!(resp.status(), 201);

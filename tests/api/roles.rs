@@ -61,8 +61,8 @@ pub(crate) struct Case {
     /// The path as in the spec, to check coverage.
     pub template: &'static str,
     pub path: PathFn,
-    body: BodyFn,
-    if_match: EtagFn,
+    pub(crate) body: BodyFn,
+    pub(crate) if_match: EtagFn,
     /// Expected status per role; `None` means the endpoint takes no token.
     pub expect: Box<dyn Fn(Role) -> u16>,
     pub public: bool,
@@ -1382,6 +1382,18 @@ pub(crate) async fn call(
     token: Option<&str>,
     path: &str,
 ) -> reqwest::Response {
+    call_with(app, case, f, token, path, (case.body)(f)).await
+}
+
+/// `call` with another body.
+pub(crate) async fn call_with(
+    app: &TestApp,
+    case: &Case,
+    f: &Fixture,
+    token: Option<&str>,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
     let mut req = app.client.request(case.method.clone(), app.url(path));
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -1389,7 +1401,7 @@ pub(crate) async fn call(
     if let Some(etag) = (case.if_match)(f) {
         req = req.header("If-Match", etag);
     }
-    if let Some(b) = (case.body)(f) {
+    if let Some(b) = body {
         req = req.json(&b);
     } else if case.method == Method::POST {
         req = req.json(&json!({}));

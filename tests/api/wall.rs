@@ -14,7 +14,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, spawn_app};
-use crate::roles::{Case, Fixture, call, cases, fixture};
+use crate::roles::{Case, Fixture, call, call_with, cases, fixture};
 
 const CASEWORK_TAGS: &[&str] = &[
     "Patrons",
@@ -157,6 +157,116 @@ async fn a_hidden_record_answers_exactly_as_a_missing_one_across_the_wall() {
             let op = format!("{} {}", case.method, case.template);
             assert!(probed.contains(&op), "{op} was not probed");
         }
+    }
+}
+
+/// The same body with every id in it (but the client-chosen `id` of a new
+/// record) replaced by one that exists nowhere; `None` when it has none.
+fn missing_ids(body: &Value) -> Option<Value> {
+    fn walk(v: &mut Value, key: Option<&str>, changed: &mut bool) {
+        match v {
+            Value::String(s) if key != Some("id") && Uuid::parse_str(s).is_ok() => {
+                *s = Uuid::now_v7().to_string();
+                *changed = true;
+            }
+            Value::String(s) if key == Some("path") && s.contains('/') => {
+                let m = missing(s);
+                if m != *s {
+                    *s = m;
+                    *changed = true;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, key, changed)),
+            Value::Object(o) => o.iter_mut().for_each(|(k, v)| walk(v, Some(k), changed)),
+            _ => {}
+        }
+    }
+    let mut out = body.clone();
+    let mut changed = false;
+    walk(&mut out, None, &mut changed);
+    changed.then_some(out)
+}
+
+/// Ids in bodies are doors too: for every operation whose body names a
+/// record (break-glass, referrals, mandated reports, support links,
+/// certifications, sync uploads, ...), every role that may not use it gets
+/// the same answer for a real id as for a missing one.
+#[tokio::test]
+async fn an_id_in_a_body_answers_alike_whether_its_record_exists_or_not() {
+    let app = spawn_app().await;
+    let mut fixtures: Vec<(Role, Fixture)> = Vec::new();
+    for (n, role) in Role::ALL.into_iter().enumerate() {
+        fixtures.push((role, fixture(&app, role, 6000 + n as u32).await));
+    }
+    // Beyond the role table: a sync upload whose operations name records.
+    let upload = Case {
+        method: Method::POST,
+        template: "/v1/sync",
+        path: |_| "/v1/sync".into(),
+        body: |f| {
+            Some(serde_json::json!({"operations": [
+                {"op_id": format!("ids-{}", f.n), "method": "POST",
+                 "path": format!("/v1/cases/{}/notes", f.case), "body": {"body": "Invented."}},
+                {"op_id": format!("ids2-{}", f.n), "method": "POST", "path": "/v1/referrals",
+                 "body": {"patron_id": f.patron, "case_id": f.case, "service_id": f.service}}]}))
+        },
+        if_match: |_| None,
+        expect: Box::new(|r: Role| match r {
+            Role::Peer | Role::SocialWorker | Role::Supervisor => 200,
+            _ => 403,
+        }),
+        public: false,
+    };
+    // And a support request received with the casework it led to.
+    let receive = Case {
+        method: Method::POST,
+        template: "/v1/support-requests/{id}/receive",
+        path: |f| format!("/v1/support-requests/{}/receive", f.support_request),
+        body: |f| Some(serde_json::json!({"contact_id": f.contact, "case_id": f.case})),
+        if_match: |_| Some("\"1\"".to_owned()),
+        expect: Box::new(|r: Role| match r {
+            Role::SocialWorker | Role::Supervisor => 200,
+            _ => 404,
+        }),
+        public: false,
+    };
+    let table = cases();
+    let mut failures = Vec::new();
+    let mut probed = BTreeSet::new();
+    for case in table.iter().chain([&upload, &receive]) {
+        for (role, f) in &fixtures {
+            if !matches!((case.expect)(*role), 403 | 404) {
+                continue;
+            }
+            let Some(body) = (case.body)(f) else { continue };
+            let Some(elsewhere) = missing_ids(&body) else {
+                continue;
+            };
+            let token = Some(f.caller.token.as_str());
+            let path = (case.path)(f);
+            let a = observe(call_with(&app, case, f, token, &path, Some(body)).await).await;
+            let b = observe(call_with(&app, case, f, token, &path, Some(elsewhere)).await).await;
+            probed.insert(case.template);
+            if a != b {
+                failures.push(format!(
+                    "{} {} as {}: existing {a:?}\n  missing {b:?}",
+                    case.method,
+                    case.template,
+                    role.as_str()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    for op in [
+        "/v1/break-glass",
+        "/v1/referrals",
+        "/v1/mandated-reports",
+        "/v1/support-requests/{id}/receive",
+        "/v1/staff/{id}/certifications",
+        "/v1/sync",
+    ] {
+        assert!(probed.contains(op), "{op} was not probed: {probed:?}");
     }
 }
 

@@ -62,9 +62,13 @@ pub struct BreakGlassIn {
     /// Optional client-chosen UUIDv7.
     pub id: Option<ClientId>,
     pub case_id: Uuid,
-    /// Why, in at least 20 characters; name the restricted notes to open
-    /// them too. May span lines.
+    /// Why, in at least 20 characters; free text that nothing reads. May
+    /// span lines.
     pub reason: Reason,
+    /// Whether the grant opens the case's restricted notes too (absent:
+    /// no).
+    #[oai(default)]
+    pub include_restricted_notes: bool,
     /// How long, 1 to 8 hours; never extended.
     #[oai(validator(minimum(value = "1"), maximum(value = "8")))]
     pub hours: i64,
@@ -120,6 +124,7 @@ impl BreakGlassApi {
             b.id,
             CaseId::new(b.case_id),
             b.reason,
+            b.include_restricted_notes,
             b.hours,
         )
         .await?;
