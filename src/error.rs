@@ -32,6 +32,10 @@ pub enum ServiceError {
     Invalid(Vec<FieldIssue>),
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
+    /// The token's session has ended (revoked, expired, or the account
+    /// changed): the device must drop its copy and sign in again. Says why.
+    #[error("session ended: {0}")]
+    SessionEnded(&'static str),
     #[error("too many attempts")]
     Throttled { retry_after_secs: u64 },
     #[error("unexpected: {0}")]

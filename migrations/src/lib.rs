@@ -22,6 +22,7 @@ mod m20261201_000015_break_glass;
 mod m20261201_000016_audit_rollups;
 mod m20261201_000017_sync;
 mod m20261201_000018_load_paths;
+mod m20261206_000019_change_log_by_record;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_audit_rollups::Migration),
             Box::new(m20261201_000017_sync::Migration),
             Box::new(m20261201_000018_load_paths::Migration),
+            Box::new(m20261206_000019_change_log_by_record::Migration),
         ]
     }
 }

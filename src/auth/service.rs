@@ -257,9 +257,16 @@ async fn insert_refresh(
 }
 
 enum RefreshOutcome {
-    Rotated { staff_id: Uuid, session_id: Uuid },
+    Rotated {
+        staff_id: Uuid,
+        session_id: Uuid,
+    },
     Refused,
-    Reused { session_id: Uuid },
+    Reused {
+        session_id: Uuid,
+    },
+    /// The session has ended (revoked, expired, account deactivated): why.
+    Ended(Option<String>),
 }
 
 /// Rotates a refresh token. A token presented a second time means it was
@@ -311,10 +318,9 @@ pub async fn refresh(
         }
         RefreshOutcome::Reused { session_id } => {
             state.actor_cache.invalidate(&session_id);
-            Err(ServiceError::Unauthorized(
-                "refresh token already used; the session is revoked",
-            ))
+            Err(ended(Some("refresh_reuse")))
         }
+        RefreshOutcome::Ended(reason) => Err(ended(reason.as_deref())),
         RefreshOutcome::Refused => Err(ServiceError::Unauthorized("invalid refresh token")),
     }
 }
@@ -359,10 +365,17 @@ async fn rotate(
     let active = account.as_ref().is_some_and(|a| a.active);
     ctx.actor_role = account.as_ref().and_then(|a| Role::parse(&a.role));
     if session.revoked_at.is_some() || session.expires_at <= now || !active {
+        let why = if session.revoked_at.is_some() {
+            session.revoked_reason.clone()
+        } else if !active {
+            Some(REVOKED_DEACTIVATED.to_owned())
+        } else {
+            Some("expired".to_owned())
+        };
         let ev = ctx
             .event(Action::LoginFailed, Outcome::Denied, "session_ended")
             .record(RecordKind::Session, session_id);
-        return Ok((RefreshOutcome::Refused, vec![ev]));
+        return Ok((RefreshOutcome::Ended(why), vec![ev]));
     }
     let staff_id = session.staff_id;
     let mut used = stored.into_active_model();
@@ -383,6 +396,30 @@ async fn rotate(
         },
         vec![ev],
     ))
+}
+
+/// Why a session was revoked, as stored: the account was deactivated, its
+/// role changed, or an admin set its password.
+pub const REVOKED_DEACTIVATED: &str = "deactivated";
+pub const REVOKED_ROLE_CHANGED: &str = "role_changed";
+pub const REVOKED_PASSWORD_RESET: &str = "password_reset";
+
+/// The answer to a token or refresh token of a session that has ended: a
+/// `session-ended` problem (the device wipes its copy) that says why, in
+/// fixed words.
+pub fn ended(reason: Option<&str>) -> ServiceError {
+    ServiceError::SessionEnded(match reason {
+        Some(REVOKED_DEACTIVATED) => "the account was deactivated",
+        Some(REVOKED_ROLE_CHANGED) => "the account's role changed",
+        Some(REVOKED_PASSWORD_RESET) => "an admin set a new password for the account",
+        Some("password_changed") => "the account's password was changed on another device",
+        Some("refresh_reuse") => "a refresh token was used twice, so the session was revoked",
+        Some("logout") => "the session was signed out",
+        Some("revoked_by_owner") => "the account ended this device's session",
+        Some("revoked_by_admin") => "an admin ended this device's session",
+        Some("expired") => "the session expired",
+        _ => "the session was ended",
+    })
 }
 
 /// Marks a session revoked (once) and forgets its refresh tokens' validity.
@@ -517,23 +554,26 @@ pub async fn authenticate(state: &AppState, token: &str) -> ServiceResult<Actor>
     {
         return Ok(actor);
     }
-    const ENDED: ServiceError = ServiceError::Unauthorized("the session has ended");
+    const UNKNOWN: ServiceError = ServiceError::Unauthorized("the session is not known");
     let session = device_session::Entity::find_by_id(claims.sid)
         .one(&state.db)
         .await?
-        .ok_or(ENDED)?;
-    if session.staff_id != claims.sub
-        || session.revoked_at.is_some()
-        || session.expires_at <= Utc::now()
-    {
-        return Err(ENDED);
+        .filter(|s| s.staff_id == claims.sub)
+        .ok_or(UNKNOWN)?;
+    if session.revoked_at.is_some() {
+        return Err(ended(session.revoked_reason.as_deref()));
+    }
+    if session.expires_at <= Utc::now() {
+        return Err(ended(Some("expired")));
     }
     let account = staff::Entity::find_by_id(claims.sub)
         .one(&state.db)
         .await?
-        .filter(|a| a.active)
-        .ok_or(ENDED)?;
-    let role = Role::parse(&account.role).ok_or(ENDED)?;
+        .ok_or(UNKNOWN)?;
+    if !account.active {
+        return Err(ended(Some(REVOKED_DEACTIVATED)));
+    }
+    let role = Role::parse(&account.role).ok_or(UNKNOWN)?;
     let branches = staff_branch::Entity::find()
         .filter(staff_branch::Column::StaffId.eq(account.id))
         .all(&state.db)

@@ -61,18 +61,31 @@ pub async fn open_grant(
         .map(|g| g.restricted_notes))
 }
 
+/// What a supervisor asks for when breaking glass.
+pub struct Opening {
+    pub id: Option<ClientId>,
+    pub case_id: CaseId,
+    /// Free text: nothing reads it.
+    pub reason: Reason,
+    pub include_restricted_notes: bool,
+    pub hours: i64,
+}
+
 /// Opens a grant (supervisors, to a case outside their scope). A second
 /// while one is open is refused: grants are not extended.
 pub async fn open(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
-    id: Option<ClientId>,
-    case_id: CaseId,
-    reason: Reason,
-    include_restricted_notes: bool,
-    hours: i64,
+    opening: Opening,
 ) -> ServiceResult<break_glass::Model> {
+    let Opening {
+        id,
+        case_id,
+        reason,
+        include_restricted_notes,
+        hours,
+    } = opening;
     let ctx = AuditContext::for_actor(actor, meta);
     if !(1..=MAX_HOURS).contains(&hours) {
         return Err(ServiceError::invalid("hours", "must be 1 to 8"));

@@ -476,8 +476,9 @@ pub struct StaffPatch {
     pub password: Option<NewPassword>,
 }
 
-/// Changes an account. Deactivating it, or changing its password, ends every
-/// session it has in the same transaction.
+/// Changes an account. Deactivating it, changing its role, or setting its
+/// password ends every session it has in the same transaction; the next
+/// request of each answers `401 session-ended` with the reason.
 pub async fn update_staff(
     state: &AppState,
     actor: &Actor,
@@ -536,7 +537,16 @@ pub async fn update_staff(
     }
     let role = patch.role;
     let active = patch.active;
-    let end_sessions = active == Some(false) || password_hash.is_some();
+    // Why the account's sessions end, if they do: a deactivation, a new
+    // role (checked against the stored one below), a password set by an
+    // admin or by the account itself.
+    let ends_for = if active == Some(false) {
+        Some(auth::service::REVOKED_DEACTIVATED)
+    } else if password_hash.is_some() {
+        Some(auth::service::REVOKED_PASSWORD_RESET)
+    } else {
+        None
+    };
     let own_account = id == actor.staff_id;
     // Flagged for auditors: an admin chose a password for someone else.
     let reset_event = ctx.event(
@@ -561,6 +571,9 @@ pub async fn update_staff(
                     check_branches(u.txn(), b).await?;
                     set_branches(u.txn(), id, b).await?;
                 }
+                let role_changes = role.is_some_and(|r| r.as_str() != current.role);
+                let ends_for =
+                    ends_for.or(role_changes.then_some(auth::service::REVOKED_ROLE_CHANGED));
                 let mut m = current.into_active_model();
                 if let Some(v) = display_name {
                     m.display_name = Set(v);
@@ -594,14 +607,14 @@ pub async fn update_staff(
                         None => ServiceError::NotFound,
                     });
                 };
-                if end_sessions {
+                if let Some(reason) = ends_for {
                     let live = device_session::Entity::find()
                         .filter(device_session::Column::StaffId.eq(id))
                         .filter(device_session::Column::RevokedAt.is_null())
                         .all(u.txn())
                         .await?;
                     for s in live {
-                        crate::auth::service::revoke_session(u.txn(), s, "account_changed").await?;
+                        auth::service::revoke_session(u.txn(), s, reason).await?;
                     }
                 }
                 u.changed(RecordKind::Staff, id);

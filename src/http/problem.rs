@@ -196,6 +196,12 @@ impl From<crate::error::ServiceError> for ProblemResponse {
                 }
                 p
             }
+            E::SessionEnded(why) => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "session-ended",
+                "The session has ended: wipe this device's copy and sign in again",
+            )
+            .detail(why),
             E::Unauthorized(why) => Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

@@ -116,6 +116,14 @@ impl Position {
         .encode()
     }
 
+    /// The change log's sequence the device's copy is current to.
+    fn since(self) -> i64 {
+        match self {
+            Position::Full { head, .. } => head,
+            Position::Changes { seq } => seq,
+        }
+    }
+
     fn decode(raw: &str) -> ServiceResult<Position> {
         let bad = || ServiceError::invalid("cursor", "must be a next_cursor from a previous page");
         let c = Cursor::decode(Some(raw))?.ok_or_else(bad)?;
@@ -504,6 +512,21 @@ pub async fn admit(
     .await
 }
 
+/// Whether the caller's own account changed after `seq`.
+async fn account_changed_since(
+    db: &impl ConnectionTrait,
+    staff_id: Uuid,
+    seq: i64,
+) -> ServiceResult<bool> {
+    Ok(change_log::Entity::find()
+        .filter(change_log::Column::RecordId.eq(staff_id))
+        .filter(change_log::Column::Kind.eq(RecordKind::Staff.as_str()))
+        .filter(change_log::Column::Seq.gt(seq))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// One page of the feed for the caller's device.
 pub async fn page(
     state: &AppState,
@@ -513,11 +536,27 @@ pub async fn page(
     limit: Option<u64>,
 ) -> ServiceResult<FeedPage> {
     let ctx = AuditContext::for_actor(actor, meta);
+    let db = &state.db;
+    let position = cursor.map(Position::decode).transpose()?;
+    let mut out = FeedPage {
+        items: Vec::new(),
+        removed: Vec::new(),
+        next_cursor: None,
+        more: false,
+        reset: false,
+    };
+    // Before any other check: a copy made before the caller's own account
+    // changed (branches; a role change ends the session) starts again.
+    if let Some(p) = position
+        && account_changed_since(db, actor.staff_id, p.since()).await?
+    {
+        out.reset = true;
+        return Ok(out);
+    }
     let rule = admit(state, actor, meta).await?;
     let limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let db = &state.db;
-    let (position, fresh) = match cursor {
-        Some(raw) => (Position::decode(raw)?, false),
+    let (position, fresh) = match position {
+        Some(p) => (p, false),
         None => (
             Position::Full {
                 head: change_head(db).await?,
@@ -526,13 +565,6 @@ pub async fn page(
             },
             true,
         ),
-    };
-    let mut out = FeedPage {
-        items: Vec::new(),
-        removed: Vec::new(),
-        next_cursor: None,
-        more: false,
-        reset: false,
     };
     match position {
         Position::Full {
@@ -568,14 +600,6 @@ pub async fn page(
                 .await?;
             out.more = changes.len() as u64 == CHANGES_PER_PAGE;
             let next = changes.last().map_or(seq, |c| c.seq);
-            if changes
-                .iter()
-                .any(|c| c.kind == RecordKind::Staff.as_str() && c.record_id == actor.staff_id)
-            {
-                out.reset = true;
-                out.more = false;
-                return Ok(out);
-            }
             out.next_cursor = Some(Position::Changes { seq: next }.encode());
             if changes.is_empty() {
                 return Ok(out);

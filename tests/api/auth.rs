@@ -153,16 +153,21 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
             &json!({"refresh_token": worker.refresh_token}),
         )
         .await;
-    assert_problem(reuse, 401, "unauthorized").await;
+    assert_problem(reuse, 401, "session-ended").await;
     let after = app
         .post_json("/v1/auth/refresh", &json!({"refresh_token": new_refresh}))
         .await;
-    assert_problem(after, 401, "unauthorized").await;
-    assert_problem(app.get_as("/v1/me", &new_access).await, 401, "unauthorized").await;
+    assert_problem(after, 401, "session-ended").await;
+    assert_problem(
+        app.get_as("/v1/me", &new_access).await,
+        401,
+        "session-ended",
+    )
+    .await;
     assert_problem(
         app.get_as("/v1/me", &worker.token).await,
         401,
-        "unauthorized",
+        "session-ended",
     )
     .await;
 
@@ -193,14 +198,19 @@ async fn logout_ends_the_session() {
         .post_as("/v1/auth/logout", &peer.token, &json!({}))
         .await;
     assert_eq!(resp.status(), 204);
-    assert_problem(app.get_as("/v1/me", &peer.token).await, 401, "unauthorized").await;
+    assert_problem(
+        app.get_as("/v1/me", &peer.token).await,
+        401,
+        "session-ended",
+    )
+    .await;
     let refresh = app
         .post_json(
             "/v1/auth/refresh",
             &json!({"refresh_token": peer.refresh_token}),
         )
         .await;
-    assert_problem(refresh, 401, "unauthorized").await;
+    assert_problem(refresh, 401, "session-ended").await;
 }
 
 fn forge(claims: &Value, key: &[u8], alg: Algorithm) -> String {

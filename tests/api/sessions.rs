@@ -39,7 +39,7 @@ async fn a_worker_lists_devices_and_revokes_a_lost_tablet() {
     assert_problem(
         app.get_as("/v1/me", tablet_token).await,
         401,
-        "unauthorized",
+        "session-ended",
     )
     .await;
     let refresh = app
@@ -48,7 +48,7 @@ async fn a_worker_lists_devices_and_revokes_a_lost_tablet() {
             &json!({"refresh_token": tablet["refresh_token"]}),
         )
         .await;
-    assert_problem(refresh, 401, "unauthorized").await;
+    assert_problem(refresh, 401, "session-ended").await;
     // The worker's own session goes on.
     assert_eq!(app.get_as("/v1/me", &worker.token).await.status(), 200);
     let list: Value = app
@@ -91,7 +91,12 @@ async fn nobody_revokes_another_persons_session_but_an_admin() {
         .unwrap();
     assert_eq!(listed["items"][0]["id"], peer.session_id.to_string());
     assert_eq!(app.delete_as(&path, &admin).await.status(), 204);
-    assert_problem(app.get_as("/v1/me", &peer.token).await, 401, "unauthorized").await;
+    assert_problem(
+        app.get_as("/v1/me", &peer.token).await,
+        401,
+        "session-ended",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -154,12 +159,17 @@ async fn deactivating_an_account_ends_all_its_sessions() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["active"], false);
 
-    assert_problem(app.get_as("/v1/me", &peer.token).await, 401, "unauthorized").await;
+    assert_problem(
+        app.get_as("/v1/me", &peer.token).await,
+        401,
+        "session-ended",
+    )
+    .await;
     assert_problem(
         app.get_as("/v1/me", second["access_token"].as_str().unwrap())
             .await,
         401,
-        "unauthorized",
+        "session-ended",
     )
     .await;
     let refresh = app
@@ -168,7 +178,7 @@ async fn deactivating_an_account_ends_all_its_sessions() {
             &json!({"refresh_token": peer.refresh_token}),
         )
         .await;
-    assert_problem(refresh, 401, "unauthorized").await;
+    assert_problem(refresh, 401, "session-ended").await;
     // And it cannot sign in again, with the same answer as a wrong password.
     assert_problem(
         app.login(&peer.username, &peer.password, "t").await,
@@ -323,4 +333,80 @@ async fn a_password_an_admin_sets_works_once_and_is_flagged() {
                 && e["actor_id"] == admin.id.to_string()),
         "{events}"
     );
+}
+
+/// A role change reaches every device at once: each session ends with a
+/// `session-ended` problem that says why, so the tablet wipes its copy,
+/// even on the sync feed it can no longer read; the same session never
+/// reads incidents.
+#[tokio::test]
+async fn changing_a_role_ends_every_session_and_says_why() {
+    let app = spawn_app().await;
+    let main = app.branch("MAIN").await;
+    let worker = app.account(Role::SocialWorker, &[main]).await;
+    let tablet: Value = app
+        .login(&worker.username, &worker.password, "tablet")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tablet_token = tablet["access_token"].as_str().unwrap().to_owned();
+    let first: Value = app
+        .get_as("/v1/sync", &tablet_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+
+    let admin = app.admin().await.token.clone();
+    let path = format!("/v1/staff/{}", worker.id);
+    let etag = |resp: &reqwest::Response| resp.headers()["etag"].to_str().unwrap().to_owned();
+    // Saying the same role again changes nothing and ends nothing.
+    let current = app.get_as(&path, &admin).await;
+    let resp = app
+        .patch_as(
+            &path,
+            &admin,
+            &etag(&current),
+            &json!({"role": "social_worker"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.get_as("/v1/me", &worker.token).await.status(), 200);
+
+    let current = app.get_as(&path, &admin).await;
+    let resp = app
+        .patch_as(&path, &admin, &etag(&current), &json!({"role": "security"}))
+        .await;
+    assert_eq!(resp.status(), 200);
+    for token in [worker.token.as_str(), tablet_token.as_str()] {
+        for probe in [
+            "/v1/me".to_owned(),
+            format!("/v1/sync?cursor={cursor}"),
+            "/v1/incidents".to_owned(),
+        ] {
+            let problem =
+                assert_problem(app.get_as(&probe, token).await, 401, "session-ended").await;
+            assert_eq!(problem["detail"], "the account's role changed", "{probe}");
+        }
+    }
+    let refresh = app
+        .post_json(
+            "/v1/auth/refresh",
+            &json!({"refresh_token": tablet["refresh_token"]}),
+        )
+        .await;
+    let problem = assert_problem(refresh, 401, "session-ended").await;
+    assert_eq!(problem["detail"], "the account's role changed");
+    // Signing in again gives the new role's reach, from an empty device.
+    let again: Value = app
+        .login(&worker.username, &worker.password, "tablet")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = again["access_token"].as_str().unwrap();
+    assert_eq!(app.get_as("/v1/incidents", token).await.status(), 200);
+    assert_problem(app.get_as("/v1/sync", token).await, 403, "forbidden").await;
 }

@@ -586,3 +586,84 @@ async fn an_upload_applies_each_write_once_and_reports_conflicts() {
     let problem = crate::helpers::assert_problem(resp, 422, "validation").await;
     assert_eq!(problem["errors"][0]["field"], "operations/0/path");
 }
+
+/// A change to the caller's own account (its branches) since a cursor
+/// answers `reset` before anything else, whether the device was following
+/// changes or half-way through its first copy; the copy then starts again
+/// with the new reach.
+#[tokio::test]
+async fn a_branch_change_resets_the_copy_before_anything_else() {
+    let app = spawn_app().await;
+    let main = app.branch("MAIN").await;
+    let east = app.branch("EAST").await;
+    let worker = app.account(Role::SocialWorker, &[main]).await;
+    for (name, branch) in [
+        ("Ada Invented", main),
+        ("Bo Invented", main),
+        ("Cy Invented", east),
+    ] {
+        let resp = app
+            .post_as(
+                "/v1/patrons",
+                &worker.token,
+                &json!({"preferred_name": name, "home_branch_id": branch}),
+            )
+            .await;
+        assert!(
+            matches!(resp.status().as_u16(), 201 | 403),
+            "{}",
+            resp.status()
+        );
+    }
+    let mut tablet = Tablet::of(&app, &worker, "tablet").await;
+    tablet.sync(&app).await;
+    let following = tablet.cursor.clone().unwrap();
+    // Half-way through a first copy: one record a page.
+    let half: Value = app
+        .get_as("/v1/sync?limit=1", &tablet.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(half["more"], true, "{half}");
+    let half_way = half["next_cursor"].as_str().unwrap().to_owned();
+
+    let admin = app.admin().await.token.clone();
+    let path = format!("/v1/staff/{}", worker.id);
+    let current = app.get_as(&path, &admin).await;
+    let etag = current.headers()["etag"].to_str().unwrap().to_owned();
+    let resp = app
+        .patch_as(&path, &admin, &etag, &json!({"branches": [east]}))
+        .await;
+    assert_eq!(resp.status(), 200);
+
+    for cursor in [&following, &half_way] {
+        let resp = app
+            .get_as(&format!("/v1/sync?cursor={cursor}"), &tablet.token)
+            .await;
+        assert_eq!(resp.status(), 200);
+        let page: Value = resp.json().await.unwrap();
+        assert_eq!(page["reset"], true, "{page}");
+        assert_eq!(page["items"], json!([]));
+        assert!(page.get("next_cursor").is_none_or(Value::is_null), "{page}");
+    }
+    // The copy starts again: the new branch's patron, none of the old.
+    tablet.sync(&app).await;
+    let names: Vec<String> = tablet
+        .copy
+        .iter()
+        .filter(|((kind, _), _)| kind == "patron")
+        .map(|(_, v)| {
+            v["patron"]["preferred_name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n != "Ada Invented" && n != "Bo Invented"),
+        "{names:?}"
+    );
+}

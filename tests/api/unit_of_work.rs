@@ -144,7 +144,7 @@ async fn a_revoked_session_cannot_replay() {
         .await;
     assert_eq!(resp.status(), 204);
     let replay = post_keyed(&app, &worker.token, "/v1/patrons", "lost-tablet", &body).await;
-    assert_problem(replay, 401, "unauthorized").await;
+    assert_problem(replay, 401, "session-ended").await;
 }
 
 #[tokio::test]
@@ -157,7 +157,8 @@ async fn a_caller_who_may_no_longer_read_the_record_gets_404_on_replay() {
         201,
     )
     .await;
-    // The worker becomes front-line staff: no casework at all.
+    // The worker becomes front-line staff: no casework at all. The role
+    // change ends the session; signed in again, the replay finds nothing.
     let admin = app.admin().await.token.clone();
     let path = format!("/v1/staff/{}", worker.id);
     let current = app.get_as(&path, &admin).await;
@@ -166,7 +167,16 @@ async fn a_caller_who_may_no_longer_read_the_record_gets_404_on_replay() {
         .patch_as(&path, &admin, &etag, &json!({"role": "staff"}))
         .await;
     assert_eq!(resp.status(), 200);
-    let replay = post_keyed(&app, &worker.token, "/v1/patrons", "before-move", &body).await;
+    let ended = post_keyed(&app, &worker.token, "/v1/patrons", "before-move", &body).await;
+    assert_problem(ended, 401, "session-ended").await;
+    let again: Value = app
+        .login(&worker.username, &worker.password, "tablet")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = again["access_token"].as_str().unwrap();
+    let replay = post_keyed(&app, token, "/v1/patrons", "before-move", &body).await;
     assert_eq!(replay.status(), 404);
     assert!(replay.headers().get("idempotent-replayed").is_none());
     let text = replay.text().await.unwrap();

@@ -117,17 +117,14 @@ impl BreakGlassApi {
         body: Input<BreakGlassIn>,
     ) -> Result<BreakGlassCreated, ProblemResponse> {
         let b = body.0;
-        let g = break_glass::open(
-            &state,
-            &auth.0,
-            &meta,
-            b.id,
-            CaseId::new(b.case_id),
-            b.reason,
-            b.include_restricted_notes,
-            b.hours,
-        )
-        .await?;
+        let opening = break_glass::Opening {
+            id: b.id,
+            case_id: CaseId::new(b.case_id),
+            reason: b.reason,
+            include_restricted_notes: b.include_restricted_notes,
+            hours: b.hours,
+        };
+        let g = break_glass::open(&state, &auth.0, &meta, opening).await?;
         Ok(BreakGlassCreated::Created(Json(grant_out(g))))
     }
 
