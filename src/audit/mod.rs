@@ -224,6 +224,30 @@ impl NewEvent {
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Fixed-width UTC time with microseconds, the form stored and hashed.
+/// The names of the top-level fields of a record as an answer shows it, for
+/// an event's `fields`. Names come from the API's own schemas (a fixed,
+/// small set), each kept once for the life of the process.
+pub fn field_names(record: &serde_json::Value) -> Vec<&'static str> {
+    use std::collections::HashSet;
+    use std::sync::{LazyLock, Mutex};
+    static NAMES: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Default::default);
+    let Some(fields) = record.as_object() else {
+        return Vec::new();
+    };
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    fields
+        .keys()
+        .map(|k| match names.get(k.as_str()) {
+            Some(n) => *n,
+            None => {
+                let n: &'static str = Box::leak(k.clone().into_boxed_str());
+                names.insert(n);
+                n
+            }
+        })
+        .collect()
+}
+
 pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }

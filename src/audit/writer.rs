@@ -103,6 +103,24 @@ impl Unit {
         }
     }
 
+    /// A 412 carries the record as it is now (`current`): that answer is a
+    /// read of the record, recorded as one (allowed, with its patron, the
+    /// fields it shows) so that it is in the accounting of disclosures and
+    /// the readers' rollups. The sync upload's conflicts are such answers.
+    fn disclosed(&mut self, current: &dyn crate::error::Current) {
+        let Some(subject) = &self.subject else {
+            return;
+        };
+        let mut ev = subject.clone();
+        ev.action = super::Action::Read;
+        ev.outcome = Outcome::Allowed;
+        if ev.rule == "undecided" {
+            ev.rule = "current_record_of_a_stale_change".to_owned();
+        }
+        ev.fields = super::field_names(&current.to_json());
+        self.always.push(ev);
+    }
+
     fn settle(&mut self, outcome: Outcome) {
         if let Some(ev) = &mut self.subject {
             ev.outcome = outcome;
@@ -222,6 +240,9 @@ impl Recorder {
         let run: Run = Box::new(move |unit| {
             Box::pin(async move {
                 let result = work(unit).await;
+                if let Err(ServiceError::Stale(current)) = &result {
+                    unit.disclosed(current.as_ref());
+                }
                 unit.settle(outcome_of(&result));
                 Finished {
                     keep: result.is_ok(),

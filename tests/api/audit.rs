@@ -1002,3 +1002,164 @@ async fn checkpoints_reach_a_configured_http_endpoint() {
     assert_eq!(posted, receipt, "the endpoint gets the signed head itself");
     assert_eq!(posted["signature"].as_str().unwrap().len(), 128);
 }
+
+/// A worker's accesses to a patron, as the accounting of disclosures counts
+/// them.
+async fn accesses(app: &TestApp, auditor: &str, patron: &str, staff: uuid::Uuid) -> u64 {
+    let body: Value = app
+        .get_as(
+            &format!("/v1/audit/disclosures?patron_id={patron}"),
+            auditor,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["staff_id"] == staff.to_string())
+        .map(|r| r["accesses"].as_u64().unwrap())
+        .sum()
+}
+
+/// Every answer that carries a record is a read of it: a 412's `current`
+/// and a sync upload's conflict are in the accounting of disclosures, as
+/// allowed reads of the record with its patron.
+#[tokio::test]
+async fn a_stale_answer_carrying_the_record_is_an_accounted_disclosure() {
+    let app = spawn_app().await;
+    let main = app.branch("MAIN").await;
+    let worker = app.account(Role::SocialWorker, &[main]).await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let created = |resp: reqwest::Response| async move {
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        body
+    };
+    let patron = created(
+        app.post_as(
+            "/v1/patrons",
+            &worker.token,
+            &json!({"preferred_name": "Noor Invented", "home_branch_id": main}),
+        )
+        .await,
+    )
+    .await["patron"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let case = created(
+        app.post_as("/v1/cases", &worker.token, &json!({"patron_id": patron}))
+            .await,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report = created(
+        app.post_as(
+            "/v1/mandated-reports",
+            &worker.token,
+            &json!({"patron_id": patron, "case_id": case, "kind": "adult_protective_services",
+                    "agency": "County APS (invented)", "learned_at": "2026-11-30T10:00:00Z",
+                    "persons_concerned": "An adult (invented).",
+                    "what_was_reported": "Invented."}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let contact = created(
+        app.post_as(
+            "/v1/contacts",
+            &worker.token,
+            &json!({"branch_id": main, "patron_id": patron, "kind": "drop_in"}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = accesses(&app, &auditor.token, &patron, worker.id).await;
+
+    // A report changed from an old version: 412 with the report as it is.
+    let path = format!("/v1/mandated-reports/{report}");
+    let ok = app
+        .patch_as(
+            &path,
+            &worker.token,
+            "\"1\"",
+            &json!({"agency": "County APS, north (invented)"}),
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+    let stale = app
+        .patch_as(
+            &path,
+            &worker.token,
+            "\"1\"",
+            &json!({"agency": "Elsewhere (invented)"}),
+        )
+        .await;
+    let problem = assert_problem(stale, 412, "stale").await;
+    assert_eq!(problem["current"]["version"], 2);
+    let reads = events(
+        &app,
+        &auditor.token,
+        &format!("action=read&record_id={report}&actor_id={}", worker.id),
+    )
+    .await;
+    assert_eq!(reads.len(), 1, "the 412 is one read: {reads:?}");
+    assert_eq!(reads[0]["outcome"], "allowed");
+    assert_eq!(reads[0]["patron_id"], patron.as_str());
+    assert_eq!(reads[0]["purpose"], "mandated_reporting");
+    assert!(
+        reads[0]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "what_was_reported"),
+        "the fields the answer showed: {reads:?}"
+    );
+
+    // A sync upload's conflict carries the contact as it is: a read too.
+    let edit = |op: &str, note: &str| {
+        json!({"operations": [{"op_id": op, "method": "PATCH",
+               "path": format!("/v1/contacts/{contact}"), "version": 1,
+               "body": {"note": note}}]})
+    };
+    let first: Value = app
+        .post_as("/v1/sync", &worker.token, &edit("phone", "Invented one."))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["results"][0]["outcome"], "applied", "{first}");
+    let second: Value = app
+        .post_as("/v1/sync", &worker.token, &edit("tablet", "Invented two."))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["results"][0]["outcome"], "conflict", "{second}");
+    let reads = events(
+        &app,
+        &auditor.token,
+        &format!("action=read&record_id={contact}&actor_id={}", worker.id),
+    )
+    .await;
+    assert_eq!(reads.len(), 1, "the conflict is one read: {reads:?}");
+    assert_eq!(reads[0]["outcome"], "allowed");
+    assert_eq!(reads[0]["patron_id"], patron.as_str());
+
+    // Both are in the accounting of disclosures for the patron (besides
+    // the report's and the contact's successful changes).
+    let after = accesses(&app, &auditor.token, &patron, worker.id).await;
+    assert_eq!(after, before + 4, "two changes and two stale answers");
+}
