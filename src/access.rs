@@ -316,7 +316,7 @@ pub fn case_scope(actor: &Actor) -> Scope {
         ),
         Role::Supervisor => Scope::of(
             actor,
-            &[(Branch, "supervisor_branch_case"), (Glass, "break_glass")],
+            &[(Branch, "supervisor_branch_case"), (Glass, BREAK_GLASS)],
             "case_out_of_scope",
         ),
         _ => Scope::nothing(),
@@ -349,6 +349,17 @@ pub fn follow_up_scope(actor: &Actor) -> Scope {
         ),
         _ => Scope::nothing(),
     }
+}
+
+/// Whether the `team` fact of a patron can change any decision made on a
+/// patron's facts: the patron scope's, the consent scope's (a patron's
+/// consents are decided on the patron), and those tested beside them
+/// (`create_referral`, `manage_consents`, `update_patron`). Loaders skip the
+/// team query only when none of them can use it;
+/// `patron_facts_need_the_team_wherever_a_decision_on_them_does` checks
+/// this against the plain answer with the team looked up.
+pub fn patron_facts_need_team(actor: &Actor, f: &Facts) -> bool {
+    patron_scope(actor).needs_team(f) || consent_scope(actor).needs_team(f)
 }
 
 /// A patron's consents, decided on the patron's facts.
@@ -686,12 +697,12 @@ pub fn read_note(actor: &Actor, c: &CaseFacts, sensitivity: Sensitivity) -> Deci
             Decision::Allow("supervisor_reads_branch_note")
         }
         // Through an open break-glass grant: standard notes, and restricted
-        // ones only when the grant's reason names them.
+        // ones only when the grant includes them.
         (Role::Supervisor, Sensitivity::Standard) if c.glass.is_some() => {
-            Decision::Allow("break_glass")
+            Decision::Allow(BREAK_GLASS)
         }
         (Role::Supervisor, Sensitivity::Restricted) if c.glass == Some(true) => {
-            Decision::Allow("break_glass")
+            Decision::Allow(BREAK_GLASS)
         }
         _ => Decision::Deny("note_out_of_scope"),
     }
@@ -910,6 +921,10 @@ pub fn manage_catalogue(actor: &Actor) -> Decision {
     }
 }
 
+/// The rule under which a supervisor's open break-glass grant admits a case
+/// and its notes; every access under it is flagged for auditors.
+pub const BREAK_GLASS: &str = "break_glass";
+
 /// The refusal of a grant to a case the supervisor already reaches.
 pub const ALREADY_IN_SCOPE: &str = "case_already_in_scope";
 
@@ -1058,7 +1073,7 @@ mod tests {
     }
 
     #[test]
-    fn decisions_on_a_patron_need_the_team_only_where_the_patron_scope_does() {
+    fn patron_facts_need_the_team_wherever_a_decision_on_them_does() {
         let branch = Uuid::now_v7();
         for role in Role::ALL {
             let mut a = actor(role);
@@ -1074,8 +1089,11 @@ mod tests {
                         Uuid::now_v7()
                     },
                 };
-                if !patron_scope(&a).needs_team(&f) {
+                if !patron_facts_need_team(&a, &f) {
                     let t = Facts { team: true, ..f };
+                    for scope in [patron_scope(&a), consent_scope(&a)] {
+                        assert_eq!(scope.decide(&f), scope.decide(&t), "{role:?} {f:?}");
+                    }
                     assert_eq!(create_referral(&a, &f, None), create_referral(&a, &t, None));
                     assert_eq!(manage_consents(&a, &f), manage_consents(&a, &t));
                     assert_eq!(update_patron(&a, &f, None), update_patron(&a, &t, None));

@@ -17,7 +17,10 @@ use crate::{
     error::{ServiceError, ServiceResult},
     unit::{Loaded, Unit},
 };
-use entities::{case_file, case_member, contact, follow_up, mandated_report, patron, referral};
+use chrono::{DateTime, Utc};
+use entities::{
+    break_glass, case_file, case_member, contact, follow_up, mandated_report, patron, referral,
+};
 
 /// Current team members (a member who left stays in the table with `ended_at`).
 fn active_members(actor: &Actor) -> SelectStatement {
@@ -70,11 +73,34 @@ fn never() -> SimpleExpr {
     Expr::val(1).eq(0)
 }
 
-/// What one term of a scope means for one kind of record, as SQL.
-fn term(kind: RecordKind, term: Term, actor: &Actor, branches: &[Uuid]) -> SimpleExpr {
+/// Ids of the cases the caller holds an open break-glass grant to at `now`.
+fn glass_cases(actor: &Actor, now: DateTime<Utc>) -> SelectStatement {
+    Query::select()
+        .column(break_glass::Column::CaseId)
+        .from(break_glass::Entity)
+        .and_where(Expr::col(break_glass::Column::SupervisorId).eq(actor.staff_id))
+        .and_where(Expr::col(break_glass::Column::StartsAt).lte(now))
+        .and_where(Expr::col(break_glass::Column::EndsAt).gt(now))
+        .to_owned()
+}
+
+/// What one term of a scope means for one kind of record, as SQL; a
+/// break-glass term only with the service's clock.
+fn term(
+    kind: RecordKind,
+    term: Term,
+    actor: &Actor,
+    branches: &[Uuid],
+    now: Option<DateTime<Utc>>,
+) -> SimpleExpr {
     use RecordKind as K;
     let me = actor.staff_id;
     match (kind, term) {
+        (K::Case, Term::Glass) => match now {
+            Some(now) => Expr::col((case_file::Entity, case_file::Column::Id))
+                .in_subquery(glass_cases(actor, now)),
+            None => never(),
+        },
         (K::Patron, Term::Mine) => patron::Column::CreatedBy.eq(me),
         (K::Patron, Term::Team) => {
             Expr::col((patron::Entity, patron::Column::Id)).in_subquery(my_team_patrons(actor))
@@ -110,14 +136,36 @@ fn term(kind: RecordKind, term: Term, actor: &Actor, branches: &[Uuid]) -> Simpl
     }
 }
 
-/// The rows of `kind` that `scope` admits.
+/// The rows of `kind` that `scope` admits, but through a break-glass grant:
+/// for lists that cannot take in such a case (a caseload is the caller's
+/// own and team cases).
 pub fn condition(kind: RecordKind, scope: &Scope, actor: &Actor) -> Condition {
+    scope_condition(kind, scope, actor, None)
+}
+
+/// The rows of `kind` that `scope` admits at `now` (the service's clock),
+/// break-glass grants open then included: what the single reads decide.
+pub fn condition_at(
+    kind: RecordKind,
+    scope: &Scope,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Condition {
+    scope_condition(kind, scope, actor, Some(now))
+}
+
+fn scope_condition(
+    kind: RecordKind,
+    scope: &Scope,
+    actor: &Actor,
+    now: Option<DateTime<Utc>>,
+) -> Condition {
     let mut any = Condition::any();
     if scope.is_nothing() {
         return Condition::all().add(never());
     }
     for t in scope.terms() {
-        any = any.add(term(kind, t, actor, &scope.branches));
+        any = any.add(term(kind, t, actor, &scope.branches, now));
     }
     any
 }
@@ -173,10 +221,10 @@ pub async fn patron_facts(
         team: false,
         branch: p.home_branch_id,
     };
-    // Ask the team only if it can change a decision on these facts: the
-    // patron scope's, and those that ask the team beside `mine` (tested in
-    // `access` against each other).
-    if access::patron_scope(actor).needs_team(&facts) {
+    // Ask the team only if it can change a decision on these facts (the
+    // patron scope's, the consent scope's, and the rest named at
+    // `access::patron_facts_need_team`, tested there against each other).
+    if access::patron_facts_need_team(actor, &facts) {
         facts.team = on_patrons_team(db, actor, p.id).await?;
     }
     Ok(facts)
@@ -313,6 +361,21 @@ pub async fn load_contact(
 /// A case with its current team.
 pub type CaseWithFacts = (case_file::Model, CaseFacts);
 
+/// A case's facts for `actor` at `now`: for a supervisor, whether a
+/// break-glass grant of theirs to it is open then.
+pub async fn case_facts_at(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    case: &case_file::Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<CaseFacts> {
+    let mut cf = case_facts(db, case).await?;
+    if actor.role == crate::domain::Role::Supervisor {
+        cf.glass = super::break_glass::open_grant(db, actor.staff_id, case.id, now).await?;
+    }
+    Ok(cf)
+}
+
 /// A case with its facts for `actor`; `now` (the service's clock) decides
 /// whether a supervisor's break-glass grant is open.
 pub async fn load_case(
@@ -323,10 +386,7 @@ pub async fn load_case(
 ) -> ServiceResult<Option<Loaded<CaseWithFacts>>> {
     Ok(match case_file::Entity::find_by_id(id).one(db).await? {
         Some(c) => {
-            let mut cf = case_facts(db, &c).await?;
-            if actor.role == crate::domain::Role::Supervisor {
-                cf.glass = super::break_glass::open_grant(db, actor.staff_id, c.id, now).await?;
-            }
+            let cf = case_facts_at(db, actor, &c, now).await?;
             Some(Loaded {
                 facts: cf.facts(actor),
                 patron: Some(c.patron_id),

@@ -39,7 +39,7 @@ pub struct EventFilter {
 }
 
 /// The rule under which a break-glass grant allows an access.
-pub const BREAK_GLASS_RULE: &str = "break_glass";
+pub const BREAK_GLASS_RULE: &str = crate::access::BREAK_GLASS;
 
 pub struct EventPage {
     pub events: Vec<audit_event::Model>,

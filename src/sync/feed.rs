@@ -42,9 +42,10 @@ use crate::{
     state::AppState,
     support::requests::{self, SupportRequestRecord},
 };
+use chrono::{DateTime, Utc};
 use entities::{
-    case_file, case_note, change_log, consent, contact, follow_up, mandated_report, patron,
-    referral, referral_event, service, sync_holding,
+    break_glass, case_file, case_note, change_log, consent, contact, follow_up, mandated_report,
+    patron, referral, referral_event, service, sync_holding,
 };
 
 /// Records per page when the caller gives no limit.
@@ -60,6 +61,9 @@ pub struct Item {
     pub id: Uuid,
     pub patron: Option<Uuid>,
     pub body: Body,
+    /// Seen only through the caller's open break-glass grant: recorded
+    /// under that rule too, for auditors to review.
+    pub glass: bool,
 }
 
 pub enum Body {
@@ -217,6 +221,7 @@ fn item(kind: SyncKind, id: Uuid, patron: Option<Uuid>, body: Body) -> Item {
         id,
         patron,
         body,
+        glass: false,
     }
 }
 
@@ -224,6 +229,7 @@ fn item(kind: SyncKind, id: Uuid, patron: Option<Uuid>, body: Body) -> Item {
 async fn fetch(
     db: &impl ConnectionTrait,
     actor: &Actor,
+    now: DateTime<Utc>,
     kind: SyncKind,
     pick: &Pick<'_>,
 ) -> ServiceResult<Found> {
@@ -267,10 +273,11 @@ async fn fetch(
             let scope = access::case_scope(actor);
             let rows = pick
                 .apply_about(
-                    case_file::Entity::find().filter(scope::condition(
+                    case_file::Entity::find().filter(scope::condition_at(
                         RecordKind::Case,
                         &scope,
                         actor,
+                        now,
                     )),
                     case_file::Column::Id,
                     |ps| case_file::Column::PatronId.is_in(ps),
@@ -279,9 +286,9 @@ async fn fetch(
                 .await?;
             let mut items = Vec::with_capacity(rows.len());
             for case in rows {
-                let facts = scope::case_facts(db, &case).await?;
+                let facts = scope::case_facts_at(db, actor, &case, now).await?;
                 if let Ok(g) = scope.admits(&facts.facts(actor)) {
-                    items.push(item(
+                    let mut it = item(
                         kind,
                         case.id,
                         Some(case.patron_id),
@@ -290,12 +297,14 @@ async fn fetch(
                             view: g.view,
                             case,
                         }),
-                    ));
+                    );
+                    it.glass = g.rule == access::BREAK_GLASS;
+                    items.push(it);
                 }
             }
             Found::of(items)
         }
-        K::CaseNote => notes(db, actor, pick).await?,
+        K::CaseNote => notes(db, actor, now, pick).await?,
         K::Contact => {
             let scope = access::contact_scope(actor);
             let rows = pick
@@ -432,12 +441,17 @@ async fn fetch(
 
 /// Notes of the cases the caller may see, each as the policy decides for
 /// its case and sensitivity (restricted notes never reach a peer).
-async fn notes(db: &impl ConnectionTrait, actor: &Actor, pick: &Pick<'_>) -> ServiceResult<Found> {
+async fn notes(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    pick: &Pick<'_>,
+) -> ServiceResult<Found> {
     let scope = access::case_scope(actor);
     let cases = Query::select()
         .column(case_file::Column::Id)
         .from(case_file::Entity)
-        .cond_where(scope::condition(RecordKind::Case, &scope, actor))
+        .cond_where(scope::condition_at(RecordKind::Case, &scope, actor, now))
         .to_owned();
     let rows = pick
         .apply_about(
@@ -464,20 +478,18 @@ async fn notes(db: &impl ConnectionTrait, actor: &Actor, pick: &Pick<'_>) -> Ser
             let Some(case) = case_file::Entity::find_by_id(note.case_id).one(db).await? else {
                 continue;
             };
-            let f = scope::case_facts(db, &case).await?;
+            let f = scope::case_facts_at(db, actor, &case, now).await?;
             slot.insert((case.patron_id, f));
         }
         let Some((patron, f)) = facts.get(&note.case_id) else {
             continue;
         };
         let sensitivity = Sensitivity::parse(&note.sensitivity).unwrap_or(Sensitivity::Restricted);
-        if access::read_note(actor, f, sensitivity).is_allowed() {
-            items.push(item(
-                SyncKind::CaseNote,
-                note.id,
-                Some(*patron),
-                Body::Note(note),
-            ));
+        let decision = access::read_note(actor, f, sensitivity);
+        if decision.is_allowed() {
+            let mut it = item(SyncKind::CaseNote, note.id, Some(*patron), Body::Note(note));
+            it.glass = decision.rule() == access::BREAK_GLASS;
+            items.push(it);
         }
     }
     Ok(Found { items, read, last })
@@ -554,6 +566,7 @@ pub async fn page(
         return Ok(out);
     }
     let rule = admit(state, actor, meta).await?;
+    let now = state.clock.now();
     let limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let (position, fresh) = match position {
         Some(p) => (p, false),
@@ -574,8 +587,14 @@ pub async fn page(
         } => {
             while (out.items.len() as u64) < limit && kind < SyncKind::ALL.len() {
                 let want = limit - out.items.len() as u64;
-                let found =
-                    fetch(db, actor, SyncKind::ALL[kind], &Pick::After(after, want)).await?;
+                let found = fetch(
+                    db,
+                    actor,
+                    now,
+                    SyncKind::ALL[kind],
+                    &Pick::After(after, want),
+                )
+                .await?;
                 out.items.extend(found.items);
                 if (found.read as u64) < want {
                     kind += 1;
@@ -601,10 +620,14 @@ pub async fn page(
             out.more = changes.len() as u64 == CHANGES_PER_PAGE;
             let next = changes.last().map_or(seq, |c| c.seq);
             out.next_cursor = Some(Position::Changes { seq: next }.encode());
-            if changes.is_empty() {
+            // What a break-glass grant put on the device leaves it when the
+            // grant ends, which no change records: its patrons are checked
+            // again on every page.
+            let glass = glass_patrons_held(db, actor).await?;
+            if changes.is_empty() && glass.is_empty() {
                 return Ok(out);
             }
-            changed_page(db, actor, &changes, &mut out).await?;
+            changed_page(db, actor, now, &changes, glass, &mut out).await?;
         }
     }
     settle(state, &ctx, rule, actor, fresh, &out).await?;
@@ -616,14 +639,32 @@ pub async fn page(
 async fn changed_page(
     db: &impl ConnectionTrait,
     actor: &Actor,
+    now: DateTime<Utc>,
     changes: &[change_log::Model],
+    glass: Vec<Uuid>,
     out: &mut FeedPage,
 ) -> ServiceResult<()> {
     let mut changed: BTreeMap<SyncKind, BTreeSet<Uuid>> = BTreeMap::new();
+    let mut grants = Vec::new();
     for c in changes {
         if let Some(k) = SyncKind::parse(&c.kind) {
             changed.entry(k).or_default().insert(c.record_id);
+        } else if c.kind == RecordKind::BreakGlass.as_str() {
+            grants.push(c.record_id);
         }
+    }
+    // A grant the caller opened brings its case (and, through the case's
+    // patron, its notes) into view.
+    if !grants.is_empty() {
+        let cases = break_glass::Entity::find()
+            .select_only()
+            .column(break_glass::Column::CaseId)
+            .filter(break_glass::Column::Id.is_in(grants))
+            .filter(break_glass::Column::SupervisorId.eq(actor.staff_id))
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?;
+        changed.entry(SyncKind::Case).or_default().extend(cases);
     }
     let ids = |k: SyncKind| -> Vec<Uuid> {
         changed
@@ -651,6 +692,7 @@ async fn changed_page(
             .all(db)
             .await?,
     );
+    touched.extend(glass);
     let touched: Vec<Uuid> = touched.into_iter().collect();
     let mut visible: BTreeSet<(SyncKind, Uuid)> = BTreeSet::new();
     let mut found = Vec::new();
@@ -660,7 +702,7 @@ async fn changed_page(
             ids: &kind_ids,
             patrons: &touched,
         };
-        for it in fetch(db, actor, kind, &pick).await?.items {
+        for it in fetch(db, actor, now, kind, &pick).await?.items {
             visible.insert((it.kind, it.id));
             found.push(it);
         }
@@ -698,6 +740,28 @@ async fn changed_page(
     Ok(())
 }
 
+/// The patrons of the cases this device holds outside the caller's branches:
+/// a supervisor holds such a case only through a break-glass grant.
+async fn glass_patrons_held(db: &impl ConnectionTrait, actor: &Actor) -> ServiceResult<Vec<Uuid>> {
+    if !access::may_break_glass(actor).is_allowed() {
+        return Ok(Vec::new());
+    }
+    let held = Query::select()
+        .column(sync_holding::Column::RecordId)
+        .from(sync_holding::Entity)
+        .and_where(Expr::col(sync_holding::Column::SessionId).eq(actor.session_id))
+        .and_where(Expr::col(sync_holding::Column::Kind).eq(SyncKind::Case.as_str()))
+        .to_owned();
+    Ok(case_file::Entity::find()
+        .select_only()
+        .column(case_file::Column::PatronId)
+        .filter(case_file::Column::Id.in_subquery(held))
+        .filter(case_file::Column::BranchId.is_not_in(actor.branches.clone()))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?)
+}
+
 /// Records what the page sent and removed in the device's holdings, and
 /// audits it, in one unit of work. A page that moves nothing writes nothing.
 async fn settle(
@@ -732,6 +796,23 @@ async fn settle(
         })
         .patrons(out.items.iter().filter_map(|it| it.patron))
         .results(out.items.iter().map(|it| it.id).collect());
+    // Each record sent through a break-glass grant is also a read under
+    // that rule, flagged for auditors as an online read of it would be.
+    let glass: Vec<_> = out
+        .items
+        .iter()
+        .filter(|it| it.glass)
+        .map(|it| {
+            let (kind, fields) = match it.kind {
+                SyncKind::CaseNote => (RecordKind::CaseNote, crate::casework::notes::FIELDS),
+                _ => (RecordKind::Case, crate::casework::cases::FIELDS),
+            };
+            ctx.event(Action::Read, Outcome::Allowed, access::BREAK_GLASS)
+                .record(kind, it.id)
+                .patron(it.patron)
+                .fields(fields)
+        })
+        .collect();
     state
         .recorder
         .run(ctx.clone(), move |u| {
@@ -757,6 +838,7 @@ async fn settle(
                         .await?;
                 }
                 u.record(ev);
+                u.record_all(glass);
                 Ok(())
             })
         })

@@ -667,3 +667,296 @@ async fn a_branch_change_resets_the_copy_before_anything_else() {
         "{names:?}"
     );
 }
+
+/// Where a record of the feed is read on its own.
+fn read_path(kind: &str, id: &str, record: &Value) -> String {
+    match kind {
+        "service" => format!("/v1/services/{id}"),
+        "patron" => format!("/v1/patrons/{id}"),
+        "case" => format!("/v1/cases/{id}"),
+        "case_note" => format!(
+            "/v1/cases/{}/notes/{id}",
+            record["case_id"].as_str().unwrap()
+        ),
+        "contact" => format!("/v1/contacts/{id}"),
+        "referral" => format!("/v1/referrals/{id}"),
+        "follow_up" => format!("/v1/follow-ups/{id}"),
+        "mandated_report" => format!("/v1/mandated-reports/{id}"),
+        "support_request" => format!("/v1/support-requests/{id}"),
+        other => panic!("a feed kind without a read: {other}"),
+    }
+}
+
+/// Whether the caller's own reads allow a record: its read answers 200, or
+/// for a consent, its patron's consent list names it.
+async fn readable(app: &TestApp, token: &str, kind: &str, id: &str, record: &Value) -> bool {
+    if kind == "consent" {
+        let patron = record["patron_id"].as_str().unwrap();
+        let list: Value = app
+            .get_as(&format!("/v1/patrons/{patron}/consents"), token)
+            .await
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        return list["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c["id"] == id));
+    }
+    app.get_as(&read_path(kind, id, record), token)
+        .await
+        .status()
+        == 200
+}
+
+/// One source of scope: for a peer who created a patron and is on its case
+/// team, a peer added to a team and taken off it, a supervisor of another
+/// branch and a supervisor holding a break-glass grant (and the case's own
+/// worker), the records a fresh sync delivers are exactly the records the
+/// caller's single-record reads allow.
+#[tokio::test]
+async fn a_fresh_sync_holds_exactly_what_reads_allow_for_every_kind_of_caller() {
+    let app = spawn_app().await;
+    let main = app.branch("MAIN").await;
+    let east = app.branch("EAST").await;
+    let worker = app.account(Role::SocialWorker, &[main]).await;
+    let creator = app.account(Role::Peer, &[main]).await;
+    let former = app.account(Role::Peer, &[main]).await;
+    let elsewhere = app.account(Role::Supervisor, &[east]).await;
+    let grantee = app.account(Role::Supervisor, &[east]).await;
+    let w = worker.token.as_str();
+
+    // The peer records the patron; the worker opens the case and puts the
+    // peer on its team, and another peer on and off it.
+    let patron = created(
+        app.post_as(
+            "/v1/patrons",
+            &creator.token,
+            &json!({"preferred_name": "Sol Invented", "home_branch_id": main}),
+        )
+        .await,
+    )
+    .await;
+    let case = created(
+        app.post_as("/v1/cases", w, &json!({"patron_id": patron}))
+            .await,
+    )
+    .await;
+    for (method, who) in [
+        (reqwest::Method::POST, creator.id),
+        (reqwest::Method::POST, former.id),
+        (reqwest::Method::DELETE, former.id),
+    ] {
+        let path = if method == reqwest::Method::POST {
+            format!("/v1/cases/{case}/team")
+        } else {
+            format!("/v1/cases/{case}/team/{who}")
+        };
+        on_case(
+            &app,
+            method,
+            path,
+            w,
+            case_version(&app, &case, w).await,
+            json!({"staff_id": who}),
+        )
+        .await;
+    }
+    // Everything a case gathers.
+    let mut candidates: Vec<(&str, String)> =
+        vec![("patron", patron.clone()), ("case", case.clone())];
+    for (body, sensitivity) in [
+        ("Invented standard note.", "standard"),
+        ("Invented restricted note.", "restricted"),
+    ] {
+        let note = created(
+            app.post_as(
+                &format!("/v1/cases/{case}/notes"),
+                w,
+                &json!({"body": body, "sensitivity": sensitivity}),
+            )
+            .await,
+        )
+        .await;
+        candidates.push(("case_note", note));
+    }
+    let consent = created(
+        app.post_as(
+            &format!("/v1/patrons/{patron}/consents"),
+            w,
+            &json!({"recipient": "Invented Shelter", "scope": "Name and needs.",
+                    "purpose": "Referral.", "method": "verbal"}),
+        )
+        .await,
+    )
+    .await;
+    candidates.push(("consent", consent));
+    for (kind, path, body) in [
+        (
+            "contact",
+            "/v1/contacts",
+            json!({"branch_id": main, "patron_id": patron, "kind": "drop_in"}),
+        ),
+        (
+            "referral",
+            "/v1/referrals",
+            json!({"patron_id": patron, "case_id": case, "recipient": "Invented Shelter", "needs": ["housing"]}),
+        ),
+        (
+            "follow_up",
+            "/v1/follow-ups",
+            json!({"case_id": case, "due_on": "2026-12-24"}),
+        ),
+        (
+            "mandated_report",
+            "/v1/mandated-reports",
+            json!({"patron_id": patron, "case_id": case,
+            "kind": "adult_protective_services", "agency": "County APS (invented)",
+            "learned_at": "2026-11-30T10:00:00Z", "persons_concerned": "An adult (invented).",
+            "what_was_reported": "Invented."}),
+        ),
+    ] {
+        candidates.push((kind, created(app.post_as(path, w, &body).await).await));
+    }
+    // The grantee breaks glass to the case.
+    let resp = app
+        .post_as(
+            "/v1/break-glass",
+            &grantee.token,
+            &json!({"case_id": case, "hours": 2,
+                    "reason": "A relative called the east branch about an emergency."}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+
+    for who in [&creator, &former, &elsewhere, &grantee, &worker] {
+        let mut tablet = Tablet::of(&app, who, "tablet").await;
+        tablet.sync(&app).await;
+        // Everything delivered is readable.
+        for ((kind, id), record) in &tablet.copy {
+            assert!(
+                readable(&app, &tablet.token, kind, id, record).await,
+                "{:?}: the feed delivered a {kind} its read refuses",
+                who.role
+            );
+        }
+        // Everything readable is delivered.
+        for (kind, id) in &candidates {
+            let record = match *kind {
+                "case_note" => json!({"case_id": case}),
+                "consent" => json!({"patron_id": patron}),
+                _ => json!({}),
+            };
+            let can_read = readable(&app, &tablet.token, kind, id, &record).await;
+            assert_eq!(
+                tablet.holds(kind, id),
+                can_read,
+                "{:?}: {kind} delivered iff its read allows it",
+                who.role
+            );
+        }
+    }
+}
+
+/// A break-glass grant opened after the tablet's copy was made brings the
+/// case and the notes it opens onto the device (each also recorded under
+/// the rule `break_glass` for auditors); when the grant ends they leave it.
+#[tokio::test]
+async fn a_break_glass_grant_reaches_the_tablet_and_leaves_it_when_it_ends() {
+    let app = spawn_app().await;
+    let main = app.branch("MAIN").await;
+    let east = app.branch("EAST").await;
+    let worker = app.account(Role::SocialWorker, &[main]).await;
+    let grantee = app.account(Role::Supervisor, &[east]).await;
+    let w = worker.token.as_str();
+    let patron = created(
+        app.post_as(
+            "/v1/patrons",
+            w,
+            &json!({"preferred_name": "Ira Invented", "home_branch_id": main}),
+        )
+        .await,
+    )
+    .await;
+    let case = created(
+        app.post_as("/v1/cases", w, &json!({"patron_id": patron}))
+            .await,
+    )
+    .await;
+    let mut notes = Vec::new();
+    for sensitivity in ["standard", "restricted"] {
+        notes.push(
+            created(
+                app.post_as(
+                    &format!("/v1/cases/{case}/notes"),
+                    w,
+                    &json!({"body": "Invented.", "sensitivity": sensitivity}),
+                )
+                .await,
+            )
+            .await,
+        );
+    }
+    let mut tablet = Tablet::of(&app, &grantee, "tablet").await;
+    tablet.sync(&app).await;
+    assert!(!tablet.holds("case", &case));
+
+    let resp = app
+        .post_as(
+            "/v1/break-glass",
+            &tablet.token,
+            &json!({"case_id": case, "hours": 1,
+                    "reason": "A relative called the east branch about an emergency."}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    tablet.sync(&app).await;
+    assert!(tablet.holds("case", &case));
+    assert!(tablet.holds("case_note", &notes[0]), "the standard note");
+    assert!(
+        !tablet.holds("case_note", &notes[1]),
+        "not the restricted one"
+    );
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let flagged: Value = app
+        .get_as(
+            &format!(
+                "/v1/audit/events?limit=500&break_glass=true&actor_id={}&action=read",
+                grantee.id
+            ),
+            &auditor.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = flagged["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["record_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&case.as_str()) && ids.contains(&notes[0].as_str()),
+        "{ids:?}"
+    );
+
+    // The grant ends (on the service's clock): the next sync takes the case
+    // and its note off the device, with nothing else having changed.
+    app.state
+        .clock
+        .advance(chrono::Duration::hours(1) + chrono::Duration::seconds(1));
+    let (_, removed) = tablet.sync(&app).await;
+    assert!(
+        removed.contains(&("case".into(), case.clone())),
+        "{removed:?}"
+    );
+    assert!(
+        removed.contains(&("case_note".into(), notes[0].clone())),
+        "{removed:?}"
+    );
+    assert!(tablet.copy.is_empty() || !tablet.holds("case", &case));
+    // And a fresh copy agrees.
+    let mut fresh = Tablet::of(&app, &grantee, "second").await;
+    fresh.sync(&app).await;
+    assert!(!fresh.holds("case", &case) && !fresh.holds("case_note", &notes[0]));
+}
