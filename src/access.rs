@@ -965,6 +965,16 @@ pub fn review_break_glass(actor: &Actor) -> Decision {
     }
 }
 
+/// Whether the caller's role may change rules of behavior at all, decided
+/// before the rule is looked up.
+pub fn may_manage_rules(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::Admin => Decision::Allow("admin_manages_catalogue"),
+        Role::Supervisor => Decision::Allow("supervisor_manages_branch_rules"),
+        _ => manage_rule(actor, None),
+    }
+}
+
 /// Changing a rule of behavior: admins any; a branch's supervisors the
 /// rules of their branches (a library-wide rule is the admins').
 pub fn manage_rule(actor: &Actor, branch: Option<Uuid>) -> Decision {
@@ -989,6 +999,16 @@ pub fn read_certifications(actor: &Actor, staff: Uuid, staff_branches: &[Uuid]) 
         }
         Role::Admin => Decision::Allow("admin_reads_certifications"),
         _ => Decision::Deny("certifications_own_branch_or_admin"),
+    }
+}
+
+/// Whether the caller's role may record completions at all, decided before
+/// the staff member is looked up.
+pub fn may_manage_certifications(actor: &Actor) -> Decision {
+    match actor.role {
+        Role::Supervisor => Decision::Allow("supervisor_manages_branch_certifications"),
+        Role::Admin => Decision::Allow("admin_manages_certifications"),
+        _ => Decision::Deny("certifications_managed_by_supervisor_or_admin"),
     }
 }
 

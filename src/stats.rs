@@ -7,7 +7,7 @@
 //! The rule (README, "Program statistics"):
 //! - a period is a whole calendar unit in UTC: a year (`2026`), a quarter
 //!   (`2026-Q4`), a month (`2026-11`), or a span of whole months
-//!   (`2026-01..2026-06`); never an instant, so two answers differ by whole
+//!   (`2026-01..2026-06`), in the years 2000 to 2099; never an instant, so two answers differ by whole
 //!   months of records, never by one record's minute;
 //! - a count of 0 is `0`, a count from 1 to 4 is `<5`, and every other count
 //!   and every total is rounded to the nearest multiple of [`BASE`]; so the
@@ -32,8 +32,6 @@ use crate::{
 pub const MIN_CELL: u64 = 5;
 /// Every other count and every total is rounded to a multiple of this.
 pub const BASE: u64 = 5;
-/// The longest span of months one request may cover.
-pub const MAX_MONTHS: u32 = 120;
 
 /// Whether a count would single out fewer than [`MIN_CELL`] records.
 pub fn is_small(n: u64) -> bool {
@@ -95,39 +93,32 @@ impl Period {
                 "must be a year (2026), a quarter (2026-Q4), a month (2026-11) or a span of whole months (2026-01..2026-06)",
             );
         }
-        // The pattern holds: four-digit years, months 01-12, quarters 1-4.
+        // The pattern holds: years 2000-2099, months 01-12, quarters 1-4;
+        // whatever it lets through is a period.
         let num = |s: &str| s.parse::<u32>().unwrap_or_default();
-        let year = |s: &str| -> Result<i32, &'static str> {
-            let y = num(s) as i32;
-            if (2000..=2100).contains(&y) {
-                Ok(y)
+        let year = |s: &str| num(s) as i32;
+        let month = |s: &str| (year(&s[..4]), num(&s[5..7]));
+        let index = |(y, m): (i32, u32)| y * 12 + m as i32 - 1;
+        let (first, months, label) = if let Some((a, b)) = raw.split_once("..") {
+            // A span names its first and last month, in either order.
+            let (a, b) = if index(month(a)) <= index(month(b)) {
+                (a, b)
             } else {
-                Err("must be in the years 2000 to 2100")
-            }
-        };
-        let month =
-            |s: &str| -> Result<(i32, u32), &'static str> { Ok((year(&s[..4])?, num(&s[5..7]))) };
-        let (first, months) = if let Some((a, b)) = raw.split_once("..") {
-            let (a, b) = (month(a)?, month(b)?);
-            let span = (b.0 - a.0) * 12 + b.1 as i32 - a.1 as i32 + 1;
-            if span < 1 {
-                return Err("a span must end in or after the month it starts");
-            }
-            if span as u32 > MAX_MONTHS {
-                return Err("a span may cover at most 120 months");
-            }
-            (a, span as u32)
+                (b, a)
+            };
+            let span = index(month(b)) - index(month(a)) + 1;
+            (month(a), span as u32, format!("{a}..{b}"))
         } else if let Some((y, q)) = raw.split_once("-Q") {
-            ((year(y)?, (num(q) - 1) * 3 + 1), 3)
+            ((year(y), (num(q) - 1) * 3 + 1), 3, raw.to_owned())
         } else if raw.len() == 4 {
-            ((year(raw)?, 1), 12)
+            ((year(raw), 1), 12, raw.to_owned())
         } else {
-            (month(raw)?, 1)
+            (month(raw), 1, raw.to_owned())
         };
         Ok(Period {
             first,
             months,
-            label: raw.to_owned(),
+            label,
         })
     }
 
@@ -375,22 +366,29 @@ mod tests {
             "2026-11-05T10:00:00Z",
             "26",
             "2026-1",
-            "2026-06..2026-01",
             "1999",
-            "2000-01..2011-01",
+            "2100",
             "2026-00",
+            "0000",
         ] {
             assert!(Period::parse(bad).is_err(), "{bad}");
+            assert!(!re.is_match(bad), "the spec refuses {bad} too");
         }
         for good in [
             "2026",
             "2026-Q1",
             "2026-12",
             "2026-01..2026-01",
-            "2001-01..2010-12",
+            "2001-01..2099-12",
         ] {
             assert!(re.is_match(good), "{good}");
             assert!(Period::parse(good).is_ok(), "{good}");
         }
+        // A span in either order is the same months.
+        assert_eq!(b("2026-02..2025-11"), b("2025-11..2026-02"));
+        assert_eq!(
+            Period::parse("2026-02..2025-11").unwrap().label(),
+            "2025-11..2026-02"
+        );
     }
 }

@@ -312,7 +312,7 @@ shaped_type! {
 shaped_type! {
     /// A statistics period: a year, a quarter, a month or a span of whole
     /// months (`crate::stats::Period` reads what it means).
-    StatsPeriod, r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2])(\.\.[0-9]{4}-(0[1-9]|1[0-2]))?)?$", 4, 16,
+    StatsPeriod, r"^20[0-9]{2}(-Q[1-4]|-(0[1-9]|1[0-2])(\.\.20[0-9]{2}-(0[1-9]|1[0-2]))?)?$", 4, 16,
     "must be a year (2026), a quarter (2026-Q4), a month (2026-11) or a span of whole months (2026-01..2026-06)",
     |s: &str| s.to_owned()
 }

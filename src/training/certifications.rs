@@ -421,6 +421,13 @@ pub async fn record(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Certification, Some(id));
+                // The role first, before the staff member is looked up.
+                if let Some(a) = &who {
+                    let may = access::may_manage_certifications(a);
+                    if !may.is_allowed() {
+                        return Err(u.deny(may, None, ServiceError::Forbidden));
+                    }
+                }
                 let branches = branches_of(u.txn(), staff_id).await?;
                 let decision = match &who {
                     Some(a) => access::manage_certifications(a, &branches),

@@ -169,6 +169,11 @@ pub async fn update(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Update, RecordKind::Rule, Some(id));
+                // The role first, before the rule is looked up.
+                let may = access::may_manage_rules(&who);
+                if !may.is_allowed() {
+                    return Err(u.deny(may, None, ServiceError::Forbidden));
+                }
                 let current = rule::Entity::find_by_id(id).one(u.txn()).await?;
                 // Rules are not secret: a missing one is simply not found.
                 let decision = match &current {

@@ -116,7 +116,8 @@ impl StatsApi {
         auth: BearerAuth,
         /// When the contacts happened: a year (`2026`), a quarter
         /// (`2026-Q4`), a month (`2026-11`) or a span of whole months
-        /// (`2026-01..2026-06`, at most 120), in UTC; the current year when
+        /// (`2026-01..2026-06`, its ends in either order), years 2000 to 2099,
+        /// in UTC; the current year when
         /// absent.
         period: Query<Option<StatsPeriod>>,
         group_by: Query<ContactGroupBy>,
@@ -150,7 +151,8 @@ impl StatsApi {
         auth: BearerAuth,
         /// When the referrals were made: a year (`2026`), a quarter
         /// (`2026-Q4`), a month (`2026-11`) or a span of whole months
-        /// (`2026-01..2026-06`, at most 120), in UTC; the current year when
+        /// (`2026-01..2026-06`, its ends in either order), years 2000 to 2099,
+        /// in UTC; the current year when
         /// absent.
         period: Query<Option<StatsPeriod>>,
         group_by: Query<ReferralGroupBy>,
