@@ -223,7 +223,6 @@ impl NewEvent {
 /// The first link's `prev_hash`.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Fixed-width UTC time with microseconds, the form stored and hashed.
 /// The names of the top-level fields of a record as an answer shows it, for
 /// an event's `fields`. Names come from the API's own schemas (a fixed,
 /// small set), each kept once for the life of the process.
@@ -248,6 +247,7 @@ pub fn field_names(record: &serde_json::Value) -> Vec<&'static str> {
         .collect()
 }
 
+/// Fixed-width UTC time with microseconds, the form stored and hashed.
 pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }

@@ -370,7 +370,9 @@ pub async fn case_facts_at(
     now: DateTime<Utc>,
 ) -> ServiceResult<CaseFacts> {
     let mut cf = case_facts(db, case).await?;
-    if actor.role == crate::domain::Role::Supervisor {
+    // A grant can matter only outside the supervisor's branches (tested
+    // in `access` against the facts with a grant).
+    if access::case_needs_glass(actor, case.branch_id) {
         cf.glass = super::break_glass::open_grant(db, actor.staff_id, case.id, now).await?;
     }
     Ok(cf)
