@@ -14,6 +14,26 @@ pub trait Csv {
     fn records(&self) -> Vec<Vec<String>>;
 }
 
+/// A cell as a spreadsheet will show it and never run it: one that begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
+/// (OWASP's rule for CSV injection). Every CSV answer writes its cells
+/// through this.
+pub fn safe_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// Appends one CSV row, every cell made safe.
+pub fn write_row<W: std::io::Write, S: AsRef<str>>(
+    w: &mut csv::Writer<W>,
+    row: impl IntoIterator<Item = S>,
+) -> csv::Result<()> {
+    w.write_record(row.into_iter().map(|c| safe_cell(c.as_ref()).into_owned()))
+}
+
 /// The table as JSON, or as CSV when the request's `Accept` names `text/csv`.
 pub struct TableReply<T> {
     table: T,
@@ -36,7 +56,7 @@ impl<T: ToJSON + ParseFromJSON + Csv + Send> IntoResponse for TableReply<T> {
         }
         let mut w = csv::Writer::from_writer(Vec::new());
         for r in self.table.records() {
-            let _ = w.write_record(&r);
+            let _ = write_row(&mut w, &r);
         }
         Response::builder()
             .content_type("text/csv; charset=utf-8")
@@ -68,5 +88,20 @@ impl<T: ToJSON + ParseFromJSON + Csv + Send> ApiResponse for TableReply<T> {
 
     fn register(registry: &mut Registry) {
         <Json<T> as Payload>::register(registry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_made_text() {
+        for risky in ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(safe_cell(risky), format!("'{risky}"));
+        }
+        for plain in ["<5", "12", "food", "2026-11", "", "a=b"] {
+            assert_eq!(safe_cell(plain), plain);
+        }
     }
 }

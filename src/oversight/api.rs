@@ -11,7 +11,7 @@ use crate::http::{
     ApiTags,
     problem::ProblemResponse,
     security::BearerAuth,
-    table::{Csv, TableReply},
+    table::{Csv, TableReply, write_row},
 };
 use crate::text::Line;
 use crate::{
@@ -272,35 +272,38 @@ fn export_chunk(format: ExportFormat, events: Vec<audit_event::Model>, header: b
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             if header {
-                let _ = w.write_record(EXPORT_COLUMNS);
+                let _ = write_row(&mut w, EXPORT_COLUMNS);
             }
             let text = |v: Option<String>| v.unwrap_or_default();
             let id = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
             for e in events {
-                let _ = w.write_record([
-                    e.seq.to_string(),
-                    e.id.to_string(),
-                    e.recorded_at,
-                    text(e.occurred_at),
-                    id(e.actor_id),
-                    text(e.actor_role),
-                    e.actor_branches,
-                    id(e.session_id),
-                    text(e.request_id),
-                    text(e.client_addr),
-                    e.action,
-                    text(e.record_type),
-                    id(e.record_id),
-                    id(e.patron_id),
-                    e.outcome,
-                    e.rule,
-                    text(e.purpose),
-                    e.fields,
-                    text(e.query),
-                    e.result_ids,
-                    e.prev_hash,
-                    e.hash,
-                ]);
+                let _ = write_row(
+                    &mut w,
+                    [
+                        e.seq.to_string(),
+                        e.id.to_string(),
+                        e.recorded_at,
+                        text(e.occurred_at),
+                        id(e.actor_id),
+                        text(e.actor_role),
+                        e.actor_branches,
+                        id(e.session_id),
+                        text(e.request_id),
+                        text(e.client_addr),
+                        e.action,
+                        text(e.record_type),
+                        id(e.record_id),
+                        id(e.patron_id),
+                        e.outcome,
+                        e.rule,
+                        text(e.purpose),
+                        e.fields,
+                        text(e.query),
+                        e.result_ids,
+                        e.prev_hash,
+                        e.hash,
+                    ],
+                );
             }
             w.into_inner().unwrap_or_default()
         }

@@ -1163,3 +1163,48 @@ async fn a_stale_answer_carrying_the_record_is_an_accounted_disclosure() {
     let after = accesses(&app, &auditor.token, &patron, worker.id).await;
     assert_eq!(after, before + 4, "two changes and two stale answers");
 }
+
+/// A display name that a spreadsheet would run as a formula comes out of
+/// the disclosures CSV as text (OWASP's rule: a leading `'`).
+#[tokio::test]
+async fn csv_answers_carry_no_live_formula() {
+    let app = spawn_app().await;
+    let main = app.branch("MAIN").await;
+    let worker = app.account(Role::SocialWorker, &[main]).await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let admin = app.admin().await.token.clone();
+    let path = format!("/v1/staff/{}", worker.id);
+    let etag = app.get_as(&path, &admin).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let formula = r#"=HYPERLINK("http://example.invalid","Open file")"#;
+    let resp = app
+        .patch_as(&path, &admin, &etag, &json!({"display_name": formula}))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let resp = app
+        .post_as(
+            "/v1/patrons",
+            &worker.token,
+            &json!({"preferred_name": "Ode Invented", "home_branch_id": main}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let patron: Value = resp.json().await.unwrap();
+    let patron = patron["patron"]["id"].as_str().unwrap().to_owned();
+    let csv = app
+        .client
+        .get(app.url(&format!("/v1/audit/disclosures?patron_id={patron}")))
+        .bearer_auth(&auditor.token)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+    let names: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_owned()).collect();
+    assert_eq!(names, vec![format!("'{formula}")], "{csv}");
+}
