@@ -74,20 +74,29 @@ fn client_addr(req: &Request) -> Option<String> {
     if !trusted.contains(&peer) {
         return Some(peer.to_string());
     }
-    let forwarded: Vec<std::net::IpAddr> = req
+    // Read from the right: each trusted proxy appended the address it saw,
+    // so the first entry that is not a trusted proxy is the client. What
+    // stands to its left was written by whoever sent the request, and is
+    // never read (a forged or unreadable entry there changes nothing).
+    let entries: Vec<String> = req
         .headers()
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map_while(|a| a.trim().parse().ok())
+        .map(|a| a.trim().to_owned())
         .collect();
-    let client = forwarded
-        .iter()
-        .rev()
-        .find(|a| !trusted.contains(a))
-        .or(forwarded.first())
-        .copied()
-        .unwrap_or(peer);
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        match entry.parse::<std::net::IpAddr>() {
+            Ok(a) if trusted.contains(&a) => client = a,
+            Ok(a) => {
+                client = a;
+                break;
+            }
+            // Not written by a trusted proxy: believe nothing further.
+            Err(_) => break,
+        }
+    }
     Some(client.to_string())
 }

@@ -804,6 +804,18 @@ async fn the_client_address_is_believed_only_from_a_trusted_proxy() {
         "203.0.113.8",
         "trusted hops skipped"
     );
+    // Whatever a client puts first is never read: the proxy's own entry,
+    // the rightmost untrusted one, is the client.
+    for forged in [
+        "not-an-address, 203.0.113.9",
+        "10.0.0.9, 192.0.2.1, 203.0.113.9",
+    ] {
+        assert_eq!(
+            failed_sign_in_from(&behind, forged).await,
+            "203.0.113.9",
+            "{forged}"
+        );
+    }
 }
 
 fn verify_cli_with(app: &TestApp, args: &[&str]) -> std::process::Output {
