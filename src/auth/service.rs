@@ -456,18 +456,44 @@ pub async fn change_own_password(
     }
     issues.finish()?;
     let staff_id = actor.staff_id;
-    let stored = staff::Entity::find_by_id(staff_id)
-        .one(&state.db)
-        .await?
-        .map(|s| s.password_hash);
-    if !auth::verify_password(stored, current).await {
+    let Some(account) = staff::Entity::find_by_id(staff_id).one(&state.db).await? else {
+        return Err(ServiceError::NotFound);
+    };
+    // Throttled as a sign-in is, on the same counters: a guess at the
+    // current password is a guess at the account's password. Counted
+    // before the check (taken back when it was right).
+    let keys = throttle_keys(&account.username, meta);
+    let throttle_keys = keys.clone();
+    let throttled = ctx
+        .event(Action::LoginFailed, Outcome::Denied, "throttled")
+        .record(RecordKind::Staff, staff_id);
+    state
+        .recorder
+        .run(AuditContext::default(), move |u| {
+            Box::pin(async move {
+                if let Some(retry_after_secs) = locked_for(u.txn(), &throttle_keys).await? {
+                    u.record(throttled);
+                    return Err(ServiceError::Throttled { retry_after_secs });
+                }
+                count_failure(u.txn(), &throttle_keys).await
+            })
+        })
+        .await?;
+    if !auth::verify_password(Some(account.password_hash), current).await {
+        // A failed password check, as a failed sign-in is recorded.
         let ev = ctx
-            .event(Action::Update, Outcome::Denied, "current_password_wrong")
+            .event(
+                Action::LoginFailed,
+                Outcome::Denied,
+                "current_password_wrong",
+            )
             .record(RecordKind::Staff, staff_id)
             .fields(&["password"]);
         state.recorder.record(vec![ev]).await?;
         return Err(ServiceError::invalid("current_password", "is not correct"));
     }
+    let account_key = keys[0].0.clone();
+    let address_keys: Vec<(String, i32)> = keys.into_iter().skip(1).collect();
     let hash = auth::hash_password(new)
         .await
         .map_err(|e| ServiceError::unexpected("password hash", e))?;
@@ -506,6 +532,12 @@ pub async fn change_own_password(
                     .await?;
                 for s in others {
                     revoke_session(u.txn(), s, "password_changed").await?;
+                }
+                login_throttle::Entity::delete_by_id(account_key)
+                    .exec(u.txn())
+                    .await?;
+                for (key, limit) in address_keys {
+                    uncount(u.txn(), &key, limit).await?;
                 }
                 u.changed(RecordKind::Staff, staff_id);
                 Ok(())

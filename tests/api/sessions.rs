@@ -410,3 +410,67 @@ async fn changing_a_role_ends_every_session_and_says_why() {
     assert_eq!(app.get_as("/v1/incidents", token).await.status(), 200);
     assert_problem(app.get_as("/v1/sync", token).await, 403, "forbidden").await;
 }
+
+/// Guessing the current password is guessing the account's password: the
+/// password change is throttled on the sign-in's counters, and each wrong
+/// guess is audited as a failed sign-in is.
+#[tokio::test]
+async fn the_password_change_is_throttled_like_sign_in() {
+    let app = spawn_app().await;
+    let worker = app.account(Role::SocialWorker, &[]).await;
+    let guess = |n: u32| json!({"current_password": format!("guess number {n}"), "new_password": "river stones and lanterns"});
+    for n in 0..5 {
+        let resp = app
+            .post_as("/v1/me/password", &worker.token, &guess(n))
+            .await;
+        assert_problem(resp, 422, "validation").await;
+    }
+    let resp = app
+        .post_as("/v1/me/password", &worker.token, &guess(5))
+        .await;
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().get("retry-after").is_some());
+    // Even the right password waits now, and so does signing in.
+    let resp = app
+        .post_as(
+            "/v1/me/password",
+            &worker.token,
+            &json!({"current_password": worker.password, "new_password": "river stones and lanterns"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(
+        app.login(&worker.username, &worker.password, "x")
+            .await
+            .status(),
+        429
+    );
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let failed: Value = app
+        .get_as(
+            &format!(
+                "/v1/audit/events?limit=500&action=login_failed&actor_id={}",
+                worker.id
+            ),
+            &auditor.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rules: Vec<&str> = failed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules
+            .iter()
+            .filter(|r| **r == "current_password_wrong")
+            .count(),
+        5,
+        "{rules:?}"
+    );
+    assert!(rules.contains(&"throttled"), "{rules:?}");
+}
