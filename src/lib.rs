@@ -23,6 +23,7 @@ pub mod error;
 pub mod http;
 pub mod oversight;
 pub mod paging;
+pub mod private;
 pub mod safety;
 pub mod startup;
 pub mod state;

@@ -29,6 +29,7 @@ pub struct AppState {
 impl AppState {
     /// Connects, migrates, loads the signing key and starts the audit writer.
     pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
+        crate::private::secure_dir(&settings.data_dir)?;
         let db = db::connect(&settings).await?;
         db::migrate_up(&db)
             .await
@@ -46,6 +47,8 @@ impl AppState {
         let clock = Clock::default();
         let recorder = Recorder::start(db.clone(), clock.clone());
         let checkpoints = Arc::new(crate::audit::checkpoint::Checkpoints::open(&settings)?);
+        // And what opening made (the database and its journal, the keys).
+        crate::private::secure_dir(&settings.data_dir)?;
         Ok(AppState {
             db,
             settings: Arc::new(settings),

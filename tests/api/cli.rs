@@ -217,3 +217,63 @@ async fn demo_mode_says_so_and_every_documented_account_signs_in() {
     }
     terminate(&mut child);
 }
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The data directory holds case notes: 0700, and the service's files in it
+/// 0600, whatever the umask; files found broader at start are narrowed, and
+/// the start says which.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDatabase::create().await;
+    let dir = db.data_dir.path().to_owned();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (mut child, port, _) = serve(&db, &[], "This password is shown only now");
+    wait_ready(port).await;
+    let files: Vec<std::path::PathBuf> = casework::private::DATA_FILES
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| p.exists())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|p| p.ends_with("audit-checkpoints.jsonl") || p.ends_with("checkpoint.key")),
+        "{files:?}"
+    );
+    if !db.is_postgres() {
+        for f in ["casework.db", "casework.db-wal", "casework.db-shm"] {
+            assert!(dir.join(f).exists(), "{f}");
+        }
+    }
+    assert_eq!(mode(&dir), 0o700);
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    terminate(&mut child);
+
+    // Opened up by someone else: the next start narrows them and says so.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let files: Vec<std::path::PathBuf> = casework::private::DATA_FILES
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| p.exists())
+        .collect();
+    for f in &files {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let (mut child, port, out) = serve(&db, &[], "narrowed");
+    wait_ready(port).await;
+    assert!(out.contains("narrowed"), "{out}");
+    assert_eq!(mode(&dir), 0o700);
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    terminate(&mut child);
+}
