@@ -923,6 +923,22 @@ async fn a_tampered_row_is_found_before_the_checkpoint_in_full_and_after_it_rout
     );
     let out = verify_cli_with(&app, &["--full"]);
     assert!(!out.status.success());
+    // The command walks the whole chain by default; the quick form used at
+    // start-up walks only what came after the checkpoint.
+    let out = verify_cli_with(&app, &[]);
+    assert!(!out.status.success(), "the default finds it");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("seq 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = verify_cli_with(&app, &["--since-checkpoint"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("since the last checkpoint"));
     // After it: the routine check finds it.
     let after = checkpoint.seq + 2;
     app.db
