@@ -167,6 +167,7 @@ pub fn spec() -> &'static serde_json::Value {
         let mut spec: serde_json::Value =
             serde_json::from_str(&openapi_service().spec()).unwrap_or_default();
         close_request_schemas(&mut spec);
+        standard_formats(&mut spec);
         let replayed = serde_json::json!({
             "description": "`true` when this answer replays the first request made with the same `Idempotency-Key`",
             "required": false,
@@ -243,6 +244,21 @@ fn close_request_schemas(spec: &mut serde_json::Value) {
         {
             schema["additionalProperties"] = serde_json::Value::Bool(false);
         }
+    }
+}
+
+/// poem-openapi names a calendar date `naive-date`, which no generator or
+/// validator knows; OpenAPI's own name for it is `date`.
+fn standard_formats(node: &mut serde_json::Value) {
+    match node {
+        serde_json::Value::Object(map) => {
+            if map.get("format").and_then(|f| f.as_str()) == Some("naive-date") {
+                map.insert("format".to_owned(), "date".into());
+            }
+            map.values_mut().for_each(standard_formats);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(standard_formats),
+        _ => {}
     }
 }
 

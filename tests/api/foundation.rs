@@ -507,3 +507,46 @@ async fn unknown_body_fields_are_refused_naming_each() {
         "{body}"
     );
 }
+
+/// Every format in the spec is one that generators and validators know:
+/// a calendar date is `date`, never poem-openapi's `naive-date`.
+#[test]
+fn the_spec_uses_only_standard_formats() {
+    fn formats(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(f) = m.get("format").and_then(|f| f.as_str()) {
+                    out.insert(f.to_owned());
+                }
+                m.values().for_each(|v| formats(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| formats(v, out)),
+            _ => {}
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    formats(casework::http::spec(), &mut seen);
+    // OpenAPI's formats, and poem-openapi's unsigned integers (which every
+    // generator reads as an integer).
+    let known = [
+        "date",
+        "date-time",
+        "uuid",
+        "int32",
+        "int64",
+        "double",
+        "float",
+        "binary",
+        "email",
+        "uri",
+        "password",
+        "uint16",
+        "uint32",
+        "uint64",
+    ];
+    let unknown: Vec<&String> = seen
+        .iter()
+        .filter(|f| !known.contains(&f.as_str()))
+        .collect();
+    assert!(unknown.is_empty(), "{unknown:?}");
+}
