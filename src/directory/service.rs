@@ -354,7 +354,11 @@ pub async fn create_staff(
                     role: Set(role.as_str().to_owned()),
                     active: Set(true),
                     password_hash: Set(password_hash),
-                    must_change_password: Set(false),
+                    // A password an admin chose works once: the account
+                    // chooses its own at first sign-in. (`casework staff
+                    // add` and the first start's admin are the operator's
+                    // own, at the console.)
+                    must_change_password: Set(created_by.is_some()),
                     version: Set(1),
                     created_at: Set(t),
                     updated_at: Set(t),

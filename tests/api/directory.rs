@@ -42,12 +42,35 @@ async fn admin_creates_a_branch_and_an_account_that_can_sign_in() {
     assert_eq!(account["branches"], json!([id]));
     assert!(account.get("password").is_none() && account.get("password_hash").is_none());
 
-    assert_eq!(
-        app.login("r.okafor", "a long enough password", "t")
-            .await
-            .status(),
-        200
-    );
+    // The password the admin chose works once: the account must choose its
+    // own before anything else.
+    let first = app.login("r.okafor", "a long enough password", "t").await;
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["password_change_required"], true);
+    let token = first["access_token"].as_str().unwrap();
+    crate::helpers::assert_problem(
+        app.get_as("/v1/branches", token).await,
+        403,
+        "password-change-required",
+    )
+    .await;
+    let resp = app
+        .post_as(
+            "/v1/me/password",
+            token,
+            &json!({"current_password": "a long enough password", "new_password": "my very own passphrase"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 204);
+    assert_eq!(app.get_as("/v1/branches", token).await.status(), 200);
+    let again: Value = app
+        .login("r.okafor", "my very own passphrase", "t")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["password_change_required"], false);
 
     // Every role reads the directory.
     let peer = app.account(Role::Peer, &[id]).await;
