@@ -54,6 +54,8 @@ const SERVER_CORE: usize = 0;
 const LOAD_CORE: usize = 1;
 const IN_FLIGHT: usize = 32;
 const PASSWORD: &str = "bench-password-0123456789";
+/// What the admin gives each new account, to be changed at first sign-in.
+const FIRST_PASSWORD: &str = "bench-first-password-0123";
 const SIGNING_KEY: &str = "bench-signing-key-0123456789abcdef-0123456789";
 
 struct Options {
@@ -207,9 +209,18 @@ async fn seed(client: &reqwest::Client, base: &str, scale: usize) -> anyhow::Res
             format!("{base}/v1/staff"),
             &admin,
             json!({"username": username, "display_name": invented(username.len() * 31 + 7),
-                   "role": role.as_str(), "password": PASSWORD, "branches": [branch]}),
+                   "role": role.as_str(), "password": FIRST_PASSWORD, "branches": [branch]}),
         )
         .await?;
+        // The password an admin chose works once: each chooses their own.
+        let token = common::login(client, base, username, FIRST_PASSWORD, "bench").await?;
+        let resp = client
+            .post(format!("{base}/v1/me/password"))
+            .bearer_auth(&token)
+            .json(&json!({"current_password": FIRST_PASSWORD, "new_password": PASSWORD}))
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status() == 204, "choosing a password: {}", resp.status());
     }
     let peer = sign_in(client, base, "peer", "demo-peer-password").await?;
     let tablet = sign_in(client, base, "sw.tablet", PASSWORD).await?;
