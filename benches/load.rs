@@ -220,7 +220,11 @@ async fn seed(client: &reqwest::Client, base: &str, scale: usize) -> anyhow::Res
             .json(&json!({"current_password": FIRST_PASSWORD, "new_password": PASSWORD}))
             .send()
             .await?;
-        anyhow::ensure!(resp.status() == 204, "choosing a password: {}", resp.status());
+        anyhow::ensure!(
+            resp.status() == 204,
+            "choosing a password: {}",
+            resp.status()
+        );
     }
     let peer = sign_in(client, base, "peer", "demo-peer-password").await?;
     let tablet = sign_in(client, base, "sw.tablet", PASSWORD).await?;

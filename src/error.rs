@@ -69,7 +69,15 @@ impl ServiceError {
 }
 
 impl From<sea_orm::DbErr> for ServiceError {
+    /// One mapping for every create: two writers (two instances, say) that
+    /// both checked, found nothing and inserted the same id or unique value
+    /// race to the database's constraint, and the loser is told what the
+    /// check would have told it: 409. The constraint's message, which can
+    /// quote the value, is dropped.
     fn from(err: sea_orm::DbErr) -> Self {
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+            return ServiceError::Conflict("a record with this id or unique value exists");
+        }
         ServiceError::unexpected("database", err)
     }
 }

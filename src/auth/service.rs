@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter,
+    QueryFilter, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -75,40 +75,75 @@ async fn locked_for(
 }
 
 /// Counts one failure against each key, locking it once past its limit:
-/// 30 seconds, doubling with each further failure, up to 15 minutes.
+/// 30 seconds, doubling with each further failure, up to 15 minutes. Each
+/// count is guarded, so two instances counting at once both count.
 async fn count_failure(db: &impl ConnectionTrait, keys: &[(String, i32)]) -> ServiceResult<()> {
-    let now = now();
     for (key, limit) in keys {
-        let existing = login_throttle::Entity::find_by_id(key.clone())
-            .one(db)
-            .await?;
-        let (failures, first) = match &existing {
-            Some(r) if (now - r.first_failure_at).to_std().unwrap_or_default() < FAILURE_WINDOW => {
-                (r.failures + 1, r.first_failure_at)
+        // A lost race (another instance inserted or changed the row first)
+        // is counted again on what that instance left.
+        let mut tries = 0;
+        while !count_one(db, key, *limit).await? {
+            tries += 1;
+            if tries >= 5 {
+                return Err(ServiceError::Conflict(
+                    "too many sign-ins at once; try again",
+                ));
             }
-            _ => (1, now),
-        };
-        let locked_until = (failures >= *limit).then(|| {
-            let exp = (failures - limit).clamp(0, 20) as u32;
-            let secs = FIRST_LOCK
-                .as_secs()
-                .saturating_mul(2u64.saturating_pow(exp))
-                .min(MAX_LOCK.as_secs());
-            now + chrono::Duration::seconds(secs as i64)
-        });
-        let row = login_throttle::ActiveModel {
-            key: Set(key.clone()),
-            failures: Set(failures),
-            first_failure_at: Set(first),
-            locked_until: Set(locked_until),
-        };
-        if existing.is_some() {
-            row.update(db).await?;
-        } else {
-            row.insert(db).await?;
         }
     }
     Ok(())
+}
+
+/// One guarded count on one key: `false` when another writer got there
+/// first.
+async fn count_one(db: &impl ConnectionTrait, key: &str, limit: i32) -> ServiceResult<bool> {
+    let now = now();
+    let existing = login_throttle::Entity::find_by_id(key.to_owned())
+        .one(db)
+        .await?;
+    let (failures, first) = match &existing {
+        Some(r) if (now - r.first_failure_at).to_std().unwrap_or_default() < FAILURE_WINDOW => {
+            (r.failures + 1, r.first_failure_at)
+        }
+        _ => (1, now),
+    };
+    let locked_until = (failures >= limit).then(|| {
+        let exp = (failures - limit).clamp(0, 20) as u32;
+        let secs = FIRST_LOCK
+            .as_secs()
+            .saturating_mul(2u64.saturating_pow(exp))
+            .min(MAX_LOCK.as_secs());
+        now + chrono::Duration::seconds(secs as i64)
+    });
+    match existing {
+        Some(old) => {
+            let done = login_throttle::Entity::update_many()
+                .col_expr(login_throttle::Column::Failures, Expr::value(failures))
+                .col_expr(login_throttle::Column::FirstFailureAt, Expr::value(first))
+                .col_expr(
+                    login_throttle::Column::LockedUntil,
+                    Expr::value(locked_until),
+                )
+                .filter(login_throttle::Column::Key.eq(key.to_owned()))
+                .filter(login_throttle::Column::Failures.eq(old.failures))
+                .filter(login_throttle::Column::FirstFailureAt.eq(old.first_failure_at))
+                .exec(db)
+                .await?;
+            Ok(done.rows_affected == 1)
+        }
+        None => {
+            let inserted = login_throttle::Entity::insert(login_throttle::ActiveModel {
+                key: Set(key.to_owned()),
+                failures: Set(failures),
+                first_failure_at: Set(first),
+                locked_until: Set(locked_until),
+            })
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
+            .await?;
+            Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+        }
+    }
 }
 
 /// Takes back one counted attempt (a sign-in that succeeded).
@@ -378,9 +413,21 @@ async fn rotate(
         return Ok((RefreshOutcome::Ended(why), vec![ev]));
     }
     let staff_id = session.staff_id;
-    let mut used = stored.into_active_model();
-    used.used_at = Set(Some(now));
-    used.update(txn).await?;
+    // Used once, guarded: of two instances rotating the same token at once,
+    // one marks it used and the other finds it used, as a replay.
+    let marked = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::TokenHash.eq(stored.token_hash.clone()))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(txn)
+        .await?;
+    if marked.rows_affected == 0 {
+        revoke_session(txn, session.clone(), "refresh_reuse").await?;
+        let ev = ctx
+            .event(Action::Revoke, Outcome::Denied, "refresh_token_reuse")
+            .record(RecordKind::Session, session_id);
+        return Ok((RefreshOutcome::Reused { session_id }, vec![ev]));
+    }
     insert_refresh(txn, new_hash, session_id).await?;
     let mut s = session.into_active_model();
     s.last_used_at = Set(now);

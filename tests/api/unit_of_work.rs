@@ -676,3 +676,55 @@ async fn a_key_older_than_a_day_is_free_again_and_swept() {
         fresh["patron"]["id"]
     );
 }
+
+/// Two instances on one database, the same record created on both at once
+/// with one client id and no `Idempotency-Key`: one is created, the other
+/// is told it conflicts (409), never a server error.
+#[tokio::test]
+async fn the_same_id_created_on_two_instances_at_once_conflicts_cleanly() {
+    let first = spawn_app().await;
+    let second = spawn_second_instance(&first).await;
+    let (branch, worker) = worker_in_new_branch(&first, "RACE").await;
+    for _ in 0..25 {
+        let id = Uuid::now_v7();
+        let body = json!({"id": id, "branch_id": branch, "kind": "drop_in"});
+        let (a, b) = tokio::join!(
+            first.post_as("/v1/contacts", &worker.token, &body),
+            second.post_as("/v1/contacts", &worker.token, &body),
+        );
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [201, 409], "one made, the other told");
+    }
+}
+
+/// The same refresh token presented to two instances at once is used once:
+/// never two new pairs from one token.
+#[tokio::test]
+async fn one_refresh_token_rotates_once_across_two_instances() {
+    let first = spawn_app().await;
+    let second = spawn_second_instance(&first).await;
+    let peer = first.account(Role::Peer, &[]).await;
+    for round in 0..15 {
+        let login: Value = first
+            .login(&peer.username, &peer.password, &format!("tablet {round}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let body = json!({"refresh_token": login["refresh_token"]});
+        let (a, b) = tokio::join!(
+            first.post_json("/v1/auth/refresh", &body),
+            second.post_json("/v1/auth/refresh", &body),
+        );
+        let statuses = [a.status().as_u16(), b.status().as_u16()];
+        assert!(
+            statuses.iter().filter(|s| **s == 200).count() <= 1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| matches!(s, 200 | 401)),
+            "{statuses:?}"
+        );
+    }
+}
