@@ -36,6 +36,10 @@ pub async fn request_id_and_log<E: Endpoint>(next: E, mut req: Request) -> poem:
     req.set_data(RequestIdValue(request_id.clone()));
     let method = req.method().clone();
     let route = route_label(req.uri().path());
+    let has_body = req
+        .header("content-length")
+        .is_some_and(|v| v.trim() != "0")
+        || req.header("transfer-encoding").is_some();
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %route);
     async move {
@@ -46,6 +50,16 @@ pub async fn request_id_and_log<E: Endpoint>(next: E, mut req: Request) -> poem:
         };
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             resp.headers_mut().insert(REQUEST_ID_HEADER, v);
+        }
+        // A refusal can come before the request's body was read (no token,
+        // no `If-Match`, too large): the rest of that body is still on the
+        // connection, so the answer says the connection closes, and the
+        // client opens a new one instead of meeting a broken pipe.
+        if has_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
+            resp.headers_mut().insert(
+                poem::http::header::CONNECTION,
+                HeaderValue::from_static("close"),
+            );
         }
         tracing::info!(
             status = resp.status().as_u16(),

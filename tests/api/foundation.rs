@@ -550,3 +550,47 @@ fn the_spec_uses_only_standard_formats() {
         .collect();
     assert!(unknown.is_empty(), "{unknown:?}");
 }
+
+/// An answer given before the request's body was read ends the connection
+/// cleanly: it says `Connection: close`, so a client never writes its next
+/// request into a connection the server is about to drop.
+#[tokio::test]
+async fn an_early_answer_says_the_connection_closes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let body = r#"{"note":"Invented."}"#;
+    for head in [
+        // No token: refused before the body is read.
+        format!(
+            "PATCH /v1/contacts/{} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            uuid::Uuid::now_v7(),
+            body.len()
+        ),
+        // Too large: refused by its declared length.
+        format!(
+            "POST /v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            casework::http::WRITE_BODY_LIMIT + 1
+        ),
+    ] {
+        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        socket.write_all(head.as_bytes()).await.unwrap();
+        // The headers alone; the answer comes before the body is sent.
+        let mut answer = vec![0u8; 4096];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut answer))
+            .await
+            .expect("an answer before the body")
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer[..n]).to_lowercase();
+        assert!(text.starts_with("http/1.1 4"), "{text}");
+        assert!(text.contains("connection: close"), "{text}");
+        // The body arrives late; the server has said it closes, and does.
+        let _ = socket.write_all(body.as_bytes()).await;
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            socket.read_to_end(&mut rest),
+        )
+        .await;
+        assert!(closed.is_ok(), "the server closes the connection");
+    }
+}
