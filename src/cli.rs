@@ -148,6 +148,10 @@ pub enum AuditCommand {
         #[arg(long, value_name = "RECEIPT")]
         against: Option<PathBuf>,
     },
+    /// Sign the chain's head now (kept as a checkpoint) and print it as a
+    /// receipt, one JSON line, for an auditor to keep away from this server;
+    /// `verify --against` proves it later. The public key is in it.
+    Receipt,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -254,6 +258,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Verification::Broken { seq, id, reason } => {
                     anyhow::bail!("audit chain broken at seq {seq} (event {id}): {reason}")
                 }
+            }
+        }
+        Command::Audit(AuditCommand::Receipt) => {
+            let conn = db::connect(&settings).await?;
+            let checkpoints = crate::audit::checkpoint::Checkpoints::open(&settings)?;
+            match checkpoints.write(&conn).await? {
+                Some(receipt) => {
+                    println!("{}", serde_json::to_string(&receipt)?);
+                    Ok(())
+                }
+                None => anyhow::bail!("the audit trail is empty: nothing to sign yet"),
             }
         }
         Command::Directory(DirectoryCommand::Import { file }) => {

@@ -21,6 +21,7 @@ pub const ENV_KEYS: &[&str] = &[
     "trusted_proxies",
     "audit_syslog",
     "audit_checkpoint_url",
+    "audit_checkpoint_key",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +57,12 @@ pub struct Settings {
     /// audit checkpoint as well, as a JSON `POST`; empty means none.
     #[serde(default)]
     pub audit_checkpoint_url: String,
+    /// Where the key that signs audit checkpoints is kept (made on first
+    /// start); empty means `data_dir/checkpoint.key`. Keep it outside the
+    /// data directory, owned by another account, so that whoever holds the
+    /// data directory cannot sign checkpoints.
+    #[serde(default)]
+    pub audit_checkpoint_key: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +92,7 @@ impl Default for Settings {
             trusted_proxies: String::new(),
             audit_syslog: String::new(),
             audit_checkpoint_url: String::new(),
+            audit_checkpoint_key: String::new(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! sea-orm entities, one module per table. Behaviour lives in the service crate.
 
+pub mod audit_checkpoint_mark;
 pub mod audit_event;
 pub mod audit_event_patron;
 pub mod audit_flag;

@@ -3,13 +3,18 @@
 //! The hash chain shows an edited or deleted row *inside* the chain, but not
 //! that its newest rows were cut off. So the head of the chain (its last
 //! `seq` and `hash`) is signed with a key that is not in the database
-//! (Ed25519, kept in `data_dir/checkpoint.key`) and appended to an
-//! append-only file beside the database (`data_dir/audit-checkpoints.jsonl`),
-//! at least every 10,000 events and every minute, and, where configured,
-//! sent to a syslog collector and to an HTTP endpoint. A routine verify walks only what came after
-//! the last checkpoint; the service refuses to start on a chain that no
-//! longer reaches it; a receipt (a signed head an auditor kept) proves that
-//! nothing up to it was removed or changed.
+//! (Ed25519, at `audit_checkpoint_key`, by default `data_dir/checkpoint.key`;
+//! the README recommends a path outside the data directory, owned by
+//! another account) and appended to an append-only file beside the database
+//! (`data_dir/audit-checkpoints.jsonl`), at least every 10,000 events and
+//! every minute, and, where configured, sent to a syslog collector and to an
+//! HTTP endpoint. Each checkpoint also signs the previous one's signature
+//! (`prev`), so the checkpoints form a chain of their own, and the database
+//! keeps a mark of the last one made, so a missing or shortened file stops
+//! the start. A routine verify walks only what came after the last
+//! checkpoint and checks its signature alone; the service refuses to start
+//! on a chain that no longer reaches it; a receipt (a signed head an auditor
+//! kept) proves that nothing up to it was removed or changed.
 
 use std::{
     io::{BufRead, Write},
@@ -27,7 +32,7 @@ use uuid::Uuid;
 
 use super::{GENESIS, Verification, walk};
 use crate::config::Settings;
-use entities::audit_event;
+use entities::{audit_checkpoint_mark, audit_event};
 
 /// A checkpoint is written after this many events at the latest...
 pub const EVERY_EVENTS: i64 = 10_000;
@@ -44,11 +49,18 @@ pub struct Checkpoint {
     pub signature: String,
     /// Hex Ed25519 public key that verifies it.
     pub public_key: String,
+    /// The previous checkpoint's signature, signed with this one (absent on
+    /// the first, and on checkpoints made before they were chained).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
 }
 
 impl Checkpoint {
-    fn message(seq: i64, hash: &str, at: &str) -> String {
-        format!("casework audit checkpoint v1\n{seq}\n{hash}\n{at}")
+    fn message(seq: i64, hash: &str, at: &str, prev: Option<&str>) -> String {
+        match prev {
+            Some(prev) => format!("casework audit checkpoint v2\n{seq}\n{hash}\n{at}\n{prev}"),
+            None => format!("casework audit checkpoint v1\n{seq}\n{hash}\n{at}"),
+        }
     }
 
     /// Whether the signature holds under `key` (the deployment's own).
@@ -63,7 +75,7 @@ impl Checkpoint {
         pk == key.as_bytes()
             && key
                 .verify(
-                    Self::message(self.seq, &self.hash, &self.at).as_bytes(),
+                    Self::message(self.seq, &self.hash, &self.at, self.prev.as_deref()).as_bytes(),
                     &sig,
                 )
                 .is_ok()
@@ -82,8 +94,16 @@ pub struct Checkpoints {
 
 impl Checkpoints {
     pub fn open(settings: &Settings) -> anyhow::Result<Checkpoints> {
-        let secret = crate::auth::load_or_create_key(&settings.data_dir.join("checkpoint.key"))
-            .context("checkpoint key")?;
+        let key_path = match settings.audit_checkpoint_key.trim() {
+            "" => settings.data_dir.join("checkpoint.key"),
+            path => PathBuf::from(path),
+        };
+        let secret = crate::auth::load_or_create_key(&key_path).with_context(|| {
+            format!(
+                "checkpoint key `{}` (setting `audit_checkpoint_key`)",
+                key_path.display()
+            )
+        })?;
         let seed: [u8; 32] = secret[..32].try_into().context("checkpoint key length")?;
         Ok(Checkpoints {
             key: SigningKey::from_bytes(&seed),
@@ -127,8 +147,31 @@ impl Checkpoints {
             .collect()
     }
 
+    /// The newest checkpoint: only the file's tail is read.
     pub fn last(&self) -> anyhow::Result<Option<Checkpoint>> {
-        Ok(self.all()?.pop())
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).context("cannot read the checkpoint file"),
+        };
+        let len = file
+            .metadata()
+            .context("cannot read the checkpoint file")?
+            .len();
+        // A line is well under 1 KiB; read enough for the last whole one.
+        let from = len.saturating_sub(4096);
+        file.seek(SeekFrom::Start(from))
+            .context("cannot read the checkpoint file")?;
+        let mut tail = String::new();
+        file.read_to_string(&mut tail)
+            .context("cannot read the checkpoint file")?;
+        match tail.lines().rev().find(|l| !l.trim().is_empty()) {
+            None => Ok(None),
+            Some(line) => Ok(Some(
+                serde_json::from_str(line).context("a checkpoint line is not a checkpoint")?,
+            )),
+        }
     }
 
     /// Signs the chain's head now and appends it, unless the last checkpoint
@@ -139,19 +182,21 @@ impl Checkpoints {
             return Ok(None);
         };
         let last = self.last()?;
-        if let Some(l) = last.filter(|l| l.seq >= seq) {
-            return Ok(Some(l));
+        if let Some(l) = last.as_ref().filter(|l| l.seq >= seq) {
+            return Ok(Some(l.clone()));
         }
         let at = super::format_time(chrono::Utc::now());
+        let prev = last.map(|l| l.signature);
         let signature = self
             .key
-            .sign(Checkpoint::message(seq, &hash, &at).as_bytes());
+            .sign(Checkpoint::message(seq, &hash, &at, prev.as_deref()).as_bytes());
         let cp = Checkpoint {
             seq,
             hash,
             at,
             signature: hex::encode(signature.to_bytes()),
             public_key: hex::encode(self.key.verifying_key().as_bytes()),
+            prev,
         };
         let line = serde_json::to_string(&cp)?;
         let mut f = std::fs::OpenOptions::new()
@@ -161,6 +206,9 @@ impl Checkpoints {
             .context("cannot open the checkpoint file")?;
         writeln!(f, "{line}").context("cannot write the checkpoint file")?;
         f.sync_all().context("cannot sync the checkpoint file")?;
+        // The database keeps where the file must reach: a file that goes
+        // missing or shorter later stops the start.
+        mark(db, seq, &cp.public_key).await?;
         if let Some(target) = &self.syslog {
             send_syslog(target, &line);
         }
@@ -202,16 +250,41 @@ impl Checkpoints {
         db: &impl ConnectionTrait,
         full: bool,
     ) -> anyhow::Result<Verification> {
-        let all = self.all()?;
         let key = self.verifying_key();
-        if let Some(bad) = all.iter().find(|c| !c.signed_by(&key)) {
+        // Routinely the last checkpoint alone: its signature, and that the
+        // file reaches what the database says was checkpointed.
+        let last = self.last()?;
+        if let Some(bad) = last.as_ref().filter(|c| !c.signed_by(&key)) {
             return Ok(Verification::Broken {
                 seq: bad.seq,
                 id: Uuid::nil(),
                 reason: "a checkpoint's signature does not hold",
             });
         }
+        let public_key = hex::encode(key.as_bytes());
+        if let Some(marked) = marked(db, &public_key).await?
+            && last.as_ref().is_none_or(|c| c.seq < marked)
+        {
+            return Ok(Verification::Broken {
+                seq: marked,
+                id: Uuid::nil(),
+                reason: "the checkpoint file is missing or shorter than the checkpoints made",
+            });
+        }
         if full {
+            let all = self.all()?;
+            for (i, c) in all.iter().enumerate() {
+                let linked = i == 0
+                    || c.prev.is_none() && all[i - 1].prev.is_none()
+                    || c.prev.as_deref() == Some(all[i - 1].signature.as_str());
+                if !c.signed_by(&key) || !linked {
+                    return Ok(Verification::Broken {
+                        seq: c.seq,
+                        id: Uuid::nil(),
+                        reason: "a checkpoint's signature or its link to the one before does not hold",
+                    });
+                }
+            }
             let whole = walk(db, 1, GENESIS.to_owned(), None).await?;
             if !matches!(whole, Verification::Intact { .. }) {
                 return Ok(whole);
@@ -223,7 +296,7 @@ impl Checkpoints {
             }
             return Ok(whole);
         }
-        match all.last() {
+        match last.as_ref() {
             None => Ok(walk(db, 1, GENESIS.to_owned(), None).await?),
             Some(c) => {
                 if let Some(broken) = reaches(db, c).await? {
@@ -280,6 +353,41 @@ async fn reaches(
         }),
         Some(_) => None,
     })
+}
+
+/// Records in the database the last checkpoint made.
+async fn mark(db: &impl ConnectionTrait, seq: i64, public_key: &str) -> anyhow::Result<()> {
+    use sea_orm::{ActiveValue::Set, sea_query::OnConflict};
+    audit_checkpoint_mark::Entity::insert(audit_checkpoint_mark::ActiveModel {
+        public_key: Set(public_key.to_owned()),
+        seq: Set(seq),
+        at: Set(super::format_time(chrono::Utc::now())),
+    })
+    .on_conflict(
+        OnConflict::column(audit_checkpoint_mark::Column::PublicKey)
+            .update_columns([
+                audit_checkpoint_mark::Column::Seq,
+                audit_checkpoint_mark::Column::At,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .context("cannot record the checkpoint in the database")?;
+    Ok(())
+}
+
+/// The last checkpoint the database says was made with this key.
+async fn marked(
+    db: &impl ConnectionTrait,
+    public_key: &str,
+) -> Result<Option<i64>, sea_orm::DbErr> {
+    Ok(
+        audit_checkpoint_mark::Entity::find_by_id(public_key.to_owned())
+            .one(db)
+            .await?
+            .map(|m| m.seq),
+    )
 }
 
 /// The chain's head: its last `seq` and `hash`.

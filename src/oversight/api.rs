@@ -352,10 +352,14 @@ pub struct ReceiptOut {
     pub hash: String,
     /// When it was signed (RFC 3339).
     pub at: String,
-    /// Hex Ed25519 signature over `casework audit checkpoint v1\n{seq}\n{hash}\n{at}`.
+    /// Hex Ed25519 signature over `casework audit checkpoint v2\n{seq}\n{hash}\n{at}\n{prev}`
+    /// (`v1` and no `prev` line when `prev` is absent).
     pub signature: String,
     /// Hex Ed25519 public key of the deployment's checkpoint key.
     pub public_key: String,
+    /// The signature of the checkpoint before it, which this one signs too.
+    #[oai(skip_serializing_if_is_none)]
+    pub prev: Option<String>,
 }
 
 #[derive(Object)]
@@ -621,6 +625,7 @@ impl AuditApi {
             at: c.at,
             signature: c.signature,
             public_key: c.public_key,
+            prev: c.prev,
         }))
     }
 

@@ -1236,3 +1236,86 @@ async fn csv_answers_carry_no_live_formula() {
     let names: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_owned()).collect();
     assert_eq!(names, vec![format!("'{formula}")], "{csv}");
 }
+
+/// Evidence that stands alone: checkpoints chain to each other; a checkpoint
+/// file removed or cut short, once checkpoints were made, fails `verify` and
+/// stops the start (unless told, loudly); the key can live outside the data
+/// directory; `casework audit receipt` gives an auditor a signed head to
+/// keep, which `verify --against` proves later.
+#[tokio::test]
+async fn checkpoints_chain_and_a_missing_file_stops_the_start() {
+    let key_dir = tempfile::tempdir().unwrap();
+    let key_path = key_dir.path().join("checkpoint.key");
+    let key_setting = key_path.display().to_string();
+    let app = crate::helpers::spawn_app_with(|s| s.audit_checkpoint_key = key_setting).await;
+    app.branch("MAIN").await;
+    let first = app.state.checkpoints.write(&app.db).await.unwrap().unwrap();
+    app.branch("EAST").await;
+    let second = app.state.checkpoints.write(&app.db).await.unwrap().unwrap();
+    assert_eq!(
+        second.prev.as_deref(),
+        Some(first.signature.as_str()),
+        "chained"
+    );
+    assert!(key_path.exists(), "the key is where the setting says");
+    assert!(
+        !app.settings.data_dir.join("checkpoint.key").exists(),
+        "and not in the data directory"
+    );
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_casework"))
+            .args(args)
+            .env_clear()
+            .env("CASEWORK_DATABASE_URL", &app.settings.database_url)
+            .env("CASEWORK_DATA_DIR", &app.settings.data_dir)
+            .env("CASEWORK_AUDIT_CHECKPOINT_KEY", &key_path)
+            .output()
+            .unwrap()
+    };
+    // A receipt to keep elsewhere: one JSON line, signed, chained.
+    let out = cli(&["audit", "receipt"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let receipt: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(receipt["public_key"].as_str().unwrap().len(), 64);
+    let receipt_path = key_dir.path().join("receipt.json");
+    std::fs::write(&receipt_path, &out.stdout).unwrap();
+    let out = cli(&["audit", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The checkpoint file is cut short: verify and the start both see it.
+    let file = app.settings.data_dir.join("audit-checkpoints.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let kept: Vec<&str> = text.lines().take(1).collect();
+    std::fs::write(&file, format!("{}\n", kept.join("\n"))).unwrap();
+    let out = cli(&["audit", "verify", "--since-checkpoint"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("missing or shorter"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(&file).unwrap();
+    let refused = casework::startup::Application::build_checked(app.settings.clone(), false).await;
+    let message = format!("{:#}", refused.err().expect("refused to start"));
+    assert!(message.contains("missing or shorter"), "{message}");
+    // The receipt still proves the chain up to it.
+    let out = cli(&[
+        "audit",
+        "verify",
+        "--against",
+        receipt_path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -155,6 +155,7 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
         trusted_proxies: String::new(),
         audit_syslog: String::new(),
         audit_checkpoint_url: String::new(),
+        audit_checkpoint_key: String::new(),
     }
 }
 

@@ -65,6 +65,7 @@ const KERNEL_TABLES: &[&str] = &[
     "audit_reader_day_patron",
     "audit_flag",
     "audit_rollup_backfill",
+    "audit_checkpoint_mark",
     "sync_holding",
     "change_log",
     "idempotency_record",
