@@ -144,9 +144,11 @@ pub async fn seed_demo(state: &AppState) -> ServiceResult<bool> {
             Role::Supervisor => branch_ids.clone(),
             _ => vec![branch_ids[0]],
         };
+        // Made as at the console: the demo's documented passwords stay in
+        // force (an account an admin makes must choose its own first).
         let created = directory::create_staff(
             state,
-            Some(&admin_actor),
+            None,
             &meta,
             NewStaff {
                 id: None,
