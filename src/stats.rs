@@ -225,6 +225,33 @@ pub async fn record(
 /// the property tests of each domain's statistics.
 #[cfg(test)]
 pub mod differencing {
+    /// Any period a caller may ask for within `years` years from 2025:
+    /// years, quarters, months and spans of up to `span` months more.
+    pub fn periods(
+        years: i32,
+        span: u32,
+    ) -> impl proptest::strategy::Strategy<Value = super::Period> {
+        use proptest::prelude::*;
+        let last = 2024 + years;
+        let months = years as u32 * 12;
+        prop_oneof![
+            (2025..=last).prop_map(|y| y.to_string()),
+            (2025..=last, 1..=4u32).prop_map(|(y, q)| format!("{y}-Q{q}")),
+            (2025..=last, 1..=12u32).prop_map(|(y, m)| format!("{y}-{m:02}")),
+            (0..months, 0..span).prop_map(|(a, n)| {
+                let b = a + n;
+                format!(
+                    "{}-{:02}..{}-{:02}",
+                    2025 + a / 12,
+                    a % 12 + 1,
+                    2025 + b / 12,
+                    b % 12 + 1
+                )
+            }),
+        ]
+        .prop_map(|s| super::Period::parse(&s).expect("a period the pattern admits"))
+    }
+
     /// The true counts a published figure is consistent with.
     pub fn consistent(published: &str) -> (u64, u64) {
         match published {

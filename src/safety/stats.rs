@@ -231,7 +231,7 @@ mod tests {
     use super::*;
     use crate::stats::{
         Period,
-        differencing::{Answer, assert_no_exact_small_count},
+        differencing::{Answer, assert_no_exact_small_count, periods},
     };
 
     const RESOLUTIONS: [&str; 4] = ["staff_de_escalation", "security", "police", "person_left"];
@@ -268,22 +268,7 @@ mod tests {
     }
 
     fn query() -> impl Strategy<Value = (Period, IncidentGrouping)> {
-        let period = prop_oneof![
-            (2025..=2026i32).prop_map(|y| y.to_string()),
-            (2025..=2026i32, 1..=4u32).prop_map(|(y, q)| format!("{y}-Q{q}")),
-            (2025..=2026i32, 1..=12u32).prop_map(|(y, m)| format!("{y}-{m:02}")),
-            (0..24u32, 0..8u32).prop_map(|(a, n)| {
-                let b = a + n;
-                format!(
-                    "{}-{:02}..{}-{:02}",
-                    2025 + a / 12,
-                    a % 12 + 1,
-                    2025 + b / 12,
-                    b % 12 + 1
-                )
-            }),
-        ]
-        .prop_map(|s| Period::parse(&s).unwrap());
+        let period = periods(2, 8);
         (period, prop::sample::select(IncidentGrouping::ALL.to_vec()))
     }
 
