@@ -25,6 +25,7 @@ pub mod oversight;
 pub mod paging;
 pub mod private;
 pub mod safety;
+pub mod server;
 pub mod startup;
 pub mod state;
 pub mod stats;

@@ -3,18 +3,13 @@
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use poem::{
-    Server,
-    listener::{Acceptor, Listener, TcpListener},
-};
+use tokio::net::TcpListener;
 
 use crate::{config::Settings, state::AppState};
 
-/// A keep-alive connection with no request for this long is closed.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Application {
-    acceptor: poem::listener::TcpAcceptor,
+    listener: TcpListener,
     addr: SocketAddr,
     state: AppState,
 }
@@ -53,17 +48,12 @@ impl Application {
         }
         state.checkpoints.clone().spawn(state.db.clone());
         tokio::spawn(crate::unit::sweep_keys_forever(state.clone()));
-        let acceptor = TcpListener::bind(listen)
-            .into_acceptor()
+        let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on `{listen}` (setting `listen`)"))?;
-        let addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .context("listener has no address")?;
+        let addr = listener.local_addr().context("listener has no address")?;
         Ok(Application {
-            acceptor,
+            listener,
             addr,
             state,
         })
@@ -83,9 +73,7 @@ impl Application {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_seconds);
         tracing::info!(addr = %self.addr, "listening");
         let app = crate::http::app(self.state.clone());
-        Server::new_with_acceptor(self.acceptor)
-            .idle_timeout(IDLE_TIMEOUT)
-            .run_with_graceful_shutdown(app, shutdown_signal(), Some(grace))
+        crate::server::serve(self.listener, app, shutdown_signal(), grace)
             .await
             .context("server failed")?;
         // The end of the chain as this instance leaves it.

@@ -168,6 +168,7 @@ pub fn spec() -> &'static serde_json::Value {
             serde_json::from_str(&openapi_service().spec()).unwrap_or_default();
         close_request_schemas(&mut spec);
         standard_formats(&mut spec);
+        declare_every_operations_answers(&mut spec);
         let replayed = serde_json::json!({
             "description": "`true` when this answer replays the first request made with the same `Idempotency-Key`",
             "required": false,
@@ -243,6 +244,29 @@ fn close_request_schemas(spec: &mut serde_json::Value) {
             && schema.get("additionalProperties").is_none()
         {
             schema["additionalProperties"] = serde_json::Value::Bool(false);
+        }
+    }
+}
+
+/// Adds to every operation the answers any request may get
+/// ([`problem::EVERY_OPERATION`]) that it does not declare itself.
+fn declare_every_operations_answers(spec: &mut serde_json::Value) {
+    let operations = spec["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op["responses"].as_object_mut());
+    for responses in operations {
+        for &(status, description) in problem::EVERY_OPERATION {
+            let answer = serde_json::json!({
+                "description": description,
+                "content": {problem::CONTENT_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/Problem"}
+                }},
+            });
+            responses.entry(status.to_string()).or_insert(answer);
         }
     }
 }

@@ -262,13 +262,27 @@ const PROBLEM_STATUSES: &[(u16, &str)] = &[
         412,
         "The record changed since it was read; `current` holds it now",
     ),
-    (413, "The request body is too large"),
     (415, "The content type is not supported"),
     (422, "Some fields are invalid; `errors` names each"),
     (428, "If-Match is required"),
     (429, "Too many attempts; see Retry-After"),
     (500, "Internal error"),
-    (503, "The service is unavailable"),
+];
+
+/// What any operation may answer, whatever it declares: the body limit,
+/// hyper's limit on a request's head (see `server`), and the request
+/// timeout. Added to every operation of the spec in one place
+/// (`http::spec`).
+pub const EVERY_OPERATION: &[(u16, &str)] = &[
+    (413, "The request body is too large"),
+    (
+        431,
+        "The request's header fields are too large (or too many)",
+    ),
+    (
+        503,
+        "The service is unavailable, or the request took too long",
+    ),
 ];
 
 impl ApiResponse for ProblemResponse {

@@ -594,3 +594,90 @@ async fn an_early_answer_says_the_connection_closes() {
         assert!(closed.is_ok(), "the server closes the connection");
     }
 }
+
+/// What hyper answers by itself, before the request reaches the service (a
+/// head too large or with too many fields, a URI too long, a head that does
+/// not parse), is a problem detail with a request id like every other
+/// answer, and the connection closes after it.
+#[tokio::test]
+async fn an_answer_given_before_the_request_is_read_is_a_problem_with_a_request_id() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let big = "a".repeat(1024 * 1024);
+    let many: String = (0..150).map(|i| format!("X-Field-{i}: v\r\n")).collect();
+    let long = "b".repeat(70 * 1024);
+    let cases = [
+        (
+            format!("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: {big}\r\n\r\n"),
+            431,
+            "urn:casework:problem:headers-too-large",
+        ),
+        (
+            format!("GET /healthz HTTP/1.1\r\nHost: t\r\n{many}\r\n"),
+            431,
+            "urn:casework:problem:headers-too-large",
+        ),
+        (
+            format!("GET /healthz?q={long} HTTP/1.1\r\nHost: t\r\n\r\n"),
+            414,
+            "urn:casework:problem:uri-too-long",
+        ),
+        (
+            "GET /healthz HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n".to_owned(),
+            400,
+            "urn:casework:problem:bad-request",
+        ),
+    ];
+    for (request, status, kind) in cases {
+        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        // The server may answer and close before all of a large head is
+        // written; the answer is read either way.
+        let _ = socket.write_all(request.as_bytes()).await;
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            socket.read_to_end(&mut answer),
+        )
+        .await
+        .expect("the server answers and closes")
+        .ok();
+        let text = String::from_utf8_lossy(&answer).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
+        let head = head.to_lowercase();
+        assert!(head.starts_with(&format!("http/1.1 {status} ")), "{head}");
+        assert!(head.contains("content-type: application/problem+json"), "{head}");
+        assert!(head.contains("connection: close"), "{head}");
+        let id = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-request-id: "))
+            .expect("a request id header")
+            .to_owned();
+        let problem: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+        assert_eq!(problem["type"], kind, "{problem}");
+        assert_eq!(problem["status"], status, "{problem}");
+        assert_eq!(problem["request_id"], id.as_str(), "{problem}");
+    }
+    // The service still answers normally afterwards.
+    let ok = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.headers().contains_key("x-request-id"));
+}
+
+/// 413, 431 and 503 can meet any request; every operation declares them.
+#[tokio::test]
+async fn every_operation_declares_the_answers_any_request_may_get() {
+    let spec = casework::http::spec();
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            for status in ["413", "431", "503"] {
+                assert!(
+                    op["responses"].get(status).is_some(),
+                    "{method} {path} does not declare {status}"
+                );
+            }
+        }
+    }
+    assert!(operations > 100, "{operations}");
+}
