@@ -376,7 +376,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 fn openapi(write: bool, check: bool) -> anyhow::Result<()> {
-    let spec = crate::http::spec_yaml();
+    let spec = crate::app::spec_yaml();
     if write {
         std::fs::write(SPEC_PATH, &spec).with_context(|| format!("cannot write {SPEC_PATH}"))?;
         println!("wrote {SPEC_PATH}");

@@ -9,6 +9,7 @@
 //! `auth`, `http`, `db`, `config`, `domain`, `paging`.
 
 pub mod access;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
@@ -21,6 +22,7 @@ pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod oversight;
 pub mod paging;
 pub mod private;

@@ -7,7 +7,6 @@ use tokio::net::TcpListener;
 
 use crate::{config::Settings, state::AppState};
 
-
 pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
@@ -72,7 +71,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_seconds);
         tracing::info!(addr = %self.addr, "listening");
-        let app = crate::http::app(self.state.clone());
+        let app = crate::app::app(self.state.clone());
         crate::server::serve(self.listener, app, shutdown_signal(), grace)
             .await
             .context("server failed")?;

@@ -8,22 +8,14 @@
 //! and idempotency key in the unit, so that all of it commits together or
 //! none of it does.
 
-use std::{
-    future::Future,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-};
+use std::future::Future;
 
-use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
-    QuerySelect, sea_query::OnConflict,
-};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-pub use crate::audit::Unit;
+pub use crate::audit::{Claim, Made, Unit};
+pub use crate::idempotency::IdempotencyKey;
 use futures_util::future::BoxFuture;
 use sea_orm::DatabaseTransaction;
 
@@ -98,151 +90,10 @@ where
     }
 }
 
-/// An `Idempotency-Key` and the fingerprint of the request that carried it
-/// (method, path and body), set by the HTTP layer.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey {
-    pub key: String,
-    pub request_hash: String,
-    /// Set when the answer is a replay, so that the HTTP layer can say so.
-    pub replayed: Arc<AtomicBool>,
-}
-
-/// Keys are kept this long.
-const KEEP_KEYS_FOR: Duration = Duration::hours(24);
-
-/// What became of an idempotency key.
-pub enum Claim {
-    /// No key, or a new one: do the work.
-    Fresh,
-    /// The same request was answered before: show this record as it is now.
-    Replay(Uuid),
-}
-
-/// What a create or change answered: the record it made, or, for a request
-/// replayed by its idempotency key, the id of the record the first request
-/// made (the caller renders it through the read path).
-pub enum Made<T> {
-    New(T),
-    Replay(Uuid),
-}
-
-impl Unit {
-    /// Ends the unit as a replay of an earlier request: nothing is changed,
-    /// and the read that renders the answer is what the trail records.
-    pub fn replay<T>(&mut self, first: Uuid) -> Made<T> {
-        self.take_subject();
-        Made::Replay(first)
-    }
-
-    /// Starts the operation's own event: what it does to which record. Until
-    /// the policy decides, its rule reads `undecided` (an operation that fails
-    /// before that, a reused idempotency key say, is recorded so).
-    pub fn begin(&mut self, action: Action, kind: RecordKind, id: Option<Uuid>) {
-        let mut ev = self
-            .ctx()
-            .event(action, Outcome::Error, "undecided")
-            .record_type(kind);
-        ev.record_id = id;
-        self.subject(ev);
-    }
-
-    /// Refuses the operation after recording the denial; the unit's changes
-    /// are undone.
-    pub fn deny(
-        &mut self,
-        decision: Decision,
-        patron: Option<Uuid>,
-        error: ServiceError,
-    ) -> ServiceError {
-        if let Some(mut ev) = self.take_subject() {
-            ev.outcome = Outcome::Denied;
-            ev.rule = decision.rule().to_owned();
-            ev.patron_id = patron.or(ev.patron_id);
-            ev.fields.clear();
-            self.record(ev);
-        }
-        error
-    }
-
-    /// Marks the operation allowed by `rule`, touching `fields` of a record
-    /// of `patron`.
-    pub fn allow(&mut self, rule: &'static str, patron: Option<Uuid>, fields: &[&'static str]) {
-        self.edit_subject(|ev| {
-            ev.rule = rule.to_owned();
-            ev.patron_id = patron;
-            ev.fields = fields.to_vec();
-        });
-    }
-
-    /// Takes the request's idempotency key for a record about to be made or
-    /// changed, in the unit's transaction: if the work fails the key is
-    /// forgotten with it, if it commits the key commits with it.
-    pub async fn claim(
-        &mut self,
-        key: Option<&IdempotencyKey>,
-        kind: RecordKind,
-        id: Uuid,
-        status: u16,
-    ) -> ServiceResult<Claim> {
-        let (Some(key), Some(staff_id)) = (key, self.ctx().actor_id) else {
-            return Ok(Claim::Fresh);
-        };
-        // Operations declare the header as `IdempotencyKeyText`, so its rule
-        // is in the spec; one that reaches here undeclared is held to it too.
-        let k = crate::text::IdempotencyKeyText::parse(&key.key)
-            .map_err(|m| ServiceError::invalid("Idempotency-Key", &m))?
-            .into_inner();
-        let t = now();
-        let row = idempotency_record::ActiveModel {
-            staff_id: Set(staff_id),
-            key: Set(k.clone()),
-            request_hash: Set(key.request_hash.clone()),
-            record_type: Set(kind.as_str().to_owned()),
-            record_id: Set(id),
-            status: Set(i32::from(status)),
-            created_at: Set(t),
-        };
-        // The usual case, a new key, is one statement. A key another
-        // instance is taking now is waited for (PostgreSQL holds the
-        // conflicting insert until that commits), then replayed.
-        let inserted = idempotency_record::Entity::insert(row.clone())
-            .on_conflict(
-                OnConflict::columns([
-                    idempotency_record::Column::StaffId,
-                    idempotency_record::Column::Key,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(self.txn())
-            .await?;
-        if inserted == 1 {
-            return Ok(Claim::Fresh);
-        }
-        let first = idempotency_record::Entity::find_by_id((staff_id, k))
-            .one(self.txn())
-            .await?
-            .ok_or(ServiceError::Conflict(
-                "the first request with this Idempotency-Key is still running",
-            ))?;
-        if first.created_at < t - KEEP_KEYS_FOR {
-            // Expired, not yet swept: the key is free again.
-            row.update(self.txn()).await?;
-            return Ok(Claim::Fresh);
-        }
-        if first.request_hash != key.request_hash || first.record_type != kind.as_str() {
-            return Err(ServiceError::IdempotencyKeyReused);
-        }
-        key.replayed.store(true, Ordering::SeqCst);
-        Ok(Claim::Replay(first.record_id))
-    }
-}
-
 /// Deletes the idempotency keys older than they are kept, a bounded number
 /// at a time, as one unit of work; returns how many went.
 pub async fn sweep_keys(state: &AppState) -> ServiceResult<u64> {
-    let before = now() - KEEP_KEYS_FOR;
+    let before = now() - crate::idempotency::KEEP_KEYS_FOR;
     state
         .recorder
         .run(AuditContext::default(), move |u| {

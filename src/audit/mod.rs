@@ -4,6 +4,7 @@
 
 pub mod checkpoint;
 pub mod rollup;
+mod unit;
 mod writer;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -142,7 +143,7 @@ impl AuditContext {
 pub struct RequestMeta {
     pub request_id: Option<String>,
     pub client_addr: Option<String>,
-    pub idempotency: Option<crate::unit::IdempotencyKey>,
+    pub idempotency: Option<crate::idempotency::IdempotencyKey>,
 }
 
 /// The purpose of use every access to a kind of record is for, when the kind
@@ -354,7 +355,8 @@ pub(crate) fn to_row(
     row
 }
 
-pub use writer::{Recorder, Unit};
+pub use unit::{Claim, Made, Unit};
+pub use writer::Recorder;
 
 /// Arbitrary constant naming the chain lock on PostgreSQL.
 const CHAIN_LOCK_KEY: i64 = 0x0c45_e3a0_4b1d_0001;

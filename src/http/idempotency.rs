@@ -18,7 +18,7 @@ use poem::{
 use sha2::{Digest, Sha256};
 
 use super::problem::Problem;
-use crate::unit::IdempotencyKey;
+use crate::idempotency::IdempotencyKey;
 
 pub const HEADER: &str = "idempotency-key";
 /// Set on a replayed answer.

@@ -71,7 +71,7 @@ impl<T: ParseFromJSON> ParsePayload for Input<T> {
             })?
         };
         if let MetaSchemaRef::Reference(name) = T::schema_ref() {
-            check(&name, &value)?;
+            check(&name, &value, request.data::<Schemas>())?;
         }
         // The schema check passed, so this succeeds unless the type is
         // stricter than its schema; then the type's message (a rule, never
@@ -139,16 +139,19 @@ fn invalid() -> Problem {
 static VALIDATORS: LazyLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> =
     LazyLock::new(Default::default);
 
-static COMPONENTS: LazyLock<Value> = LazyLock::new(|| super::spec()["components"].clone());
+/// The spec's `components`, which every request schema is checked against;
+/// given to each request by the composition root, which holds the spec.
+#[derive(Clone, Copy)]
+pub struct Schemas(pub &'static Value);
 
-fn validator(name: &str) -> Option<Arc<jsonschema::Validator>> {
+fn validator(name: &str, components: &Value) -> Option<Arc<jsonschema::Validator>> {
     let mut cache = VALIDATORS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(v) = cache.get(name) {
         return Some(v.clone());
     }
     let schema = serde_json::json!({
         "$ref": format!("#/components/schemas/{name}"),
-        "components": *COMPONENTS,
+        "components": components,
     });
     let built = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft7)
@@ -171,8 +174,8 @@ fn validator(name: &str) -> Option<Arc<jsonschema::Validator>> {
 }
 
 /// Validates `value` against the named schema; every error, by field.
-fn check(name: &str, value: &Value) -> Result<(), ProblemResponse> {
-    let Some(validator) = validator(name) else {
+fn check(name: &str, value: &Value, schemas: Option<&Schemas>) -> Result<(), ProblemResponse> {
+    let Some(validator) = schemas.and_then(|s| validator(name, s.0)) else {
         return Err(Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR).into());
     };
     let mut problem = invalid();

@@ -272,7 +272,7 @@ const PROBLEM_STATUSES: &[(u16, &str)] = &[
 /// What any operation may answer, whatever it declares: the body limit,
 /// hyper's limit on a request's head (see `server`), and the request
 /// timeout. Added to every operation of the spec in one place
-/// (`http::spec`).
+/// (`app::spec`).
 pub const EVERY_OPERATION: &[(u16, &str)] = &[
     (413, "The request body is too large"),
     (
@@ -434,10 +434,16 @@ pub(crate) fn field_of(reason: &str) -> Option<(String, String)> {
     (safe(name) && safe(rule)).then(|| (name.to_owned(), format!("must satisfy {rule}")))
 }
 
+/// The methods the spec offers for a concrete path, for the `Allow` header
+/// of a 405; given by the composition root, which holds the spec.
+#[derive(Clone, Copy)]
+pub struct AllowedMethods(pub fn(&str) -> Option<String>);
+
 /// Middleware, outermost after the request id: every error and every error
 /// status that is not already problem+json leaves as problem+json.
 pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let request_id = req.data::<RequestIdValue>().map(|r| r.0.clone());
+    let allowed_methods = req.data::<AllowedMethods>().copied();
     let path = req.uri().path().to_owned();
     let problem = match next.call(req).await {
         Ok(resp) => {
@@ -468,9 +474,9 @@ pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Res
     if problem.request_id.is_none() {
         problem.request_id = request_id;
     }
-    let allow = (problem.status == StatusCode::METHOD_NOT_ALLOWED.as_u16())
-        .then(|| super::allowed_methods(&path))
-        .flatten();
+    let allow = allowed_methods
+        .filter(|_| problem.status == StatusCode::METHOD_NOT_ALLOWED.as_u16())
+        .and_then(|a| (a.0)(&path));
     let mut resp = problem.into_response();
     if let Some(allow) = allow.and_then(|a| header::HeaderValue::from_str(&a).ok()) {
         resp.headers_mut().insert(header::ALLOW, allow);

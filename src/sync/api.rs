@@ -301,16 +301,17 @@ impl SyncApi {
     async fn upload(
         &self,
         state: Data<&AppState>,
+        ops: Data<&crate::http::Operations>,
         meta: RequestMeta,
         auth: BearerAuth,
         req: &Request,
         body: Input<SyncUploadIn>,
     ) -> Result<Json<SyncUploadOut>, ProblemResponse> {
         feed::admit(&state, &auth.0, &meta).await?;
-        let ops = crate::http::operations(state.clone());
+        let ops = &*ops.0.0;
         let mut results = Vec::new();
         for op in body.0.operations {
-            results.push(apply(&ops, req, &meta, op).await);
+            results.push(apply(ops, req, &meta, op).await);
         }
         Ok(Json(SyncUploadOut { results }))
     }

@@ -71,7 +71,7 @@ async fn docs_and_spec_are_served() {
     assert!(json["paths"]["/readyz"].is_object());
 
     let yaml = app.get("/openapi.yaml").await.text().await.unwrap();
-    assert_eq!(yaml, casework::http::spec_yaml());
+    assert_eq!(yaml, casework::app::spec_yaml());
 }
 
 #[tokio::test]
@@ -80,7 +80,7 @@ async fn committed_spec_equals_the_code() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.yaml"))
             .expect("openapi/openapi.yaml is committed");
     assert!(
-        committed == casework::http::spec_yaml(),
+        committed == casework::app::spec_yaml(),
         "openapi/openapi.yaml is stale: run `cargo run -- openapi --write`"
     );
 }
@@ -360,7 +360,7 @@ async fn body_errors_are_problem_json() {
 #[test]
 fn every_operation_has_a_unique_operation_id() {
     let spec: serde_json::Value =
-        serde_json::from_str(&casework::http::openapi_service().spec()).unwrap();
+        serde_json::from_str(&casework::app::openapi_service().spec()).unwrap();
     let mut seen = std::collections::BTreeSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
@@ -525,7 +525,7 @@ fn the_spec_uses_only_standard_formats() {
         }
     }
     let mut seen = std::collections::BTreeSet::new();
-    formats(casework::http::spec(), &mut seen);
+    formats(casework::app::spec(), &mut seen);
     // OpenAPI's formats, and poem-openapi's unsigned integers (which every
     // generator reads as an integer).
     let known = [
@@ -645,7 +645,10 @@ async fn an_answer_given_before_the_request_is_read_is_a_problem_with_a_request_
         let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
         let head = head.to_lowercase();
         assert!(head.starts_with(&format!("http/1.1 {status} ")), "{head}");
-        assert!(head.contains("content-type: application/problem+json"), "{head}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{head}"
+        );
         assert!(head.contains("connection: close"), "{head}");
         let id = head
             .lines()
@@ -666,7 +669,7 @@ async fn an_answer_given_before_the_request_is_read_is_a_problem_with_a_request_
 /// 413, 431 and 503 can meet any request; every operation declares them.
 #[tokio::test]
 async fn every_operation_declares_the_answers_any_request_may_get() {
-    let spec = casework::http::spec();
+    let spec = casework::app::spec();
     let mut operations = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

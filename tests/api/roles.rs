@@ -1531,7 +1531,7 @@ async fn every_protected_endpoint_refuses_bad_credentials() {
 
 #[tokio::test]
 async fn the_table_covers_every_operation_in_the_spec() {
-    let spec: Value = serde_json::from_str(&casework::http::openapi_service().spec()).unwrap();
+    let spec: Value = serde_json::from_str(&casework::app::openapi_service().spec()).unwrap();
     let mut in_spec = BTreeSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {

@@ -117,7 +117,7 @@ async fn observe(resp: reqwest::Response) -> Seen {
 #[tokio::test]
 async fn a_hidden_record_answers_exactly_as_a_missing_one_across_the_wall() {
     let app = spawn_app().await;
-    let spec: Value = serde_json::from_str(&casework::http::openapi_service().spec()).unwrap();
+    let spec: Value = serde_json::from_str(&casework::app::openapi_service().spec()).unwrap();
     let mut fixtures: Vec<(Role, Fixture)> = Vec::new();
     for (n, role) in Role::ALL.into_iter().enumerate() {
         fixtures.push((role, fixture(&app, role, 5000 + n as u32).await));
