@@ -1,4 +1,4 @@
-//! The load benchmark: `bench/run` (see the README, "Load benchmark").
+//! The load benchmark: `bench/run` (see docs/benchmark.md, "Load benchmark").
 //!
 //! It seeds a library the size of a large system through the service's own
 //! code (20 staff, 10,000 patrons, 100,000 contacts, 20,000 referrals, a

@@ -4,7 +4,7 @@
 //! count, and how the request is audited. Casework's and safety's
 //! statistics each count their own records with these; none joins the two.
 //!
-//! The rule (README, "Program statistics"):
+//! The rule (docs/api.md, "Program statistics"):
 //! - a period is a whole calendar unit in UTC: a year (`2026`), a quarter
 //!   (`2026-Q4`), a month (`2026-11`), or a span of whole months
 //!   (`2026-01..2026-06`), in the years 2000 to 2099; never an instant, so two answers differ by whole

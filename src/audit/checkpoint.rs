@@ -4,7 +4,7 @@
 //! that its newest rows were cut off. So the head of the chain (its last
 //! `seq` and `hash`) is signed with a key that is not in the database
 //! (Ed25519, at `audit_checkpoint_key`, by default `data_dir/checkpoint.key`;
-//! the README recommends a path outside the data directory, owned by
+//! docs/operations.md recommends a path outside the data directory, owned by
 //! another account) and appended to an append-only file beside the database
 //! (`data_dir/audit-checkpoints.jsonl`), at least every 10,000 events and
 //! every minute, and, where configured, sent to a syslog collector and to an

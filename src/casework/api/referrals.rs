@@ -346,7 +346,7 @@ impl ReferralsApi {
         ))
     }
 
-    /// Move a referral along its lifecycle (see the README's table). An
+    /// Move a referral along its lifecycle (see the table in docs/api.md). An
     /// illegal move is 409 naming the allowed ones; leaving `draft` while
     /// sharing identifying data without a valid consent is 409 naming
     /// `consent`. Requires `If-Match`.
