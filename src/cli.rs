@@ -7,7 +7,6 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     audit::{RequestMeta, Verification},
-    bootstrap,
     config::{ConfigFile, Settings},
     db,
     directory::service::{self as directory, NewStaff},
@@ -190,7 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             branches,
         }) => {
             let state = AppState::open(settings).await?;
-            let branches = bootstrap::branch_ids(&state, &branches).await?;
+            let branches = branch_ids(&state, &branches).await?;
             let password = read_password()?;
             let display_name = display_name.unwrap_or_else(|| username.clone());
             let made = async {
@@ -336,7 +335,7 @@ async fn serve(settings: Settings, demo: bool, accept_broken: bool) -> anyhow::R
     if demo {
         const BANNER: &str =
             "DEMO MODE: invented library, documented passwords. Never enter real patrons.";
-        let seeded = bootstrap::seed_demo(app.state()).await?;
+        let seeded = crate::demo::seed_demo(app.state()).await?;
         let what = if seeded {
             "Seeded the demo library; accounts and passwords are listed in the README."
         } else {
@@ -351,7 +350,7 @@ async fn serve(settings: Settings, demo: bool, accept_broken: bool) -> anyhow::R
             println!("{what}");
         }
         tracing::warn!("running in demo mode");
-    } else if let Some(password) = bootstrap::ensure_admin(app.state()).await? {
+    } else if let Some(password) = crate::first_start::ensure_admin(app.state()).await? {
         // Printed once to the console, never logged.
         println!("\nFirst start: created the administrator account.");
         println!("  username: admin");
@@ -391,4 +390,21 @@ fn openapi(write: bool, check: bool) -> anyhow::Result<()> {
         print!("{spec}");
     }
     Ok(())
+}
+
+/// Branch ids for codes, in order; the first unknown code is an error.
+async fn branch_ids(state: &AppState, codes: &[String]) -> anyhow::Result<Vec<uuid::Uuid>> {
+    use entities::branch;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut ids = Vec::new();
+    for code in codes {
+        let code = code.trim().to_uppercase();
+        let b = branch::Entity::find()
+            .filter(branch::Column::Code.eq(code.clone()))
+            .one(&state.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no branch with code `{code}`"))?;
+        ids.push(b.id);
+    }
+    Ok(ids)
 }

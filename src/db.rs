@@ -121,3 +121,20 @@ pub async fn ready(db: &DatabaseConnection) -> Result<(), String> {
         Err(format!("{} migration(s) pending", pending.len()))
     }
 }
+
+/// The change log's head: the sequence number of the newest change, 0 when
+/// there is none. The writer numbers new changes after it; the sync feed
+/// answers with it.
+pub async fn change_head(db: &impl sea_orm::ConnectionTrait) -> Result<i64, DbErr> {
+    use sea_orm::{
+        EntityTrait, QuerySelect,
+        sea_query::{Expr, ExprTrait},
+    };
+    let max = entities::change_log::Entity::find()
+        .select_only()
+        .expr(Expr::col(entities::change_log::Column::Seq).max())
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?;
+    Ok(max.flatten().unwrap_or(0))
+}

@@ -58,10 +58,18 @@ where
     E::Model: crate::error::Current + 'static,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
-    match E::find_by_id(id).one(db).await {
-        Ok(Some(m)) => stale(m),
+    stale_as(async { Ok(E::find_by_id(id).one(db).await?) }).await
+}
+
+/// The same, for a record whose answer is more than its row (a case with
+/// its team): `load` renders it as the API shows it.
+pub async fn stale_as<T: crate::error::Current + 'static>(
+    load: impl Future<Output = ServiceResult<Option<T>>>,
+) -> ServiceError {
+    match load.await {
+        Ok(Some(current)) => stale(current),
         Ok(None) => ServiceError::NotFound,
-        Err(e) => e.into(),
+        Err(e) => e,
     }
 }
 

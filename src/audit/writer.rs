@@ -22,10 +22,10 @@ use std::{
 
 use chrono::Utc;
 use futures_util::{FutureExt, future::BoxFuture};
-use sea_orm::sea_query::{Expr, ExprTrait};
+
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QuerySelect, TransactionTrait,
+    IntoActiveModel, TransactionTrait,
 };
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
@@ -211,16 +211,6 @@ fn batch_failed(done: Vec<Finished>, pending: Vec<Job>, err: &ServiceError) {
     }
 }
 
-async fn change_head(txn: &DatabaseTransaction) -> Result<i64, sea_orm::DbErr> {
-    let max = change_log::Entity::find()
-        .select_only()
-        .expr_as(Expr::col(change_log::Column::Seq).max(), "max")
-        .into_tuple::<Option<i64>>()
-        .one(txn)
-        .await?;
-    Ok(max.flatten().unwrap_or(0))
-}
-
 async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
     let txn = match crate::db::begin_write(db).await {
         Ok(t) => t,
@@ -311,7 +301,7 @@ async fn append(
     }
     let mut change_rows = Vec::with_capacity(changes.len());
     if !changes.is_empty() {
-        let mut next = change_head(txn).await?;
+        let mut next = crate::db::change_head(txn).await?;
         for (kind, id) in changes {
             next += 1;
             change_rows.push(change_log::ActiveModel {

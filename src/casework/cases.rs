@@ -376,18 +376,17 @@ async fn apply(
 
 /// The case as another writer left it, for a 412.
 async fn stale_now(db: &impl ConnectionTrait, id: Uuid) -> ServiceError {
-    match case_file::Entity::find_by_id(id).one(db).await {
-        Ok(Some(case)) => match scope::team_of(db, id).await {
-            Ok(team) => stale(CaseView {
-                case,
-                team,
-                view: View::Full,
-            }),
-            Err(e) => e,
-        },
-        Ok(None) => ServiceError::NotFound,
-        Err(e) => e.into(),
-    }
+    unit::stale_as(async {
+        let Some(case) = case_file::Entity::find_by_id(id).one(db).await? else {
+            return Ok(None);
+        };
+        Ok(Some(CaseView {
+            case,
+            team: scope::team_of(db, id).await?,
+            view: View::Full,
+        }))
+    })
+    .await
 }
 
 /// Applies one change to a case, with `If-Match`, policy and audit.

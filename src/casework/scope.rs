@@ -69,10 +69,6 @@ fn my_team_patrons(actor: &Actor) -> SelectStatement {
         .to_owned()
 }
 
-fn never() -> SimpleExpr {
-    Expr::val(1).eq(0)
-}
-
 /// Ids of the cases the caller holds an open break-glass grant to at `now`.
 fn glass_cases(actor: &Actor, now: DateTime<Utc>) -> SelectStatement {
     Query::select()
@@ -99,7 +95,7 @@ fn term(
         (K::Case, Term::Glass) => match now {
             Some(now) => Expr::col((case_file::Entity, case_file::Column::Id))
                 .in_subquery(glass_cases(actor, now)),
-            None => never(),
+            None => crate::scope::never(),
         },
         (K::Patron, Term::Mine) => patron::Column::CreatedBy.eq(me),
         (K::Patron, Term::Team) => {
@@ -132,7 +128,7 @@ fn term(
         (K::MandatedReport, Term::Branch) => {
             mandated_report::Column::BranchId.is_in(branches.to_vec())
         }
-        _ => never(),
+        _ => crate::scope::never(),
     }
 }
 
@@ -160,14 +156,7 @@ fn scope_condition(
     actor: &Actor,
     now: Option<DateTime<Utc>>,
 ) -> Condition {
-    let mut any = Condition::any();
-    if scope.is_nothing() {
-        return Condition::all().add(never());
-    }
-    for t in scope.terms() {
-        any = any.add(term(kind, t, actor, &scope.branches, now));
-    }
-    any
+    crate::scope::admitted(scope, |t| term(kind, t, actor, &scope.branches, now))
 }
 
 /// Current team members of a case, besides the owner.

@@ -4,7 +4,7 @@
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait,
-    sea_query::{Condition, Expr, ExprTrait, SimpleExpr},
+    sea_query::{Condition, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -16,33 +16,20 @@ use crate::{
 };
 use entities::safety::{incident, suspension};
 
-fn never() -> SimpleExpr {
-    Expr::val(1).eq(0)
-}
-
-fn always() -> SimpleExpr {
-    Expr::val(1).eq(1)
-}
-
 /// What one term of a scope means for one kind of safety record, as SQL.
 fn term(kind: RecordKind, term: Term, actor: &Actor, branches: &[Uuid]) -> SimpleExpr {
     use RecordKind as K;
     match (kind, term) {
-        (K::Incident | K::Suspension, Term::All) => always(),
+        (K::Incident | K::Suspension, Term::All) => crate::scope::always(),
         (K::Incident, Term::Mine) => incident::Column::CreatedBy.eq(actor.staff_id),
         (K::Incident, Term::Branch) => incident::Column::BranchId.is_in(branches.to_vec()),
-        _ => never(),
+        _ => crate::scope::never(),
     }
 }
 
 /// The rows of `kind` that `scope` admits.
 pub fn condition(kind: RecordKind, scope: &Scope, actor: &Actor) -> Condition {
-    if scope.is_nothing() {
-        return Condition::all().add(never());
-    }
-    scope.terms().fold(Condition::any(), |any, t| {
-        any.add(term(kind, t, actor, &scope.branches))
-    })
+    crate::scope::admitted(scope, |t| term(kind, t, actor, &scope.branches))
 }
 
 fn incident_facts(actor: &Actor, i: &incident::Model) -> Facts {

@@ -4,7 +4,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Condition, Expr, ExprTrait, SimpleExpr},
+    sea_query::{Condition, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -109,15 +109,13 @@ fn term(term: Term, actor: &Actor, branches: &[Uuid]) -> SimpleExpr {
     match term {
         Term::Mine => support_request::Column::CreatedBy.eq(actor.staff_id),
         Term::Branch => support_request::Column::BranchId.is_in(branches.to_vec()),
-        Term::All => Expr::val(1).eq(1),
-        Term::Team | Term::Glass => Expr::val(1).eq(0),
+        Term::All => crate::scope::always(),
+        Term::Team | Term::Glass => crate::scope::never(),
     }
 }
 
 fn condition(scope: &Scope, actor: &Actor) -> Condition {
-    scope.terms().fold(Condition::any(), |any, t| {
-        any.add(term(t, actor, &scope.branches))
-    })
+    crate::scope::admitted(scope, |t| term(t, actor, &scope.branches))
 }
 
 /// Attaches, for the full view only, the receiving side's links.

@@ -495,17 +495,6 @@ async fn notes(
     Ok(Found { items, read, last })
 }
 
-async fn change_head(db: &impl ConnectionTrait) -> ServiceResult<i64> {
-    Ok(change_log::Entity::find()
-        .select_only()
-        .expr(Expr::col(change_log::Column::Seq).max())
-        .into_tuple::<Option<i64>>()
-        .one(db)
-        .await?
-        .flatten()
-        .unwrap_or(0))
-}
-
 /// Whether the caller keeps an offline copy (and uploads what it did
 /// offline); a refusal is audited.
 pub async fn admit(
@@ -572,7 +561,7 @@ pub async fn page(
         Some(p) => (p, false),
         None => (
             Position::Full {
-                head: change_head(db).await?,
+                head: crate::db::change_head(db).await?,
                 kind: 0,
                 after: None,
             },

@@ -173,7 +173,7 @@ async fn demo_mode_says_so_and_every_documented_account_signs_in() {
     let (mut child, port, out) = serve(&db, &["--demo"], "Seeded the demo library");
     assert!(out.contains("DEMO MODE"), "{out}");
     wait_ready(port).await;
-    for (username, _, role, password) in casework::bootstrap::DEMO_ACCOUNTS {
+    for (username, _, role, password) in casework::demo::DEMO_ACCOUNTS {
         let resp = login(port, username, password).await;
         assert_eq!(resp.status(), 200, "{username}");
         let token: Value = resp.json().await.unwrap();

@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use casework::bootstrap::DEMO_ACCOUNTS;
+use casework::demo::DEMO_ACCOUNTS;
 use entities::{audit_event, contact};
 use sea_orm::{ColumnTrait, Database, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};

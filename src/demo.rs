@@ -1,42 +1,18 @@
-//! First start and the demo library.
+//! The demo library (`casework serve --demo`): invented branches, one
+//! account per role, and a day of casework, safety and referrals, made
+//! through the services as the people would make them. Only the `--demo`
+//! path reaches it; the first start of a real library is `first_start`.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
     audit::RequestMeta,
-    auth,
     directory::service::{self as directory, NewStaff},
     domain::Role,
     error::ServiceResult,
     state::AppState,
     text::{BranchCode, Line, NewPassword, Text, Username},
 };
-use entities::branch;
-
-/// On an empty database, creates the `admin` account with a random password
-/// and returns that password (to be shown once, on the console only).
-pub async fn ensure_admin(state: &AppState) -> ServiceResult<Option<String>> {
-    if directory::any_staff(&state.db).await? {
-        return Ok(None);
-    }
-    let password = auth::random_password();
-    directory::create_staff(
-        state,
-        None,
-        &RequestMeta::default(),
-        NewStaff {
-            id: None,
-            username: Username::for_field("username", "admin")?,
-            display_name: Line::for_field("display_name", "Administrator")?,
-            role: Role::Admin,
-            branches: vec![],
-            password: NewPassword::for_field("password", &password)?,
-        },
-    )
-    .await?;
-    Ok(Some(password))
-}
 
 /// The invented demo library: branches and one account per role. Every
 /// person in it is made up.
@@ -762,19 +738,4 @@ async fn seed_demo_report(
     )
     .await?;
     Ok(())
-}
-
-/// Branch ids for codes, in order; the first unknown code is an error.
-pub async fn branch_ids(state: &AppState, codes: &[String]) -> anyhow::Result<Vec<Uuid>> {
-    let mut ids = Vec::new();
-    for code in codes {
-        let code = code.trim().to_uppercase();
-        let b = branch::Entity::find()
-            .filter(branch::Column::Code.eq(code.clone()))
-            .one(&state.db)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no branch with code `{code}`"))?;
-        ids.push(b.id);
-    }
-    Ok(ids)
 }
