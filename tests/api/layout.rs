@@ -232,3 +232,217 @@ fn services_never_import_the_http_layer_or_start_up() {
         }
     }
 }
+
+/// Where each top-level module of `src/` stands. A module imports only
+/// those below it (and its own layer where the layer allows it):
+///
+/// - the kernel, which every part uses and which uses no part;
+/// - the shared domains, the library's people, services and training, which
+///   both sides of the wall use;
+/// - the two sides, casework and safety, which never import each other;
+/// - the bridges, which stand on both sides by design: the door (support
+///   requests), the tablet's copy (sync) and the auditors' review
+///   (oversight);
+/// - the root: the composition of every domain's endpoints (`app`), and
+///   what runs it (start-up, the connection loop, the command line, the
+///   first start, the demo library).
+const KERNEL: &[&str] = &[
+    "access",
+    "audit",
+    "auth",
+    "clock",
+    "config",
+    "credentials",
+    "db",
+    "domain",
+    "error",
+    "http",
+    "idempotency",
+    "paging",
+    "private",
+    "scope",
+    "state",
+    "stats",
+    "telemetry",
+    "text",
+    "unit",
+];
+const SHARED: &[&str] = &["directory", "training"];
+const SIDES: &[&str] = &["casework", "safety"];
+const BRIDGES: &[&str] = &["support", "sync", "oversight"];
+const ROOT: &[&str] = &["app", "startup", "server", "cli", "first_start", "demo"];
+
+fn layer(module: &str) -> Option<usize> {
+    [KERNEL, SHARED, SIDES, BRIDGES, ROOT]
+        .iter()
+        .position(|l| l.contains(&module))
+}
+
+/// The source without comments (a comment may name any module).
+fn code_of(src: &str) -> String {
+    src.lines()
+        .map(|l| match l.find("//") {
+            // A `//` inside a string literal (a URL) is rare in this code;
+            // cutting there only loses what follows on that line.
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The top-level modules a source file names through `crate::`, including
+/// inside a grouped `use crate::{a::b, c}`.
+fn crate_imports(src: &str) -> std::collections::BTreeSet<String> {
+    let code = code_of(src);
+    let mut found = std::collections::BTreeSet::new();
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // The first segment of each top-level entry of the group.
+            let mut depth = 0;
+            let mut entry = String::new();
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        found.insert(first_segment(&entry));
+                        entry.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                if depth == 0 {
+                    entry.push(c);
+                }
+            }
+            found.insert(first_segment(&entry));
+        } else {
+            found.insert(first_segment(rest));
+        }
+    }
+    found.remove("");
+    found
+}
+
+fn first_segment(s: &str) -> String {
+    s.trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+fn top_module(path: &str) -> String {
+    path.split('/')
+        .next()
+        .unwrap_or(path)
+        .trim_end_matches(".rs")
+        .to_owned()
+}
+
+/// Module to the modules it imports, drawn from every file of `src/`.
+fn import_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut graph = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for (path, src) in sources() {
+        let from = top_module(&path);
+        if from == "lib" || from == "main" {
+            continue;
+        }
+        let entry = graph.entry(from.clone()).or_default();
+        for to in crate_imports(&src) {
+            if to != from {
+                entry.insert(to);
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn every_module_stands_in_one_layer_and_imports_only_below() {
+    let graph = import_graph();
+    for (from, tos) in &graph {
+        let Some(from_layer) = layer(from) else {
+            panic!("src/{from} is in no layer: place it in tests/api/layout.rs");
+        };
+        for to in tos {
+            let Some(to_layer) = layer(to) else {
+                continue; // a name that is not a module of src (a macro path)
+            };
+            let allowed = match from_layer {
+                // The kernel and the shared domains: only the kernel.
+                0 | 1 => to_layer == 0,
+                // A side: the kernel and the shared domains, never the
+                // other side.
+                2 => to_layer < 2,
+                // A bridge: any domain, and the door.
+                3 => to_layer < 3 || to == "support",
+                // The root: anything.
+                _ => true,
+            };
+            assert!(
+                allowed,
+                "src/{from} imports {to}, which does not stand below it"
+            );
+        }
+    }
+    // Only the root assembles the endpoints.
+    for (from, tos) in &graph {
+        if tos.contains("app") {
+            assert_eq!(layer(from), Some(4), "src/{from} imports the composition root");
+        }
+    }
+    // The check sees grouped imports and ignores comments.
+    let seen = crate_imports("use crate::{a::{b, c}, d};\n// crate::e\nlet x = crate::f::g;");
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["a", "d", "f"].map(String::from)
+    );
+}
+
+#[test]
+fn the_kernel_has_no_circle() {
+    let graph = import_graph();
+    let kernel: std::collections::BTreeMap<&str, Vec<&str>> = graph
+        .iter()
+        .filter(|(m, _)| KERNEL.contains(&m.as_str()))
+        .map(|(m, tos)| {
+            (
+                m.as_str(),
+                tos.iter()
+                    .map(String::as_str)
+                    .filter(|t| KERNEL.contains(t))
+                    .collect(),
+            )
+        })
+        .collect();
+    // Depth-first search; a module met again on the current path closes a
+    // circle, which is named in full.
+    fn visit<'a>(
+        m: &'a str,
+        kernel: &std::collections::BTreeMap<&'a str, Vec<&'a str>>,
+        path: &mut Vec<&'a str>,
+        done: &mut std::collections::BTreeSet<&'a str>,
+    ) {
+        if let Some(at) = path.iter().position(|p| *p == m) {
+            let mut circle = path[at..].to_vec();
+            circle.push(m);
+            panic!("a circle in the kernel: {}", circle.join(" -> "));
+        }
+        if !done.insert(m) {
+            return;
+        }
+        path.push(m);
+        for to in kernel.get(m).into_iter().flatten() {
+            visit(to, kernel, path, done);
+        }
+        path.pop();
+    }
+    let mut done = std::collections::BTreeSet::new();
+    for m in kernel.keys() {
+        visit(m, &kernel, &mut Vec::new(), &mut done);
+    }
+}
