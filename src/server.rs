@@ -258,7 +258,10 @@ fn hyper_answer(buf: &[u8]) -> Option<Vec<u8>> {
     let status = std::str::from_utf8(rest.get(..3)?).ok()?;
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-    if head.contains(&format!("\r\n{}:", crate::http::middleware::REQUEST_ID_HEADER)) {
+    if head.contains(&format!(
+        "\r\n{}:",
+        crate::http::middleware::REQUEST_ID_HEADER
+    )) {
         return None;
     }
     let problem = match status {

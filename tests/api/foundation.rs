@@ -645,7 +645,10 @@ async fn an_answer_given_before_the_request_is_read_is_a_problem_with_a_request_
         let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
         let head = head.to_lowercase();
         assert!(head.starts_with(&format!("http/1.1 {status} ")), "{head}");
-        assert!(head.contains("content-type: application/problem+json"), "{head}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{head}"
+        );
         assert!(head.contains("connection: close"), "{head}");
         let id = head
             .lines()
