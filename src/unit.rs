@@ -16,7 +16,7 @@ use std::{
     },
 };
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
     QuerySelect, sea_query::OnConflict,
@@ -35,12 +35,6 @@ use crate::{
     state::AppState,
 };
 use entities::idempotency_record;
-
-/// The current time, truncated to microseconds (what every backend stores).
-pub fn now() -> DateTime<Utc> {
-    let t = Utc::now();
-    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
-}
 
 /// Parses an `If-Match` value (`"3"`, `W/"3"` or `3`) into a version.
 pub fn parse_if_match(value: Option<&str>) -> ServiceResult<i32> {
@@ -193,7 +187,7 @@ impl Unit {
         let k = crate::text::IdempotencyKeyText::parse(&key.key)
             .map_err(|m| ServiceError::invalid("Idempotency-Key", &m))?
             .into_inner();
-        let t = now();
+        let t = self.now();
         let row = idempotency_record::ActiveModel {
             staff_id: Set(staff_id),
             key: Set(k.clone()),
@@ -242,7 +236,7 @@ impl Unit {
 /// Deletes the idempotency keys older than they are kept, a bounded number
 /// at a time, as one unit of work; returns how many went.
 pub async fn sweep_keys(state: &AppState) -> ServiceResult<u64> {
-    let before = now() - KEEP_KEYS_FOR;
+    let before = state.clock.now() - KEEP_KEYS_FOR;
     state
         .recorder
         .run(AuditContext::default(), move |u| {
