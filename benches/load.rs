@@ -380,7 +380,10 @@ async fn fill_audit(settings: Settings, seeded: &Seeded, total: u64) -> anyhow::
     }
     // As a graceful stop leaves it: the chain's end signed, so that the
     // next start checks only what follows.
-    state.checkpoints.write(&state.db).await?;
+    state
+        .checkpoints
+        .write(&state.db, state.clock.now())
+        .await?;
     if state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         // What autovacuum does within a minute of a bulk load.
         state.db.execute_unprepared("ANALYZE").await?;

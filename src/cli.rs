@@ -262,7 +262,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Receipt) => {
             let conn = db::connect(&settings).await?;
             let checkpoints = crate::audit::checkpoint::Checkpoints::open(&settings)?;
-            match checkpoints.write(&conn).await? {
+            // No service runs here: its clock is the system's.
+            let now = crate::clock::Clock::default().now();
+            match checkpoints.write(&conn, now).await? {
                 Some(receipt) => {
                     println!("{}", serde_json::to_string(&receipt)?);
                     Ok(())

@@ -1,6 +1,8 @@
-//! The service's clock. Rules that depend on elapsed time (an incident's
-//! 24-hour edit window, a suspension's end) read it here, so that tests can
-//! move time forward instead of sleeping. Nothing in the API moves it.
+//! The service's clock. Every stamp (created, updated, revoked, recorded)
+//! and every rule that depends on time (an incident's 24-hour edit window,
+//! a suspension's end, a session's or token's expiry, a follow-up's due
+//! date, a consent's or certification's expiry) reads it here, so that tests
+//! can move time forward instead of sleeping. Nothing in the API moves it.
 
 use std::sync::{
     Arc,
@@ -16,9 +18,11 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// The current time, truncated to microseconds (what every backend stores).
+    /// The current time, truncated to microseconds (what every backend
+    /// stores). The only place the service reads the system time.
     pub fn now(&self) -> DateTime<Utc> {
-        crate::unit::now() + Duration::microseconds(self.offset_micros.load(Ordering::SeqCst))
+        let t = Utc::now() + Duration::microseconds(self.offset_micros.load(Ordering::SeqCst));
+        DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
     }
 
     /// Moves this clock (and every clone of it) forward by `by`.

@@ -691,7 +691,7 @@ async fn seed_demo_report(
         },
     };
     let meta = RequestMeta::default();
-    let learned = chrono::Utc::now() - chrono::Duration::hours(2);
+    let learned = state.clock.now() - chrono::Duration::hours(2);
     let made = mandated_reports::create(
         state,
         worker,

@@ -550,14 +550,15 @@ mod casework_tests {
     }
 }
 
-/// When something happened, as the device says: not more than a day ahead
-/// of the server's clock (clock drift), not before 2000.
+/// When something happened, as the device says (`now`, the service's clock,
+/// when it says nothing): not more than a day ahead of the server's clock
+/// (clock drift), not before 2000.
 pub fn occurred_at(
     issues: &mut Issues,
     field: &str,
     value: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> chrono::DateTime<chrono::Utc> {
-    let now = chrono::Utc::now();
     let v = value.unwrap_or(now);
     if v > now + chrono::Duration::days(1) {
         issues.add(field, "must not be in the future");

@@ -45,7 +45,10 @@ impl Application {
                  investigate, then start with --accept-broken-audit-chain to run anyway"
             ),
         }
-        state.checkpoints.clone().spawn(state.db.clone());
+        state
+            .checkpoints
+            .clone()
+            .spawn(state.db.clone(), state.clock.clone());
         tokio::spawn(crate::unit::sweep_keys_forever(state.clone()));
         let listener = TcpListener::bind(listen)
             .await
@@ -76,7 +79,8 @@ impl Application {
             .await
             .context("server failed")?;
         // The end of the chain as this instance leaves it.
-        if let Err(e) = self.state.checkpoints.write(&self.state.db).await {
+        let now = self.state.clock.now();
+        if let Err(e) = self.state.checkpoints.write(&self.state.db, now).await {
             tracing::error!(error = %format!("{e:#}"), "cannot write the final audit checkpoint");
         }
         self.state.db.clone().close().await.ok();

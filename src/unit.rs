@@ -10,7 +10,6 @@
 
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -27,12 +26,6 @@ use crate::{
     state::AppState,
 };
 use entities::idempotency_record;
-
-/// The current time, truncated to microseconds (what every backend stores).
-pub fn now() -> DateTime<Utc> {
-    let t = Utc::now();
-    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
-}
 
 /// Parses an `If-Match` value (`"3"`, `W/"3"` or `3`) into a version.
 pub fn parse_if_match(value: Option<&str>) -> ServiceResult<i32> {
@@ -101,7 +94,7 @@ where
 /// Deletes the idempotency keys older than they are kept, a bounded number
 /// at a time, as one unit of work; returns how many went.
 pub async fn sweep_keys(state: &AppState) -> ServiceResult<u64> {
-    let before = now() - crate::idempotency::KEEP_KEYS_FOR;
+    let before = state.clock.now() - crate::idempotency::KEEP_KEYS_FOR;
     state
         .recorder
         .run(AuditContext::default(), move |u| {

@@ -174,9 +174,14 @@ impl Checkpoints {
         }
     }
 
-    /// Signs the chain's head now and appends it, unless the last checkpoint
-    /// already holds it. Returns the checkpoint in force.
-    pub async fn write(&self, db: &impl ConnectionTrait) -> anyhow::Result<Option<Checkpoint>> {
+    /// Signs the chain's head at `now` (the service's clock) and appends it,
+    /// unless the last checkpoint already holds it. Returns the checkpoint in
+    /// force.
+    pub async fn write(
+        &self,
+        db: &impl ConnectionTrait,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Option<Checkpoint>> {
         let _one_at_a_time = self.lock.lock().await;
         let Some((seq, hash)) = head(db).await? else {
             return Ok(None);
@@ -185,7 +190,7 @@ impl Checkpoints {
         if let Some(l) = last.as_ref().filter(|l| l.seq >= seq) {
             return Ok(Some(l.clone()));
         }
-        let at = super::format_time(chrono::Utc::now());
+        let at = super::format_time(now);
         let prev = last.map(|l| l.signature);
         let signature = self
             .key
@@ -208,9 +213,9 @@ impl Checkpoints {
         f.sync_all().context("cannot sync the checkpoint file")?;
         // The database keeps where the file must reach: a file that goes
         // missing or shorter later stops the start.
-        mark(db, seq, &cp.public_key).await?;
+        mark(db, seq, &cp.public_key, &cp.at).await?;
         if let Some(target) = &self.syslog {
-            send_syslog(target, &line);
+            send_syslog(target, &line, &cp.at);
         }
         if let Some((url, client)) = &self.sink {
             post(client.clone(), url.clone(), cp.clone());
@@ -219,8 +224,9 @@ impl Checkpoints {
     }
 
     /// Writes a checkpoint every [`EVERY_EVENTS`] events and every [`EVERY`]
-    /// while events are written, until the process ends.
-    pub fn spawn(self: Arc<Self>, db: sea_orm::DatabaseConnection) {
+    /// while events are written, until the process ends; each is signed at
+    /// the time `clock` reads.
+    pub fn spawn(self: Arc<Self>, db: sea_orm::DatabaseConnection, clock: crate::clock::Clock) {
         tokio::spawn(async move {
             let mut since = Instant::now();
             let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -231,7 +237,7 @@ impl Checkpoints {
                 };
                 let done = self.last().ok().flatten().map_or(0, |c| c.seq);
                 if seq - done >= EVERY_EVENTS || (seq > done && since.elapsed() >= EVERY) {
-                    match self.write(&db).await {
+                    match self.write(&db, clock.now()).await {
                         Ok(_) => since = Instant::now(),
                         Err(e) => {
                             tracing::error!(error = %format!("{e:#}"), "cannot write an audit checkpoint")
@@ -355,13 +361,18 @@ async fn reaches(
     })
 }
 
-/// Records in the database the last checkpoint made.
-async fn mark(db: &impl ConnectionTrait, seq: i64, public_key: &str) -> anyhow::Result<()> {
+/// Records in the database the last checkpoint made, signed `at`.
+async fn mark(
+    db: &impl ConnectionTrait,
+    seq: i64,
+    public_key: &str,
+    at: &str,
+) -> anyhow::Result<()> {
     use sea_orm::{ActiveValue::Set, sea_query::OnConflict};
     audit_checkpoint_mark::Entity::insert(audit_checkpoint_mark::ActiveModel {
         public_key: Set(public_key.to_owned()),
         seq: Set(seq),
-        at: Set(super::format_time(chrono::Utc::now())),
+        at: Set(at.to_owned()),
     })
     .on_conflict(
         OnConflict::column(audit_checkpoint_mark::Column::PublicKey)
@@ -404,12 +415,9 @@ async fn head(db: &impl ConnectionTrait) -> Result<Option<(i64, String)>, sea_or
 
 /// Sends one RFC 5424 message over UDP; a collector that is down loses it
 /// (the file keeps it), and the failure is logged without its content.
-fn send_syslog(target: &str, line: &str) {
+fn send_syslog(target: &str, line: &str, at: &str) {
     let host = hostname();
-    let msg = format!(
-        "<110>1 {} {host} casework - audit-checkpoint - {line}",
-        super::format_time(chrono::Utc::now())
-    );
+    let msg = format!("<110>1 {at} {host} casework - audit-checkpoint - {line}");
     let sent = UdpSocket::bind("0.0.0.0:0").and_then(|s| s.send_to(msg.as_bytes(), target));
     if sent.is_err() {
         tracing::warn!("cannot send an audit checkpoint to the syslog collector");

@@ -84,10 +84,12 @@ impl Recorder {
         let rx = Arc::new(Mutex::new(rx));
         let running = Arc::new(AtomicBool::new(true));
         let flag = running.clone();
+        let writer_clock = clock.clone();
         tokio::spawn(async move {
             loop {
                 flag.store(true, Ordering::SeqCst);
-                let writer = tokio::spawn(writer_loop(db.clone(), rx.clone()));
+                let writer =
+                    tokio::spawn(writer_loop(db.clone(), rx.clone(), writer_clock.clone()));
                 match writer.await {
                     // The channel closed: every handle is gone.
                     Ok(()) => break,
@@ -187,7 +189,7 @@ impl Recorder {
 /// The panic payload that the writer does not catch.
 struct WriterCrash;
 
-async fn writer_loop(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn writer_loop(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Job>>>, clock: Clock) {
     let mut rx = rx.lock().await;
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
@@ -198,7 +200,7 @@ async fn writer_loop(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Job>>>
                 Err(_) => break,
             }
         }
-        run_batch(&db, std::mem::take(&mut batch)).await;
+        run_batch(&db, std::mem::take(&mut batch), &clock).await;
     }
 }
 
@@ -211,7 +213,7 @@ fn batch_failed(done: Vec<Finished>, pending: Vec<Job>, err: &ServiceError) {
     }
 }
 
-async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
+async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>, clock: &Clock) {
     let txn = match crate::db::begin_write(db).await {
         Ok(t) => t,
         Err(e) => {
@@ -242,7 +244,7 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
             }
         }
     }
-    if let Err(e) = append(&txn, events, changes).await {
+    if let Err(e) = append(&txn, events, changes, clock).await {
         let _ = txn.rollback().await;
         batch_failed(
             finished,
@@ -269,18 +271,20 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
 const ROWS_PER_INSERT: usize = 1000;
 
 /// Extends the chain with the batch's events, and the change log with its
-/// changes, under the chain lock; then the rollups.
+/// changes, under the chain lock, recorded at the time `clock` reads then;
+/// then the rollups.
 async fn append(
     txn: &DatabaseTransaction,
     events: Vec<NewEvent>,
     changes: Vec<(RecordKind, Uuid)>,
+    clock: &Clock,
 ) -> Result<(), sea_orm::DbErr> {
     if events.is_empty() && changes.is_empty() {
         return Ok(());
     }
     // The chain lock also orders the change log: its head is read under it.
     let (mut seq, mut prev_hash) = chain_head(txn).await?;
-    let recorded_at = format_time(Utc::now());
+    let recorded_at = format_time(clock.now());
     let mut rows = Vec::with_capacity(events.len());
     let mut disclosed = Vec::with_capacity(events.len());
     let mut rolled = Vec::with_capacity(events.len());

@@ -55,6 +55,9 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["iss", "aud", "sub", "exp", "iat"]);
         validation.leeway = 5;
+        // Expiry is judged on the service's clock (see `check`), not the
+        // system time the library would read.
+        validation.validate_exp = false;
         Ok(TokenKeys {
             encoding: EncodingKey::from_secret(secret).context("signing key")?,
             decoding: DecodingKey::from_secret(secret).context("signing key")?,
@@ -92,8 +95,14 @@ impl TokenKeys {
         TokenKeys::from_secret(&secret)
     }
 
-    pub fn issue(&self, staff_id: Uuid, session_id: Uuid) -> anyhow::Result<String> {
-        let now = chrono::Utc::now().timestamp();
+    /// A token for the session, issued at `now` (the service's clock).
+    pub fn issue(
+        &self,
+        staff_id: Uuid,
+        session_id: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<String> {
+        let now = now.timestamp();
         let claims = Claims {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
@@ -106,11 +115,13 @@ impl TokenKeys {
             .context("cannot sign access token")
     }
 
-    /// The claims of a valid token; `None` for anything else.
-    pub fn check(&self, token: &str) -> Option<Claims> {
+    /// The claims of a valid token not expired at `now` (the service's
+    /// clock); `None` for anything else.
+    pub fn check(&self, token: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Claims> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
             .map(|data| data.claims)
+            .filter(|c| c.exp >= now.timestamp() - self.validation.leeway as i64)
     }
 }
 
@@ -239,11 +250,25 @@ mod tests {
     fn a_token_round_trips_and_another_key_is_refused() {
         let keys = TokenKeys::from_secret(&[7u8; 64]).unwrap();
         let (staff, session) = (Uuid::now_v7(), Uuid::now_v7());
-        let token = keys.issue(staff, session).unwrap();
-        let claims = keys.check(&token).unwrap();
+        let now = chrono::Utc::now();
+        let token = keys.issue(staff, session, now).unwrap();
+        let claims = keys.check(&token, now).unwrap();
         assert_eq!((claims.sub, claims.sid), (staff, session));
         let other = TokenKeys::from_secret(&[8u8; 64]).unwrap();
-        assert!(other.check(&token).is_none());
+        assert!(other.check(&token, now).is_none());
+    }
+
+    #[test]
+    fn a_token_expires_on_the_clock_it_is_checked_by() {
+        let keys = TokenKeys::from_secret(&[7u8; 64]).unwrap();
+        let now = chrono::Utc::now();
+        let token = keys.issue(Uuid::now_v7(), Uuid::now_v7(), now).unwrap();
+        let ttl = chrono::Duration::from_std(ACCESS_TOKEN_TTL).unwrap();
+        assert!(keys.check(&token, now + ttl).is_some());
+        assert!(
+            keys.check(&token, now + ttl + chrono::Duration::minutes(1))
+                .is_none()
+        );
     }
 
     #[test]

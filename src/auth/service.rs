@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, sea_query::Expr,
@@ -19,7 +19,6 @@ use crate::{
     error::{ServiceError, ServiceResult},
     state::AppState,
     text::{Line, NewPassword},
-    unit::now,
 };
 use entities::{device_session, login_throttle, refresh_token, staff, staff_branch};
 
@@ -55,17 +54,18 @@ fn throttle_keys(username: &str, meta: &RequestMeta) -> Vec<(String, i32)> {
     keys
 }
 
-/// Seconds until the longest lock on any of `keys` ends, if one is in force.
+/// Seconds until the longest lock on any of `keys` ends at `now`, if one is
+/// in force.
 async fn locked_for(
     db: &impl ConnectionTrait,
     keys: &[(String, i32)],
+    now: DateTime<Utc>,
 ) -> ServiceResult<Option<u64>> {
     let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
     let rows = login_throttle::Entity::find()
         .filter(login_throttle::Column::Key.is_in(names))
         .all(db)
         .await?;
-    let now = Utc::now();
     Ok(rows
         .iter()
         .filter_map(|r| r.locked_until)
@@ -77,12 +77,16 @@ async fn locked_for(
 /// Counts one failure against each key, locking it once past its limit:
 /// 30 seconds, doubling with each further failure, up to 15 minutes. Each
 /// count is guarded, so two instances counting at once both count.
-async fn count_failure(db: &impl ConnectionTrait, keys: &[(String, i32)]) -> ServiceResult<()> {
+async fn count_failure(
+    db: &impl ConnectionTrait,
+    keys: &[(String, i32)],
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
     for (key, limit) in keys {
         // A lost race (another instance inserted or changed the row first)
         // is counted again on what that instance left.
         let mut tries = 0;
-        while !count_one(db, key, *limit).await? {
+        while !count_one(db, key, *limit, now).await? {
             tries += 1;
             if tries >= 5 {
                 return Err(ServiceError::Conflict(
@@ -94,10 +98,14 @@ async fn count_failure(db: &impl ConnectionTrait, keys: &[(String, i32)]) -> Ser
     Ok(())
 }
 
-/// One guarded count on one key: `false` when another writer got there
-/// first.
-async fn count_one(db: &impl ConnectionTrait, key: &str, limit: i32) -> ServiceResult<bool> {
-    let now = now();
+/// One guarded count on one key at `now`: `false` when another writer got
+/// there first.
+async fn count_one(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: i32,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
     let existing = login_throttle::Entity::find_by_id(key.to_owned())
         .one(db)
         .await?;
@@ -184,11 +192,12 @@ pub async fn login(
         .recorder
         .run(AuditContext::default(), move |u| {
             Box::pin(async move {
-                if let Some(retry_after_secs) = locked_for(u.txn(), &throttle_keys).await? {
+                if let Some(retry_after_secs) = locked_for(u.txn(), &throttle_keys, u.now()).await?
+                {
                     u.record(throttled);
                     return Err(ServiceError::Throttled { retry_after_secs });
                 }
-                count_failure(u.txn(), &throttle_keys).await
+                count_failure(u.txn(), &throttle_keys, u.now()).await
             })
         })
         .await?;
@@ -236,7 +245,7 @@ pub async fn login(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.subject(event);
-                let t = now();
+                let t = u.now();
                 device_session::ActiveModel {
                     id: Set(session_id),
                     staff_id: Set(staff_id),
@@ -251,7 +260,7 @@ pub async fn login(
                 }
                 .insert(u.txn())
                 .await?;
-                insert_refresh(u.txn(), refresh_hash, session_id).await?;
+                insert_refresh(u.txn(), refresh_hash, session_id, t).await?;
                 login_throttle::Entity::delete_by_id(account_key)
                     .exec(u.txn())
                     .await?;
@@ -265,7 +274,7 @@ pub async fn login(
         .await?;
     let access_token = state
         .keys
-        .issue(staff_id, session_id)
+        .issue(staff_id, session_id, state.clock.now())
         .map_err(|e| ServiceError::unexpected("sign token", e))?;
     Ok(TokenPair {
         access_token,
@@ -279,11 +288,12 @@ async fn insert_refresh(
     txn: &impl ConnectionTrait,
     hash: String,
     session_id: Uuid,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     refresh_token::ActiveModel {
         token_hash: Set(hash),
         session_id: Set(session_id),
-        issued_at: Set(now()),
+        issued_at: Set(now),
         used_at: Set(None),
     }
     .insert(txn)
@@ -319,8 +329,8 @@ pub async fn refresh(
         .run(AuditContext::default(), move |u| {
             Box::pin(async move {
                 let (result, events) = async {
-                    let txn = u.txn();
-                    match rotate(txn, &ctx, hash, new_hash).await {
+                    let (txn, now) = (u.txn(), u.now());
+                    match rotate(txn, &ctx, hash, new_hash, now).await {
                         Ok((outcome, events)) => (Ok(outcome), events),
                         Err(e) => (Err(e), vec![]),
                     }
@@ -338,7 +348,7 @@ pub async fn refresh(
         } => {
             let access_token = state
                 .keys
-                .issue(staff_id, session_id)
+                .issue(staff_id, session_id, state.clock.now())
                 .map_err(|e| ServiceError::unexpected("sign token", e))?;
             let must_change = staff::Entity::find_by_id(staff_id)
                 .one(&state.db)
@@ -365,6 +375,7 @@ async fn rotate(
     ctx: &AuditContext,
     hash: String,
     new_hash: String,
+    now: DateTime<Utc>,
 ) -> ServiceResult<(RefreshOutcome, Vec<NewEvent>)> {
     let Some(stored) = refresh_token::Entity::find_by_id(hash).one(txn).await? else {
         let ev = ctx
@@ -386,10 +397,9 @@ async fn rotate(
     let mut ctx = ctx.clone();
     ctx.actor_id = Some(session.staff_id);
     ctx.session_id = Some(session_id);
-    let now = now();
     if stored.used_at.is_some() {
         if session.revoked_at.is_none() {
-            revoke_session(txn, session.clone(), "refresh_reuse").await?;
+            revoke_session(txn, session.clone(), "refresh_reuse", now).await?;
         }
         let ev = ctx
             .event(Action::Revoke, Outcome::Denied, "refresh_token_reuse")
@@ -422,13 +432,13 @@ async fn rotate(
         .exec(txn)
         .await?;
     if marked.rows_affected == 0 {
-        revoke_session(txn, session.clone(), "refresh_reuse").await?;
+        revoke_session(txn, session.clone(), "refresh_reuse", now).await?;
         let ev = ctx
             .event(Action::Revoke, Outcome::Denied, "refresh_token_reuse")
             .record(RecordKind::Session, session_id);
         return Ok((RefreshOutcome::Reused { session_id }, vec![ev]));
     }
-    insert_refresh(txn, new_hash, session_id).await?;
+    insert_refresh(txn, new_hash, session_id, now).await?;
     let mut s = session.into_active_model();
     s.last_used_at = Set(now);
     s.expires_at = Set(now + chrono::Duration::from_std(SESSION_IDLE_TTL).unwrap_or_default());
@@ -469,17 +479,19 @@ pub fn ended(reason: Option<&str>) -> ServiceError {
     })
 }
 
-/// Marks a session revoked (once) and forgets its refresh tokens' validity.
+/// Marks a session revoked (once) at `now` and forgets its refresh tokens'
+/// validity.
 pub async fn revoke_session(
     txn: &impl ConnectionTrait,
     session: device_session::Model,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     if session.revoked_at.is_some() {
         return Ok(());
     }
     let mut s = session.into_active_model();
-    s.revoked_at = Set(Some(now()));
+    s.revoked_at = Set(Some(now));
     s.revoked_reason = Set(Some(reason.to_owned()));
     s.update(txn).await?;
     Ok(())
@@ -518,11 +530,12 @@ pub async fn change_own_password(
         .recorder
         .run(AuditContext::default(), move |u| {
             Box::pin(async move {
-                if let Some(retry_after_secs) = locked_for(u.txn(), &throttle_keys).await? {
+                if let Some(retry_after_secs) = locked_for(u.txn(), &throttle_keys, u.now()).await?
+                {
                     u.record(throttled);
                     return Err(ServiceError::Throttled { retry_after_secs });
                 }
-                count_failure(u.txn(), &throttle_keys).await
+                count_failure(u.txn(), &throttle_keys, u.now()).await
             })
         })
         .await?;
@@ -562,7 +575,7 @@ pub async fn change_own_password(
                 m.password_hash = Set(hash);
                 m.must_change_password = Set(false);
                 m.version = Set(version + 1);
-                m.updated_at = Set(now());
+                m.updated_at = Set(u.now());
                 if crate::unit::update_versioned(u.txn(), m, staff::Column::Version, version)
                     .await?
                     .is_none()
@@ -578,7 +591,7 @@ pub async fn change_own_password(
                     .all(u.txn())
                     .await?;
                 for s in others {
-                    revoke_session(u.txn(), s, "password_changed").await?;
+                    revoke_session(u.txn(), s, "password_changed", u.now()).await?;
                 }
                 login_throttle::Entity::delete_by_id(account_key)
                     .exec(u.txn())
@@ -611,7 +624,7 @@ pub async fn logout(state: &AppState, actor: &Actor, meta: &RequestMeta) -> Serv
                     .one(u.txn())
                     .await?
                 {
-                    revoke_session(u.txn(), s, "logout").await?;
+                    revoke_session(u.txn(), s, "logout", u.now()).await?;
                 }
                 Ok(())
             })
@@ -625,9 +638,13 @@ pub async fn logout(state: &AppState, actor: &Actor, meta: &RequestMeta) -> Serv
 /// session, an active account. Role and branches come from the database,
 /// cached for at most two seconds per session.
 pub async fn authenticate(state: &AppState, token: &str) -> ServiceResult<Actor> {
-    let claims = state.keys.check(token).ok_or(ServiceError::Unauthorized(
-        "invalid or expired access token",
-    ))?;
+    let now = state.clock.now();
+    let claims = state
+        .keys
+        .check(token, now)
+        .ok_or(ServiceError::Unauthorized(
+            "invalid or expired access token",
+        ))?;
     if let Some(actor) = state.actor_cache.get(&claims.sid)
         && actor.staff_id == claims.sub
     {
@@ -642,7 +659,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> ServiceResult<Actor>
     if session.revoked_at.is_some() {
         return Err(ended(session.revoked_reason.as_deref()));
     }
-    if session.expires_at <= Utc::now() {
+    if session.expires_at <= now {
         return Err(ended(Some("expired")));
     }
     let account = staff::Entity::find_by_id(claims.sub)

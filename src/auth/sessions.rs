@@ -34,7 +34,7 @@ pub async fn list(
     let rows = device_session::Entity::find()
         .filter(device_session::Column::StaffId.eq(owner))
         .filter(device_session::Column::RevokedAt.is_null())
-        .filter(device_session::Column::ExpiresAt.gt(chrono::Utc::now()))
+        .filter(device_session::Column::ExpiresAt.gt(state.clock.now()))
         .order_by_desc(device_session::Column::CreatedAt)
         .all(&state.db)
         .await?;
@@ -93,7 +93,7 @@ pub async fn revoke(
                     ctx.event(Action::Revoke, Outcome::Allowed, decision.rule())
                         .record(RecordKind::Session, session_id),
                 );
-                crate::auth::service::revoke_session(u.txn(), s, reason).await
+                crate::auth::service::revoke_session(u.txn(), s, reason, u.now()).await
             })
         })
         .await?;

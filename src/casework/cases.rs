@@ -1,6 +1,5 @@
 //! Cases: a patron's case file, its owner and team.
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -16,7 +15,7 @@ use crate::{
     paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Text},
-    unit::{self, Claim, Made, Unit, now, stale, update_versioned},
+    unit::{self, Claim, Made, Unit, stale, update_versioned},
 };
 use entities::{case_file, case_member, follow_up, staff};
 
@@ -116,7 +115,7 @@ pub async fn open(
                 {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
-                let t = now();
+                let t = u.now();
                 let case = case_file::ActiveModel {
                     id: Set(id),
                     patron_id: Set(p.id),
@@ -262,7 +261,7 @@ async fn end_membership(u: &Unit, case_id: Uuid, staff_id: Uuid, by: Uuid) -> Se
     case_member::Entity::update_many()
         .col_expr(
             case_member::Column::EndedAt,
-            sea_orm::sea_query::Expr::value(now()),
+            sea_orm::sea_query::Expr::value(u.now()),
         )
         .col_expr(
             case_member::Column::EndedBy,
@@ -292,7 +291,7 @@ async fn apply(
             view: View::Full,
         }));
     }
-    let t = now();
+    let t = u.now();
     let mut m = current.clone().into_active_model();
     let status = CaseStatus::parse(&current.status).unwrap_or(CaseStatus::Open);
     match change {
@@ -488,7 +487,7 @@ pub async fn caseload(
         }
         .encode()
     });
-    let today = Utc::now().date_naive();
+    let today = state.clock.now().date_naive();
     let case_ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
     let open_referrals = super::referrals::open_per_case(&state.db, &case_ids).await?;
     let mut items = Vec::with_capacity(rows.len());

@@ -17,7 +17,7 @@ use crate::{
     paging::{Cursor, Page, page, page_size},
     state::AppState,
     text::{ClientId, Line, Text},
-    unit::{self, Claim, Loaded, Made, now, stale, stale_now, update_versioned},
+    unit::{self, Claim, Loaded, Made, stale, update_versioned},
 };
 use entities::{consent, patron};
 
@@ -90,7 +90,7 @@ pub async fn create(
     let recipient = input.recipient.into_inner();
     let consent_scope = input.scope.into_inner();
     let purpose = input.purpose.into_inner();
-    let given = occurred_at(&mut issues, "given_at", input.given_at);
+    let given = occurred_at(&mut issues, "given_at", input.given_at, state.clock.now());
     if let Some(e) = input.expires_at
         && e <= given
     {
@@ -129,7 +129,7 @@ pub async fn create(
                 {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
-                let t = now();
+                let t = u.now();
                 let m = consent::ActiveModel {
                     id: Set(id),
                     patron_id: Set(patron_id),
@@ -270,13 +270,13 @@ pub async fn revoke(
                 u.allow(ch.rule, ch.patron, &["revoked_at"]);
                 let current = ch.record;
                 if current.version != version {
-                    return Err(stale(current));
+                    return Err(stale((current, u.now())));
                 }
                 if current.revoked_at.is_some() {
                     return Err(ServiceError::Conflict("the consent is already revoked"));
                 }
                 let mut m = current.into_active_model();
-                let t = now();
+                let t = u.now();
                 m.revoked_at = Set(Some(t));
                 m.revoked_by = Set(Some(who.staff_id));
                 m.version = Set(version + 1);
@@ -284,7 +284,10 @@ pub async fn revoke(
                 let Some(m) =
                     update_versioned(u.txn(), m, consent::Column::Version, version).await?
                 else {
-                    return Err(stale_now::<consent::Entity>(u.txn(), id).await);
+                    return Err(match consent::Entity::find_by_id(id).one(u.txn()).await? {
+                        Some(m) => stale((m, u.now())),
+                        None => ServiceError::NotFound,
+                    });
                 };
                 u.changed(RecordKind::Consent, id);
                 Ok(Made::New(m))

@@ -16,7 +16,7 @@ use crate::{
     paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Line, Text},
-    unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
+    unit::{self, Claim, Made, stale, stale_now, update_versioned},
 };
 use entities::contact;
 
@@ -51,9 +51,10 @@ struct Checked {
     note: Option<String>,
 }
 
-fn check(issues: &mut Issues, input: &ContactInput, creating: bool) -> Checked {
+/// Checks the input; its time against `now` (the service's clock).
+fn check(issues: &mut Issues, input: &ContactInput, creating: bool, now: DateTime<Utc>) -> Checked {
     let occurred = (creating || input.occurred_at.is_some())
-        .then(|| audit::format_time(occurred_at(issues, "occurred_at", input.occurred_at)));
+        .then(|| audit::format_time(occurred_at(issues, "occurred_at", input.occurred_at, now)));
     let needs = input.needs.as_deref().map(crate::domain::needs_json);
     let services = input.services_given.as_ref().map(|s| {
         let cleaned: Vec<&str> = s.iter().map(Line::as_str).collect();
@@ -84,7 +85,7 @@ pub async fn create(
     // Only an id the client chose can be taken already.
     let chosen = id.is_some();
     let id = ClientId::or_new(id);
-    let c = check(&mut issues, &input, true);
+    let c = check(&mut issues, &input, true, state.clock.now());
     if input.kind.is_none() {
         issues.add("kind", "is required");
     }
@@ -127,7 +128,7 @@ pub async fn create(
                 {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
-                let t = now();
+                let t = u.now();
                 let m = contact::ActiveModel {
                     id: Set(id),
                     worker_id: Set(who.staff_id),
@@ -191,7 +192,7 @@ pub async fn update(
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
-    let c = check(&mut issues, &input, false);
+    let c = check(&mut issues, &input, false, state.clock.now());
     if input.branch_id.is_some() {
         issues.add("branch_id", "cannot be changed");
     }
@@ -256,7 +257,7 @@ pub async fn update(
                     m.note = Set(Some(v));
                 }
                 m.version = Set(version + 1);
-                m.updated_at = Set(now());
+                m.updated_at = Set(u.now());
                 let Some(m) =
                     update_versioned(u.txn(), m, contact::Column::Version, version).await?
                 else {

@@ -1,6 +1,6 @@
 //! Follow-ups: due dates on a case or a contact.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect,
@@ -15,7 +15,7 @@ use crate::{
     paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Text},
-    unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
+    unit::{self, Claim, Made, stale, update_versioned},
 };
 use entities::follow_up;
 
@@ -56,7 +56,7 @@ pub async fn create(
     let mut issues = Issues::default();
     let id = ClientId::or_new(input.id);
     let note = input.note.and_then(Text::into_present);
-    let today = Utc::now().date_naive();
+    let today = state.clock.now().date_naive();
     if input.due_on < today - chrono::Duration::days(366)
         || input.due_on > today + chrono::Duration::days(3 * 366)
     {
@@ -128,7 +128,7 @@ pub async fn create(
                 {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
-                let t = now();
+                let t = u.now();
                 let m = follow_up::ActiveModel {
                     id: Set(id),
                     case_id: Set(case_id),
@@ -221,12 +221,12 @@ pub async fn done(
                 u.allow(ch.rule, ch.patron, &["status", "done_at"]);
                 let current = ch.record;
                 if current.version != version {
-                    return Err(stale(current));
+                    return Err(stale((current, u.now())));
                 }
                 if current.status == FollowUpStatus::Done.as_str() {
                     return Err(ServiceError::Conflict("the follow-up is already done"));
                 }
-                let t = now();
+                let t = u.now();
                 let mut m = current.into_active_model();
                 m.status = Set(FollowUpStatus::Done.as_str().to_owned());
                 m.done_at = Set(Some(t));
@@ -236,7 +236,12 @@ pub async fn done(
                 let Some(m) =
                     update_versioned(u.txn(), m, follow_up::Column::Version, version).await?
                 else {
-                    return Err(stale_now::<follow_up::Entity>(u.txn(), id).await);
+                    return Err(
+                        match follow_up::Entity::find_by_id(id).one(u.txn()).await? {
+                            Some(m) => stale((m, u.now())),
+                            None => ServiceError::NotFound,
+                        },
+                    );
                 };
                 u.changed(RecordKind::FollowUp, id);
                 Ok(Made::New(m))

@@ -22,7 +22,7 @@ use crate::{
     paging::{Cursor, Page, page, page_size},
     state::AppState,
     text::{ClientId, Line, Text},
-    unit::{self, Claim, Made, now, stale, update_versioned},
+    unit::{self, Claim, Made, stale, update_versioned},
 };
 use entities::mandated_report;
 
@@ -90,12 +90,13 @@ impl ReportFields {
         .collect()
     }
 
-    fn check_times(&self, issues: &mut Issues) {
+    /// Checks the times given, against `now` (the service's clock).
+    fn check_times(&self, issues: &mut Issues, now: DateTime<Utc>) {
         if self.learned_at.is_some() {
-            occurred_at(issues, "learned_at", self.learned_at);
+            occurred_at(issues, "learned_at", self.learned_at, now);
         }
         if self.reported_at.is_some() {
-            occurred_at(issues, "reported_at", self.reported_at);
+            occurred_at(issues, "reported_at", self.reported_at, now);
         }
     }
 
@@ -164,7 +165,7 @@ pub async fn create(
             issues.add(name, "is required");
         }
     }
-    f.check_times(&mut issues);
+    f.check_times(&mut issues, state.clock.now());
     issues.finish()?;
     let key = meta.idempotency.clone();
     let who = actor.clone();
@@ -202,7 +203,7 @@ pub async fn create(
                 {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
-                let t = now();
+                let t = u.now();
                 let mut m = mandated_report::ActiveModel {
                     id: Set(id),
                     patron_id: Set(patron_id),
@@ -309,7 +310,7 @@ pub async fn change(
         Change::Fields(f) => (f, None),
         Change::Move { to, fields } => (fields, Some(to)),
     };
-    fields_in.check_times(&mut issues);
+    fields_in.check_times(&mut issues, state.clock.now());
     issues.finish()?;
     let mut names = fields_in.names();
     let action = if to.is_some() {
@@ -378,7 +379,7 @@ pub async fn change(
                     m.status = Set(to.as_str().to_owned());
                 }
                 m.version = Set(version + 1);
-                m.updated_at = Set(now());
+                m.updated_at = Set(u.now());
                 let Some(m) =
                     update_versioned(u.txn(), m, mandated_report::Column::Version, version).await?
                 else {

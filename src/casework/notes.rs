@@ -19,7 +19,7 @@ use crate::{
     paging::{Cursor, Page, page, page_size},
     state::AppState,
     text::{ClientId, Text},
-    unit::{Claim, Made, now},
+    unit::{Claim, Made},
 };
 use entities::{case_file, case_note};
 
@@ -56,7 +56,12 @@ pub async fn create(
     let mut issues = Issues::default();
     let id = ClientId::or_new(input.id);
     let body = input.body.into_inner();
-    let occurred = audit::format_time(occurred_at(&mut issues, "occurred_at", input.occurred_at));
+    let occurred = audit::format_time(occurred_at(
+        &mut issues,
+        "occurred_at",
+        input.occurred_at,
+        state.clock.now(),
+    ));
     issues.finish()?;
     let key = meta.idempotency.clone();
     let who = actor.clone();
@@ -108,7 +113,7 @@ pub async fn create(
                 {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
-                let t = now();
+                let t = u.now();
                 let note = case_note::ActiveModel {
                     id: Set(id),
                     case_id: Set(case_id),

@@ -1,6 +1,6 @@
 //! Patrons: the people served. Minimal by design.
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -19,7 +19,7 @@ use crate::{
     paging::{Cursor, Page, page, page_size},
     state::AppState,
     text::{ClientId, Line},
-    unit::{self, Claim, Made, now, stale, stale_now, update_versioned},
+    unit::{self, Claim, Made, stale, stale_now, update_versioned},
 };
 use entities::{branch, patron, patron_name_key};
 
@@ -54,10 +54,11 @@ struct Checked {
     language: Option<String>,
 }
 
-fn check(issues: &mut Issues, input: &PatronInput) -> Checked {
+/// Checks the input; birth dates against `today` (the service's clock).
+fn check(issues: &mut Issues, input: &PatronInput, today: NaiveDate) -> Checked {
     let preferred_name = input.preferred_name.clone().map(Line::into_inner);
     let legal_name = input.legal_name.clone().and_then(Line::into_present);
-    let this_year = Utc::now().year();
+    let this_year = today.year();
     let mut birth_year = input.birth_year;
     if let Some(y) = birth_year
         && !(1900..=this_year).contains(&y)
@@ -68,7 +69,7 @@ fn check(issues: &mut Issues, input: &PatronInput) -> Checked {
         );
     }
     if let Some(d) = input.birth_date {
-        if d > Utc::now().date_naive() || d.year() < 1900 {
+        if d > today || d.year() < 1900 {
             issues.add("birth_date", "must be a past date after 1900");
         }
         match birth_year {
@@ -136,7 +137,7 @@ pub async fn create(
     let ctx = AuditContext::for_actor(actor, meta);
     let mut issues = Issues::default();
     let id = ClientId::or_new(id);
-    let c = check(&mut issues, &input);
+    let c = check(&mut issues, &input, state.clock.now().date_naive());
     if c.preferred_name.is_none() {
         issues.add("preferred_name", "is required");
     }
@@ -176,7 +177,7 @@ pub async fn create(
                 {
                     return Err(ServiceError::invalid("home_branch_id", "no such branch"));
                 }
-                let t = now();
+                let t = u.now();
                 let m = patron::ActiveModel {
                     id: Set(id),
                     preferred_name: Set(preferred.clone()),
@@ -299,7 +300,7 @@ pub async fn update(
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
-    let c = check(&mut issues, &input);
+    let c = check(&mut issues, &input, state.clock.now().date_naive());
     issues.finish()?;
     let mut changed = Vec::new();
     for (present, name) in [
@@ -376,7 +377,7 @@ pub async fn update(
                     m.home_branch_id = Set(v);
                 }
                 m.version = Set(version + 1);
-                m.updated_at = Set(now());
+                m.updated_at = Set(u.now());
                 let Some(m) =
                     update_versioned(u.txn(), m, patron::Column::Version, version).await?
                 else {

@@ -22,7 +22,7 @@ use crate::{
     paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Line, Text},
-    unit::{self, Claim, Made, now, stale, update_versioned},
+    unit::{self, Claim, Made, stale, update_versioned},
 };
 use entities::{referral, referral_event, service};
 
@@ -83,9 +83,8 @@ pub struct ReferralView {
     pub history: Vec<referral_event::Model>,
 }
 
-/// A follow-up date a person chose: not in the past, within a year.
-fn check_follow_up(issues: &mut Issues, d: Option<NaiveDate>) {
-    let today = Utc::now().date_naive();
+/// A follow-up date a person chose: not before `today`, within a year.
+fn check_follow_up(issues: &mut Issues, d: Option<NaiveDate>, today: NaiveDate) {
     if let Some(d) = d
         && (d < today || d > today + chrono::Duration::days(366))
     {
@@ -105,7 +104,11 @@ pub async fn create(
     if input.service_id.is_some() == input.recipient.is_some() {
         issues.add("service_id", "give exactly one of service_id and recipient");
     }
-    check_follow_up(&mut issues, input.follow_up_on);
+    check_follow_up(
+        &mut issues,
+        input.follow_up_on,
+        state.clock.now().date_naive(),
+    );
     issues.finish()?;
     let key = meta.idempotency.clone();
     let who = actor.clone();
@@ -162,7 +165,7 @@ pub async fn create(
                 {
                     return Err(ServiceError::Conflict("a record with this id exists"));
                 }
-                let t = now();
+                let t = u.now();
                 let branch_id = case
                     .as_ref()
                     .map_or(patron.home_branch_id, |l| l.record.0.branch_id);
@@ -292,7 +295,12 @@ pub async fn transition(
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
-    let occurred = occurred_at(&mut issues, "occurred_at", mv.occurred_at);
+    let occurred = occurred_at(
+        &mut issues,
+        "occurred_at",
+        mv.occurred_at,
+        state.clock.now(),
+    );
     issues.finish()?;
     let key = meta.idempotency.clone();
     let who = actor.clone();
@@ -367,7 +375,7 @@ pub async fn transition(
                         )],
                     });
                 }
-                let t = now();
+                let t = u.now();
                 let mut m = current.clone().into_active_model();
                 m.status = Set(mv.to.as_str().to_owned());
                 if let Some(o) = mv.outcome {
@@ -465,7 +473,11 @@ pub async fn update(
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
-    check_follow_up(&mut issues, patch.follow_up_on);
+    check_follow_up(
+        &mut issues,
+        patch.follow_up_on,
+        state.clock.now().date_naive(),
+    );
     issues.finish()?;
     let mut fields = Vec::new();
     for (present, name) in [
@@ -517,7 +529,7 @@ pub async fn update(
                     m.follow_up_on = Set(Some(d));
                 }
                 m.version = Set(version + 1);
-                m.updated_at = Set(now());
+                m.updated_at = Set(u.now());
                 let Some(m) =
                     update_versioned(u.txn(), m, referral::Column::Version, version).await?
                 else {
@@ -549,7 +561,7 @@ pub async fn overdue_in_branch(
     crate::unit::allowed(state, &ctx, decision, Action::Search, RecordKind::Referral).await?;
     let q = referral::Entity::find()
         .filter(referral::Column::BranchId.eq(branch))
-        .filter(referral::Column::FollowUpOn.lt(Utc::now().date_naive()));
+        .filter(referral::Column::FollowUpOn.lt(state.clock.now().date_naive()));
     let page = by_follow_up(&state.db, q, cursor, limit).await?;
     let ev = ctx
         .event(Action::Search, Outcome::Allowed, decision.rule())
@@ -675,7 +687,7 @@ pub async fn mine(
         .filter(referral::Column::CreatedBy.eq(actor.staff_id))
         .filter(scope::condition(RecordKind::Referral, &scope, actor));
     if filter == MineFilter::NeedsAttention {
-        q = q.filter(referral::Column::FollowUpOn.lte(Utc::now().date_naive()));
+        q = q.filter(referral::Column::FollowUpOn.lte(state.clock.now().date_naive()));
     }
     let page = by_follow_up(&state.db, q, cursor, limit).await?;
     let rows = &page.items;

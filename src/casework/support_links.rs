@@ -11,7 +11,7 @@ use crate::{
     access::{self, Actor, Decision},
     domain::{CaseId, ContactId, SupportRequestId},
     error::{ServiceError, ServiceResult},
-    unit::{Loaded, Unit, now},
+    unit::{Loaded, Unit},
 };
 use entities::support_link;
 
@@ -79,7 +79,7 @@ pub async fn record(
         let loaded = scope::load_case(u.txn(), actor, id.uuid(), u.now()).await?;
         patron = readable(u, &scope, &loaded, "case_id", "no such case")?.or(patron);
     }
-    let t = now();
+    let t = u.now();
     let id = request.uuid();
     match support_link::Entity::find_by_id(id).one(u.txn()).await? {
         Some(existing) => {

@@ -15,7 +15,7 @@ use crate::{
     error::{ServiceError, ServiceResult},
     state::AppState,
     text::{BranchCode, ClientId, Line, NewPassword, Username},
-    unit::{self, Claim, Made, now, stale, update_versioned},
+    unit::{self, Claim, Made, stale, update_versioned},
 };
 use entities::{branch, device_session, staff, staff_branch};
 
@@ -97,7 +97,7 @@ pub async fn create_branch(
                 {
                     return Err(ServiceError::Conflict("a branch with this code exists"));
                 }
-                let t = now();
+                let t = u.now();
                 let m = branch::ActiveModel {
                     id: Set(id),
                     code: Set(code),
@@ -224,7 +224,7 @@ pub async fn update_branch(
                     m.name = Set(name);
                 }
                 m.version = Set(version + 1);
-                m.updated_at = Set(now());
+                m.updated_at = Set(u.now());
                 let Some(m) =
                     update_versioned(u.txn(), m, branch::Column::Version, version).await?
                 else {
@@ -346,7 +346,7 @@ pub async fn create_staff(
                     return Err(ServiceError::Conflict("this username is taken"));
                 }
                 check_branches(u.txn(), &branches).await?;
-                let t = now();
+                let t = u.now();
                 let account = staff::ActiveModel {
                     id: Set(id),
                     username: Set(username),
@@ -602,7 +602,7 @@ pub async fn update_staff(
                     }
                 }
                 m.version = Set(version + 1);
-                m.updated_at = Set(now());
+                m.updated_at = Set(u.now());
                 let Some(account) =
                     update_versioned(u.txn(), m, staff::Column::Version, version).await?
                 else {
@@ -618,7 +618,7 @@ pub async fn update_staff(
                         .all(u.txn())
                         .await?;
                     for s in live {
-                        auth::service::revoke_session(u.txn(), s, reason).await?;
+                        auth::service::revoke_session(u.txn(), s, reason, u.now()).await?;
                     }
                 }
                 u.changed(RecordKind::Staff, id);

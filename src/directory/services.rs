@@ -3,6 +3,7 @@
 //! signed-in role reads and searches them. Directory entries hold no personal
 //! data, so allowed reads are not audited; writes and denials are.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect,
@@ -18,7 +19,7 @@ use crate::{
     paging::{Cursor, Order, Page, after, page, page_size},
     state::AppState,
     text::{ClientId, Line, Text},
-    unit::{self, Claim, Made, now, stale, update_versioned},
+    unit::{self, Claim, Made, stale, update_versioned},
 };
 use entities::service;
 
@@ -144,8 +145,8 @@ fn new_model(
     hsds_id: Option<String>,
     s: NewService,
     by: Option<Uuid>,
+    t: DateTime<Utc>,
 ) -> service::ActiveModel {
-    let t = now();
     service::ActiveModel {
         id: Set(id),
         hsds_id: Set(hsds_id),
@@ -200,7 +201,7 @@ pub async fn create(
                 {
                     return Err(ServiceError::Conflict("a service with this id exists"));
                 }
-                let m = new_model(id, None, input, Some(who.staff_id))
+                let m = new_model(id, None, input, Some(who.staff_id), u.now())
                     .insert(u.txn())
                     .await?;
                 u.changed(RecordKind::Service, id);
@@ -269,7 +270,7 @@ pub async fn update(
                 let mut m = current.clone().into_active_model();
                 patch.apply(&mut m, &current);
                 m.version = Set(version + 1);
-                m.updated_at = Set(now());
+                m.updated_at = Set(u.now());
                 let Some(m) =
                     update_versioned(u.txn(), m, service::Column::Version, version).await?
                 else {
@@ -385,7 +386,7 @@ pub async fn upsert_imported(
                     let id = Uuid::now_v7();
                     u.begin(Action::Create, RecordKind::Service, Some(id));
                     u.allow("directory_import", None, FIELDS);
-                    new_model(id, Some(hsds_id), input, None)
+                    new_model(id, Some(hsds_id), input, None, u.now())
                         .insert(u.txn())
                         .await?;
                     u.changed(RecordKind::Service, id);
@@ -409,7 +410,7 @@ pub async fn upsert_imported(
                 let mut m = current.clone().into_active_model();
                 patch.apply(&mut m, &current);
                 m.version = Set(version + 1);
-                m.updated_at = Set(now());
+                m.updated_at = Set(u.now());
                 if update_versioned(u.txn(), m, service::Column::Version, version)
                     .await?
                     .is_none()

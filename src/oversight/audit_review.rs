@@ -397,7 +397,7 @@ pub async fn receipt(
         .await?;
     state
         .checkpoints
-        .write(&state.db)
+        .write(&state.db, state.clock.now())
         .await
         .map_err(|e| ServiceError::unexpected("audit checkpoints", e))
 }

@@ -146,9 +146,10 @@ impl IncidentFields {
         .collect()
     }
 
-    fn check(&self, issues: &mut Issues) {
+    /// Checks the fields given; times against `now` (the service's clock).
+    fn check(&self, issues: &mut Issues, now: DateTime<Utc>) {
         if self.occurred_at.is_some() {
-            occurred_at(issues, "occurred_at", self.occurred_at);
+            occurred_at(issues, "occurred_at", self.occurred_at, now);
         }
         if let Some(rs) = &self.responders {
             for (i, r) in rs.iter().enumerate() {
@@ -305,7 +306,7 @@ pub async fn create(
             issues.add(name, "is required");
         }
     }
-    f.check(&mut issues);
+    f.check(&mut issues, state.clock.now());
     issues.finish()?;
     let key = meta.idempotency.clone();
     let who = actor.clone();
@@ -447,7 +448,7 @@ pub async fn update(
     let ctx = AuditContext::for_actor(actor, meta);
     let version = unit::parse_if_match(if_match)?;
     let mut issues = Issues::default();
-    fields_in.check(&mut issues);
+    fields_in.check(&mut issues, state.clock.now());
     issues.finish()?;
     let names = fields_in.names();
     let who = actor.clone();

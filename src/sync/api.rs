@@ -74,7 +74,8 @@ pub struct SyncPageOut {
     pub reset: bool,
 }
 
-fn item_out(it: Item) -> SyncItemOut {
+/// One record of the feed, as it reads at `now` (the service's clock).
+fn item_out(it: Item, now: chrono::DateTime<chrono::Utc>) -> SyncItemOut {
     let mut out = SyncItemOut {
         kind: it.kind,
         id: it.id,
@@ -95,9 +96,9 @@ fn item_out(it: Item) -> SyncItemOut {
         Body::Case(c) => out.case = Some(case_out(c)),
         Body::Note(n) => out.case_note = Some(note_out(n)),
         Body::Contact(c) => out.contact = Some(contact_out(c)),
-        Body::Consent(c) => out.consent = Some(consent_out(c)),
+        Body::Consent(c) => out.consent = Some(consent_out(c, now)),
         Body::Referral(r, h) => out.referral = Some(referral_out(r, h)),
-        Body::FollowUp(f) => out.follow_up = Some(follow_up_out(f)),
+        Body::FollowUp(f) => out.follow_up = Some(follow_up_out(f, now.date_naive())),
         Body::MandatedReport(r) => out.mandated_report = Some(report_out(r)),
         Body::SupportRequest(r) => out.support_request = Some(request_out(r)),
     }
@@ -271,8 +272,9 @@ impl SyncApi {
         #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
     ) -> Result<Json<SyncPageOut>, ProblemResponse> {
         let page = feed::page(&state, &auth.0, &meta, cursor.0.as_deref(), limit.0).await?;
+        let now = state.clock.now();
         Ok(Json(SyncPageOut {
-            items: page.items.into_iter().map(item_out).collect(),
+            items: page.items.into_iter().map(|it| item_out(it, now)).collect(),
             removed: page
                 .removed
                 .into_iter()

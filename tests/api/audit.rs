@@ -902,7 +902,13 @@ async fn a_tampered_row_is_found_before_the_checkpoint_in_full_and_after_it_rout
     for code in ["MAIN", "EAST"] {
         app.branch(code).await;
     }
-    let checkpoint = app.state.checkpoints.write(&app.db).await.unwrap().unwrap();
+    let checkpoint = app
+        .state
+        .checkpoints
+        .write(&app.db, app.state.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
     for code in ["RIVER", "HILL"] {
         app.branch(code).await;
     }
@@ -1249,9 +1255,21 @@ async fn checkpoints_chain_and_a_missing_file_stops_the_start() {
     let key_setting = key_path.display().to_string();
     let app = crate::helpers::spawn_app_with(|s| s.audit_checkpoint_key = key_setting).await;
     app.branch("MAIN").await;
-    let first = app.state.checkpoints.write(&app.db).await.unwrap().unwrap();
+    let first = app
+        .state
+        .checkpoints
+        .write(&app.db, app.state.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
     app.branch("EAST").await;
-    let second = app.state.checkpoints.write(&app.db).await.unwrap().unwrap();
+    let second = app
+        .state
+        .checkpoints
+        .write(&app.db, app.state.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         second.prev.as_deref(),
         Some(first.signature.as_str()),

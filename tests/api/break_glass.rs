@@ -27,8 +27,8 @@ async fn a_grant_opens_one_case_for_a_while_and_auditors_review_it() {
     let peer = app.account(Role::Peer, &[main]).await;
     let staff = app.account(Role::Staff, &[east]).await;
     let main_supervisor = app.account(Role::Supervisor, &[main]).await;
-    let supervisor = app.account(Role::Supervisor, &[east]).await;
-    let auditor = app.account(Role::Auditor, &[]).await;
+    let mut supervisor = app.account(Role::Supervisor, &[east]).await;
+    let mut auditor = app.account(Role::Auditor, &[]).await;
     let made: Value = post(
         &app,
         "/v1/patrons",
@@ -154,6 +154,9 @@ async fn a_grant_opens_one_case_for_a_while_and_auditors_review_it() {
     app.state
         .clock
         .advance(chrono::Duration::hours(2) + chrono::Duration::seconds(1));
+    // The access tokens expired with it; the devices refresh them.
+    app.refresh(&mut supervisor).await;
+    app.refresh(&mut auditor).await;
     assert_eq!(
         read(&supervisor.token).await,
         404,

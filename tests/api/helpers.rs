@@ -335,6 +335,41 @@ impl TestApp {
         }
     }
 
+    /// New tokens for a session, through `/v1/auth/refresh`, as a device
+    /// gets them once its access token has expired (after the service's
+    /// clock moved past it, say): (access token, refresh token).
+    pub async fn refreshed(&self, refresh_token: &str) -> (String, String) {
+        let resp = self
+            .post_json("/v1/auth/refresh", &json!({"refresh_token": refresh_token}))
+            .await;
+        assert_eq!(resp.status(), 200, "refresh");
+        let body: Value = resp.json().await.unwrap();
+        (
+            body["access_token"].as_str().unwrap().to_owned(),
+            body["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Refreshes `account`'s tokens in place; its session goes on.
+    pub async fn refresh(&self, account: &mut Account) {
+        let (token, refresh_token) = self.refreshed(&account.refresh_token).await;
+        account.token = token;
+        account.refresh_token = refresh_token;
+    }
+
+    /// Signs `account` in again on a new session (after its session ended:
+    /// expired on the service's clock, say) and keeps the new tokens.
+    pub async fn sign_in_again(&self, account: &mut Account) {
+        let resp = self
+            .login(&account.username, &account.password, "test device")
+            .await;
+        assert_eq!(resp.status(), 200, "sign in again");
+        let body: Value = resp.json().await.unwrap();
+        account.token = body["access_token"].as_str().unwrap().to_owned();
+        account.refresh_token = body["refresh_token"].as_str().unwrap().to_owned();
+        account.session_id = body["session_id"].as_str().unwrap().parse().unwrap();
+    }
+
     /// One admin per test app, made on first use.
     pub async fn admin(&self) -> &Account {
         self.admin

@@ -392,7 +392,11 @@ fn every_module_stands_in_one_layer_and_imports_only_below() {
     // Only the root assembles the endpoints.
     for (from, tos) in &graph {
         if tos.contains("app") {
-            assert_eq!(layer(from), Some(4), "src/{from} imports the composition root");
+            assert_eq!(
+                layer(from),
+                Some(4),
+                "src/{from} imports the composition root"
+            );
         }
     }
     // The check sees grouped imports and ignores comments.

@@ -5,6 +5,7 @@ mod auth;
 mod break_glass;
 mod casework;
 mod cli;
+mod clock;
 mod crash;
 mod directory;
 mod foundation;

@@ -48,10 +48,10 @@ async fn incidents_close_to_edits_after_24_hours_and_take_amendments() {
     let app = spawn_app().await;
     let main = app.branch("MAIN").await;
     let east = app.branch("EAST").await;
-    let staff = app.account(Role::Staff, &[main]).await;
+    let mut staff = app.account(Role::Staff, &[main]).await;
     let east_staff = app.account(Role::Staff, &[east]).await;
-    let security = app.account(Role::Security, &[]).await;
-    let colleague = app.account(Role::Staff, &[main]).await;
+    let mut security = app.account(Role::Security, &[]).await;
+    let mut colleague = app.account(Role::Staff, &[main]).await;
 
     // Staff report at their own branches only.
     let resp = app
@@ -129,6 +129,10 @@ async fn incidents_close_to_edits_after_24_hours_and_take_amendments() {
 
     // 24 hours later the report is closed to edits...
     app.state.clock.advance(chrono::Duration::hours(24));
+    // The access tokens expired with it; the devices refresh them.
+    for who in [&mut staff, &mut security, &mut colleague] {
+        app.refresh(who).await;
+    }
     let resp = app
         .patch_as(
             &format!("/v1/incidents/{id}"),
@@ -293,9 +297,9 @@ async fn suspensions_end_by_themselves_and_lifting_needs_a_reason() {
     let app = spawn_app().await;
     let main = app.branch("MAIN").await;
     let east = app.branch("EAST").await;
-    let staff = app.account(Role::Staff, &[main]).await;
+    let mut staff = app.account(Role::Staff, &[main]).await;
     let east_staff = app.account(Role::Staff, &[east]).await;
-    let security = app.account(Role::Security, &[]).await;
+    let mut security = app.account(Role::Security, &[]).await;
     let now = chrono::Utc::now();
     let week = (now + chrono::Duration::days(7)).to_rfc3339();
     let day = (now + chrono::Duration::days(1)).to_rfc3339();
@@ -388,6 +392,9 @@ async fn suspensions_end_by_themselves_and_lifting_needs_a_reason() {
 
     // Two days on, the one-day suspension has ended by itself.
     app.state.clock.advance(chrono::Duration::days(2));
+    // The access tokens expired with it; the devices refresh them.
+    app.refresh(&mut staff).await;
+    app.refresh(&mut security).await;
     let page: Value = app
         .get_as(
             &format!("/v1/branches/{main}/suspensions/active"),

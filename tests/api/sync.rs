@@ -13,6 +13,7 @@ use crate::helpers::{Account, TestApp, spawn_app};
 /// A tablet: its session's token, where it is in the feed, and its copy.
 struct Tablet {
     token: String,
+    refresh_token: String,
     cursor: Option<String>,
     copy: BTreeMap<(String, String), Value>,
 }
@@ -28,9 +29,15 @@ impl Tablet {
             .unwrap();
         Tablet {
             token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
             cursor: None,
             copy: BTreeMap::new(),
         }
+    }
+
+    /// New tokens for the tablet's session, as once its access token expired.
+    async fn refresh(&mut self, app: &TestApp) {
+        (self.token, self.refresh_token) = app.refreshed(&self.refresh_token).await;
     }
 
     /// Syncs until nothing more waits; returns what the pages sent and
@@ -379,6 +386,7 @@ async fn the_feed_holds_exactly_what_reads_allow() {
         }
         let mut tablet = Tablet {
             token: f.caller.token.clone(),
+            refresh_token: f.caller.refresh_token.clone(),
             cursor: None,
             copy: BTreeMap::new(),
         };
@@ -945,6 +953,8 @@ async fn a_break_glass_grant_reaches_the_tablet_and_leaves_it_when_it_ends() {
     app.state
         .clock
         .advance(chrono::Duration::hours(1) + chrono::Duration::seconds(1));
+    // The access token expired with it; the tablet refreshes it.
+    tablet.refresh(&app).await;
     let (_, removed) = tablet.sync(&app).await;
     assert!(
         removed.contains(&("case".into(), case.clone())),

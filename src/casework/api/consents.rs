@@ -52,8 +52,10 @@ pub struct ConsentOut {
     pub recorded_at: Timestamp,
 }
 
-pub fn consent_out(c: consent::Model) -> ConsentOut {
-    let now = crate::audit::format_time(Utc::now());
+/// A consent as it reads at `now` (the service's clock): `valid` is judged
+/// then.
+pub fn consent_out(c: consent::Model, now: DateTime<Utc>) -> ConsentOut {
+    let now = crate::audit::format_time(now);
     let valid = c.revoked_at.is_none()
         && c.given_at <= now
         && c.expires_at.as_ref().is_none_or(|e| *e > now);
@@ -75,11 +77,12 @@ pub fn consent_out(c: consent::Model) -> ConsentOut {
     }
 }
 
-/// Rendered as a read renders it, for a 412's `current`.
-impl crate::error::Current for consent::Model {
+/// A consent and the service's clock when it was read, rendered as a read
+/// renders it, for a 412's `current`.
+impl crate::error::Current for (consent::Model, DateTime<Utc>) {
     fn to_json(&self) -> serde_json::Value {
-        let c = self;
-        serde_json::to_value(consent_out(c.clone())).unwrap_or_default()
+        let (c, now) = self;
+        serde_json::to_value(consent_out(c.clone(), *now)).unwrap_or_default()
     }
 }
 
@@ -153,7 +156,10 @@ impl ConsentsApi {
         };
         let c = consents::create(&state, &auth.0, &meta, PatronId::new(id.0), input).await?;
         let tag = etag(c.version);
-        Ok(ConsentCreated::Created(Json(consent_out(c)), tag))
+        Ok(ConsentCreated::Created(
+            Json(consent_out(c, state.clock.now())),
+            tag,
+        ))
     }
 
     /// A patron's consents, newest first.
@@ -180,8 +186,13 @@ impl ConsentsApi {
             limit.0,
         )
         .await?;
+        let now = state.clock.now();
         Ok(Json(ConsentList {
-            items: page.items.into_iter().map(consent_out).collect(),
+            items: page
+                .items
+                .into_iter()
+                .map(|c| consent_out(c, now))
+                .collect(),
             next_cursor: page.next_cursor,
         }))
     }
@@ -212,6 +223,9 @@ impl ConsentsApi {
         )
         .await?;
         let tag = etag(c.version);
-        Ok(ConsentRead::Ok(Json(consent_out(c)), tag))
+        Ok(ConsentRead::Ok(
+            Json(consent_out(c, state.clock.now())),
+            tag,
+        ))
     }
 }

@@ -1,6 +1,6 @@
 //! Follow-ups.
 
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -56,10 +56,12 @@ pub struct FollowUpOut {
     pub created_at: Timestamp,
 }
 
-pub fn follow_up_out(f: follow_up::Model) -> FollowUpOut {
+/// A follow-up as it reads on `today` (the service's clock): `overdue` is
+/// judged then.
+pub fn follow_up_out(f: follow_up::Model, today: NaiveDate) -> FollowUpOut {
     let status = FollowUpStatus::parse(&f.status).unwrap_or(FollowUpStatus::Open);
     FollowUpOut {
-        overdue: status == FollowUpStatus::Open && f.due_on < Utc::now().date_naive(),
+        overdue: status == FollowUpStatus::Open && f.due_on < today,
         id: f.id,
         case_id: f.case_id,
         contact_id: f.contact_id,
@@ -76,11 +78,12 @@ pub fn follow_up_out(f: follow_up::Model) -> FollowUpOut {
     }
 }
 
-/// Rendered as a read renders it, for a 412's `current`.
-impl crate::error::Current for follow_up::Model {
+/// A follow-up and the service's clock when it was read, rendered as a read
+/// renders it, for a 412's `current`.
+impl crate::error::Current for (follow_up::Model, DateTime<Utc>) {
     fn to_json(&self) -> serde_json::Value {
-        let f = self;
-        serde_json::to_value(follow_up_out(f.clone())).unwrap_or_default()
+        let (f, now) = self;
+        serde_json::to_value(follow_up_out(f.clone(), now.date_naive())).unwrap_or_default()
     }
 }
 
@@ -145,7 +148,10 @@ impl FollowUpsApi {
         };
         let f = follow_ups::create(&state, &auth.0, &meta, input).await?;
         let tag = etag(f.version);
-        Ok(FollowUpCreated::Created(Json(follow_up_out(f)), tag))
+        Ok(FollowUpCreated::Created(
+            Json(follow_up_out(f, state.clock.now().date_naive())),
+            tag,
+        ))
     }
 
     /// One follow-up.
@@ -159,7 +165,10 @@ impl FollowUpsApi {
     ) -> Result<FollowUpRead, ProblemResponse> {
         let f = follow_ups::get(&state, &auth.0, &meta, FollowUpId::new(id.0)).await?;
         let tag = etag(f.version);
-        Ok(FollowUpRead::Ok(Json(follow_up_out(f)), tag))
+        Ok(FollowUpRead::Ok(
+            Json(follow_up_out(f, state.clock.now().date_naive())),
+            tag,
+        ))
     }
 
     /// Mark a follow-up done. Requires `If-Match`.
@@ -188,7 +197,10 @@ impl FollowUpsApi {
         )
         .await?;
         let tag = etag(f.version);
-        Ok(FollowUpRead::Ok(Json(follow_up_out(f)), tag))
+        Ok(FollowUpRead::Ok(
+            Json(follow_up_out(f, state.clock.now().date_naive())),
+            tag,
+        ))
     }
 
     /// My open follow-ups, earliest due first (overdue ones lead);
@@ -216,8 +228,13 @@ impl FollowUpsApi {
             limit.0,
         )
         .await?;
+        let today = state.clock.now().date_naive();
         Ok(Json(FollowUpList {
-            items: page.items.into_iter().map(follow_up_out).collect(),
+            items: page
+                .items
+                .into_iter()
+                .map(|f| follow_up_out(f, today))
+                .collect(),
             next_cursor: page.next_cursor,
         }))
     }
