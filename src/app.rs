@@ -11,12 +11,11 @@ use poem::{Endpoint, EndpointExt, Route, middleware::Compression};
 use poem_openapi::OpenApiService;
 
 use crate::{
-    auth::{api as auth, me_api as me},
     casework::api::{
         break_glass, cases, consents, contacts, follow_ups, mandated_reports, patrons, referrals,
         stats,
     },
-    directory::{api as directory, services_api as services},
+    directory::{api as directory, me_api as me, services_api as services, sign_in_api as auth},
     http::{Operations, health, idempotency, input, middleware, problem},
     oversight::api as audit,
     safety::api::{incidents, stats as incident_stats, suspensions},

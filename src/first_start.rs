@@ -2,7 +2,6 @@
 
 use crate::{
     audit::RequestMeta,
-    auth,
     directory::service::{self as directory, NewStaff},
     domain::Role,
     error::ServiceResult,
@@ -16,7 +15,7 @@ pub async fn ensure_admin(state: &AppState) -> ServiceResult<Option<String>> {
     if directory::any_staff(&state.db).await? {
         return Ok(None);
     }
-    let password = auth::random_password();
+    let password = crate::credentials::random_password();
     directory::create_staff(
         state,
         None,

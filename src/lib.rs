@@ -16,6 +16,7 @@ pub mod casework;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 pub mod db;
 pub mod demo;
 pub mod directory;

@@ -5,7 +5,9 @@ use std::{sync::Arc, time::Duration};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
-use crate::{access::Actor, audit::Recorder, auth::TokenKeys, clock::Clock, config::Settings, db};
+use crate::{
+    access::Actor, audit::Recorder, clock::Clock, config::Settings, credentials::TokenKeys, db,
+};
 
 /// How long a loaded caller is reused before the database is asked again;
 /// bounds how late a revocation made on another instance takes effect.

@@ -98,7 +98,7 @@ impl Checkpoints {
             "" => settings.data_dir.join("checkpoint.key"),
             path => PathBuf::from(path),
         };
-        let secret = crate::auth::load_or_create_key(&key_path).with_context(|| {
+        let secret = crate::credentials::load_or_create_key(&key_path).with_context(|| {
             format!(
                 "checkpoint key `{}` (setting `audit_checkpoint_key`)",
                 key_path.display()

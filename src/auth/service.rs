@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     access::Actor,
     audit::{Action, AuditContext, NewEvent, Outcome, RequestMeta},
-    auth::{self, SESSION_IDLE_TTL},
+    credentials::SESSION_IDLE_TTL,
     domain::RecordKind,
     domain::{Issues, Role},
     error::{ServiceError, ServiceResult},
@@ -206,7 +206,7 @@ pub async fn login(
         .filter(staff::Column::Username.eq(username.clone()))
         .one(&state.db)
         .await?;
-    let password_ok = auth::verify_password(
+    let password_ok = crate::credentials::verify_password(
         account.as_ref().map(|s| s.password_hash.clone()),
         input.password,
     )
@@ -228,7 +228,7 @@ pub async fn login(
     };
 
     let session_id = Uuid::now_v7();
-    let (refresh, refresh_hash) = auth::new_refresh_token();
+    let (refresh, refresh_hash) = crate::credentials::new_refresh_token();
     let staff_id = account.id;
     let must_change = account.must_change_password;
     let mut ctx = ctx;
@@ -321,8 +321,8 @@ pub async fn refresh(
     meta: &RequestMeta,
     token: String,
 ) -> ServiceResult<TokenPair> {
-    let hash = auth::refresh_token_hash(&token);
-    let (new_token, new_hash) = auth::new_refresh_token();
+    let hash = crate::credentials::refresh_token_hash(&token);
+    let (new_token, new_hash) = crate::credentials::new_refresh_token();
     let ctx = AuditContext::anonymous(meta);
     let outcome = state
         .recorder
@@ -539,7 +539,7 @@ pub async fn change_own_password(
             })
         })
         .await?;
-    if !auth::verify_password(Some(account.password_hash), current).await {
+    if !crate::credentials::verify_password(Some(account.password_hash), current).await {
         // A failed password check, as a failed sign-in is recorded.
         let ev = ctx
             .event(
@@ -554,7 +554,7 @@ pub async fn change_own_password(
     }
     let account_key = keys[0].0.clone();
     let address_keys: Vec<(String, i32)> = keys.into_iter().skip(1).collect();
-    let hash = auth::hash_password(new)
+    let hash = crate::credentials::hash_password(new)
         .await
         .map_err(|e| ServiceError::unexpected("password hash", e))?;
     let keep = actor.session_id;

@@ -12,7 +12,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use crate::auth::me_api::{Revoked, SessionList, session_list};
+use crate::directory::me_api::{Revoked, SessionList, session_list};
 use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };

@@ -307,7 +307,7 @@ pub async fn create_staff(
     // The policy first: nobody else's password is hashed for a refused caller.
     crate::unit::allowed(state, &ctx, decision, Action::Create, RecordKind::Staff).await?;
     let branches = dedup(input.branches);
-    let password_hash = auth::hash_password(input.password.into_inner())
+    let password_hash = crate::credentials::hash_password(input.password.into_inner())
         .await
         .map_err(|e| ServiceError::unexpected("password hash", e))?;
     let created_by = actor.map(|a| a.staff_id);
@@ -520,7 +520,7 @@ pub async fn update_staff(
     issues.finish()?;
     let password_hash = match patch.password {
         Some(p) => Some(
-            auth::hash_password(p.into_inner())
+            crate::credentials::hash_password(p.into_inner())
                 .await
                 .map_err(|e| ServiceError::unexpected("password hash", e))?,
         ),

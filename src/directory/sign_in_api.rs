@@ -13,8 +13,8 @@ use crate::http::{
 use crate::text::Line;
 use crate::{
     audit::RequestMeta,
-    auth::ACCESS_TOKEN_TTL,
     auth::service::{self, TokenPair},
+    credentials::ACCESS_TOKEN_TTL,
     state::AppState,
 };
 
