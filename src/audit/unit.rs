@@ -140,8 +140,9 @@ impl Unit {
     }
 
     /// Starts the operation's own event: what it does to which record. Until
-    /// the policy decides, its rule reads `undecided` (an operation that fails
-    /// before that, a reused idempotency key say, is recorded so).
+    /// the operation is denied or allowed, its rule reads `undecided` (an
+    /// operation that fails before that, on a reused idempotency key say, is
+    /// recorded so).
     pub fn begin(&mut self, action: Action, kind: RecordKind, id: Option<Uuid>) {
         let mut ev = self
             .ctx()
@@ -182,6 +183,24 @@ impl Unit {
     /// Takes the request's idempotency key for a record about to be made or
     /// changed, in the unit's transaction: if the work fails the key is
     /// forgotten with it, if it commits the key commits with it.
+    ///
+    /// Every keyed create and change goes in one order, in one unit:
+    /// 1. [`Unit::begin`], the operation's event;
+    /// 2. the policy: the role decision first ([`Unit::deny`] when it
+    ///    refuses), then the lookups the policy needs and its decision on
+    ///    them;
+    /// 3. this claim: on [`Claim::Replay`] the unit returns
+    ///    `Ok(u.replay(first))`, and the caller renders `Made::Replay(first)`
+    ///    through the operation's own single-record read (policy re-checked,
+    ///    the read audited);
+    /// 4. the work: validation against stored state, the existence check of a
+    ///    client-chosen id, the inserts and updates;
+    /// 5. [`Unit::allow`] and the audit (marking the event allowed may come
+    ///    just after the claim, before the work: a failed unit's outcome
+    ///    follows its error whatever it was marked).
+    ///
+    /// So a key is taken only once the policy has allowed the caller: a
+    /// refused request neither takes a key nor learns anything from one.
     pub async fn claim(
         &mut self,
         key: Option<&IdempotencyKey>,

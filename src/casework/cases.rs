@@ -90,12 +90,6 @@ pub async fn open(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Case, Some(id));
-                // A replay is answered by the read path, which re-checks the policy.
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::Case, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 // The role first, before the patron is looked at.
                 let decision = access::opens_cases(&who);
                 if !decision.is_allowed() {
@@ -106,6 +100,11 @@ pub async fn open(
                 let decision = access::open_case(&who, branch);
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, Some(p.id), ServiceError::Forbidden));
+                }
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Case, id, 201).await?
+                {
+                    return Ok(u.replay(first));
                 }
                 u.allow(decision.rule(), Some(p.id), FIELDS);
                 if case_file::Entity::find_by_id(id)
@@ -407,12 +406,6 @@ pub async fn change(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(change.action(), RecordKind::Case, Some(id));
-                // A retried change is answered by the read path.
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::Case, id, 200).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 let scope = access::case_scope(&who);
                 let loader = who.clone();
                 let now = u.now();
@@ -425,6 +418,11 @@ pub async fn change(
                     |(_, cf), _| change.decide(&who, cf),
                 )
                 .await?;
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Case, id, 200).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 u.allow(ch.rule, ch.patron, change.fields());
                 let (case, facts) = ch.record;
                 apply(u, &who, case, facts.team, version, change)

@@ -104,12 +104,6 @@ pub async fn create(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Consent, Some(id));
-                // A replay is answered by the read path, which re-checks the policy.
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::Consent, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 let scope = access::patron_scope(&who);
                 let loader = who.clone();
                 let ch = scope::for_change(
@@ -121,6 +115,11 @@ pub async fn create(
                     |_, f| access::manage_consents(&who, f),
                 )
                 .await?;
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Consent, id, 201).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 u.allow(ch.rule, Some(patron_id), FIELDS);
                 if consent::Entity::find_by_id(id)
                     .one(u.txn())
@@ -252,12 +251,6 @@ pub async fn revoke(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Update, RecordKind::Consent, Some(id));
-                // A retried change is answered by the read path.
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::Consent, id, 200).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 let scope = access::consent_scope(&who);
                 let loader = who.clone();
                 let ch = scope::for_change(
@@ -267,6 +260,11 @@ pub async fn revoke(
                     |_, f| access::manage_consents(&who, f),
                 )
                 .await?;
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Consent, id, 200).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 u.allow(ch.rule, ch.patron, &["revoked_at"]);
                 let current = ch.record;
                 if current.version != version {

@@ -106,18 +106,17 @@ pub async fn create(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Contact, Some(id));
-                // A replay is answered by the read path, which re-checks the policy.
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::Contact, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 let decision = access::create_contact(&who, branch);
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, patron_id, ServiceError::Forbidden));
                 }
                 if let Some(p) = patron_id {
                     scope::visible_patron(u, &who, p).await?;
+                }
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Contact, id, 201).await?
+                {
+                    return Ok(u.replay(first));
                 }
                 u.allow(decision.rule(), patron_id, FIELDS);
                 if chosen

@@ -81,12 +81,6 @@ pub async fn create(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::FollowUp, Some(id));
-                // A replay is answered by the read path, which re-checks the policy.
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::FollowUp, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 // The parent decides branch and patron; one the caller cannot
                 // read is refused as if it did not exist.
                 let (scope, field) = match case_id {
@@ -120,6 +114,11 @@ pub async fn create(
                         ));
                     }
                 };
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::FollowUp, id, 201).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 u.allow(decision.rule(), patron, FIELDS);
                 if follow_up::Entity::find_by_id(id)
                     .one(u.txn())
@@ -201,12 +200,6 @@ pub async fn done(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Update, RecordKind::FollowUp, Some(id));
-                // A retried change is answered by the read path.
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::FollowUp, id, 200).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 let scope = access::follow_up_scope(&who);
                 let loader = who.clone();
                 let ch = scope::for_change(
@@ -218,6 +211,11 @@ pub async fn done(
                     |_, f| access::read_follow_up(&who, f),
                 )
                 .await?;
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::FollowUp, id, 200).await?
+                {
+                    return Ok(u.replay(first));
+                }
                 u.allow(ch.rule, ch.patron, &["status", "done_at"]);
                 let current = ch.record;
                 if current.version != version {

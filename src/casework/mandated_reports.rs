@@ -179,12 +179,6 @@ pub async fn create(
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
-                if let Claim::Replay(first) = u
-                    .claim(key.as_ref(), RecordKind::MandatedReport, id, 201)
-                    .await?
-                {
-                    return Ok(u.replay(first));
-                }
                 let patron_id = input.patron_id.uuid();
                 let patron = scope::visible_patron(u, &who, patron_id).await?;
                 let mut branch = patron.home_branch_id;
@@ -194,6 +188,12 @@ pub async fn create(
                         .record
                         .0
                         .branch_id;
+                }
+                if let Claim::Replay(first) = u
+                    .claim(key.as_ref(), RecordKind::MandatedReport, id, 201)
+                    .await?
+                {
+                    return Ok(u.replay(first));
                 }
                 u.allow(decision.rule(), Some(patron_id), FIELDS);
                 if mandated_report::Entity::find_by_id(id)

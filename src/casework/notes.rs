@@ -70,12 +70,6 @@ pub async fn create(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::CaseNote, Some(id));
-                // A replay is answered by the read path, which re-checks the policy.
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::CaseNote, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 let scope = access::case_scope(&who);
                 let loader = who.clone();
                 let sensitivity = input.sensitivity;
@@ -104,6 +98,11 @@ pub async fn create(
                             ServiceError::invalid("amends_note_id", "no such note on this case"),
                         ));
                     }
+                }
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::CaseNote, id, 201).await?
+                {
+                    return Ok(u.replay(first));
                 }
                 u.allow(ch.rule, ch.patron, FIELDS);
                 if case_note::Entity::find_by_id(id)

@@ -156,15 +156,14 @@ pub async fn create(
         .run(ctx.clone(), move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Patron, Some(id));
-                // A replay is answered by the read path, which re-checks the policy.
+                let decision = access::create_patron(&who, home_branch);
+                if !decision.is_allowed() {
+                    return Err(u.deny(decision, None, ServiceError::Forbidden));
+                }
                 if let Claim::Replay(first) =
                     u.claim(key.as_ref(), RecordKind::Patron, id, 201).await?
                 {
                     return Ok(u.replay(first));
-                }
-                let decision = access::create_patron(&who, home_branch);
-                if !decision.is_allowed() {
-                    return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
                 u.allow(decision.rule(), Some(id), FIELDS);
                 if patron::Entity::find_by_id(id).one(u.txn()).await?.is_some() {

@@ -117,11 +117,6 @@ pub async fn create(
         .run(ctx, move |u| {
             Box::pin(async move {
                 u.begin(Action::Create, RecordKind::Referral, Some(id));
-                if let Claim::Replay(first) =
-                    u.claim(key.as_ref(), RecordKind::Referral, id, 201).await?
-                {
-                    return Ok(u.replay(first));
-                }
                 // Refused on the role before the patron is looked at.
                 let own_scope = access::referral_scope(&who);
                 if own_scope.is_nothing() {
@@ -140,6 +135,11 @@ pub async fn create(
                     access::create_referral(&who, &patron_facts, case.as_ref().map(|l| &l.facts));
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, Some(patron_id), ServiceError::Forbidden));
+                }
+                if let Claim::Replay(first) =
+                    u.claim(key.as_ref(), RecordKind::Referral, id, 201).await?
+                {
+                    return Ok(u.replay(first));
                 }
                 u.allow(decision.rule(), Some(patron_id), FIELDS);
                 let (recipient_name, recipient_phone) = match input.service_id {
@@ -320,12 +320,12 @@ pub async fn transition(
                     |_, f| access::change_referral(&who, f),
                 )
                 .await?;
-                u.allow(ch.rule, ch.patron, &["status", "outcome", "follow_up_on", "history"]);
                 if let Claim::Replay(first) =
                     u.claim(key.as_ref(), RecordKind::Referral, id, 200).await?
                 {
                     return Ok(u.replay(first));
                 }
+                u.allow(ch.rule, ch.patron, &["status", "outcome", "follow_up_on", "history"]);
                 let current = ch.record;
                 if current.version != version {
                     return Err(stale(current));

@@ -79,13 +79,13 @@ pub async fn create_branch(
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
-                u.allow(decision.rule(), None, &["id", "code", "name"]);
-                u.edit_subject(|ev| ev.record_id = Some(id));
                 if let Claim::Replay(first) =
                     u.claim(key.as_ref(), RecordKind::Branch, id, 201).await?
                 {
                     return Ok(u.replay(first));
                 }
+                u.allow(decision.rule(), None, &["id", "code", "name"]);
+                u.edit_subject(|ev| ev.record_id = Some(id));
                 if branch::Entity::find_by_id(id).one(u.txn()).await?.is_some() {
                     return Err(ServiceError::Conflict("a branch with this id exists"));
                 }

@@ -187,13 +187,13 @@ pub async fn create(
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
-                u.allow(decision.rule(), None, FIELDS);
-                u.edit_subject(|ev| ev.record_id = Some(id));
                 if let Claim::Replay(first) =
                     u.claim(key.as_ref(), RecordKind::Service, id, 201).await?
                 {
                     return Ok(u.replay(first));
                 }
+                u.allow(decision.rule(), None, FIELDS);
+                u.edit_subject(|ev| ev.record_id = Some(id));
                 if service::Entity::find_by_id(id)
                     .one(u.txn())
                     .await?

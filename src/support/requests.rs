@@ -184,6 +184,14 @@ pub async fn create(
                 if !decision.is_allowed() {
                     return Err(u.deny(decision, None, ServiceError::Forbidden));
                 }
+                // The incident it names is one the caller may read.
+                let shared = match input.incident_id {
+                    Some(incident) => Some(
+                        incidents::copy_for_support_request(u, &who, incident, &input.share)
+                            .await?,
+                    ),
+                    None => None,
+                };
                 if let Claim::Replay(first) = u
                     .claim(key.as_ref(), RecordKind::SupportRequest, id, 201)
                     .await?
@@ -197,13 +205,6 @@ pub async fn create(
                 {
                     return Err(ServiceError::invalid("branch_id", "no such branch"));
                 }
-                let shared = match input.incident_id {
-                    Some(incident) => Some(
-                        incidents::copy_for_support_request(u, &who, incident, &input.share)
-                            .await?,
-                    ),
-                    None => None,
-                };
                 u.allow(decision.rule(), None, FIELDS);
                 if support_request::Entity::find_by_id(id)
                     .one(u.txn())

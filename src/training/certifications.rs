@@ -76,10 +76,25 @@ pub async fn list_trainings(
     actor: &Actor,
     meta: &RequestMeta,
 ) -> ServiceResult<Vec<training::Model>> {
+    trainings(state, actor, meta, None).await
+}
+
+/// The catalogue as the caller may read it, or only the training `only`
+/// (the replay of a create: trainings have no read of one).
+async fn trainings(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    only: Option<Uuid>,
+) -> ServiceResult<Vec<training::Model>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_catalogue(actor);
     crate::unit::allowed(state, &ctx, decision, Action::Search, RecordKind::Training).await?;
-    let rows = training::Entity::find()
+    let mut q = training::Entity::find();
+    if let Some(id) = only {
+        q = q.filter(training::Column::Id.eq(id));
+    }
+    let rows = q
         .order_by_asc(training::Column::Name)
         .all(&state.db)
         .await?;
@@ -195,9 +210,9 @@ pub async fn create_training(
         .await?;
     match made {
         Made::New(m) => Ok(m),
-        Made::Replay(first) => training::Entity::find_by_id(first)
-            .one(&state.db)
+        Made::Replay(first) => trainings(state, actor, meta, Some(first))
             .await?
+            .pop()
             .ok_or(ServiceError::NotFound),
     }
 }
@@ -335,6 +350,19 @@ pub async fn of_staff(
     meta: &RequestMeta,
     staff_id: Uuid,
 ) -> ServiceResult<Vec<CertificationView>> {
+    completions(state, actor, meta, staff_id, None).await
+}
+
+/// The completions of one staff member as the caller may read them, or only
+/// the completion `only` (the replay of a record: completions have no read
+/// of one).
+async fn completions(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    staff_id: Uuid,
+    only: Option<Uuid>,
+) -> ServiceResult<Vec<CertificationView>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let branches = branches_of(&state.db, staff_id).await?;
     let decision = access::read_certifications(actor, staff_id, &branches);
@@ -356,8 +384,11 @@ pub async fn of_staff(
     let today = state.clock.now().date_naive();
     let trainings = training_names(&state.db).await?;
     let latest = latest_of(&state.db, &[staff_id]).await?;
-    let rows = certification::Entity::find()
-        .filter(certification::Column::StaffId.eq(staff_id))
+    let mut q = certification::Entity::find().filter(certification::Column::StaffId.eq(staff_id));
+    if let Some(id) = only {
+        q = q.filter(certification::Column::Id.eq(id));
+    }
+    let rows = q
         .order_by_desc(certification::Column::CompletedOn)
         .order_by_desc(certification::Column::Id)
         .all(&state.db)
@@ -487,22 +518,19 @@ pub async fn record(
             })
         })
         .await?;
-    let today = state.clock.now().date_naive();
-    let (c, training_name) = match made {
-        Made::New(v) => v,
-        Made::Replay(first) => {
-            let c = certification::Entity::find_by_id(first)
-                .one(&state.db)
+    let (c, training_name) = match (made, actor) {
+        (Made::New(v), _) => v,
+        // The staff member's completions as the caller may read them.
+        (Made::Replay(first), Some(a)) => {
+            return completions(state, a, meta, staff_id, Some(first))
                 .await?
-                .ok_or(ServiceError::NotFound)?;
-            let name = training_names(&state.db)
-                .await?
-                .remove(&c.training_id)
-                .map(|t| t.name)
-                .unwrap_or_default();
-            (c, name)
+                .pop()
+                .ok_or(ServiceError::NotFound);
         }
+        // Only a signed-in caller's key is kept.
+        (Made::Replay(_), None) => return Err(ServiceError::NotFound),
     };
+    let today = state.clock.now().date_naive();
     let latest = latest_of(&state.db, &[c.staff_id]).await?;
     let is_latest = latest
         .get(&(c.staff_id, c.training_id))

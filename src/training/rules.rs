@@ -35,10 +35,26 @@ pub async fn list(
     branch_id: Option<Uuid>,
     include_inactive: bool,
 ) -> ServiceResult<Vec<rule::Model>> {
+    listed(state, actor, meta, branch_id, include_inactive, None).await
+}
+
+/// The rules as the caller may read them, or only the rule `only` (the
+/// replay of a create: rules have no read of one).
+async fn listed(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    branch_id: Option<Uuid>,
+    include_inactive: bool,
+    only: Option<Uuid>,
+) -> ServiceResult<Vec<rule::Model>> {
     let ctx = AuditContext::for_actor(actor, meta);
     let decision = access::read_catalogue(actor);
     crate::unit::allowed(state, &ctx, decision, Action::Search, RecordKind::Rule).await?;
     let mut q = rule::Entity::find();
+    if let Some(id) = only {
+        q = q.filter(rule::Column::Id.eq(id));
+    }
     if let Some(b) = branch_id {
         q = q.filter(
             Condition::any()
@@ -143,9 +159,10 @@ pub async fn create(
         .await?;
     match made {
         Made::New(m) => Ok(m),
-        Made::Replay(first) => rule::Entity::find_by_id(first)
-            .one(&state.db)
+        // Retired since or not, the rule the first request made.
+        Made::Replay(first) => listed(state, actor, meta, None, true, Some(first))
             .await?
+            .pop()
             .ok_or(ServiceError::NotFound),
     }
 }

@@ -10,6 +10,7 @@ mod crash;
 mod directory;
 mod foundation;
 mod helpers;
+mod keyed;
 mod layout;
 mod mandated_reports;
 mod plans;

@@ -147,8 +147,10 @@ async fn a_revoked_session_cannot_replay() {
     assert_problem(replay, 401, "session-ended").await;
 }
 
+/// The create's own policy answers before the key is looked at: a caller
+/// who may no longer make the record is refused (403), not replayed.
 #[tokio::test]
-async fn a_caller_who_may_no_longer_read_the_record_gets_404_on_replay() {
+async fn a_caller_who_may_no_longer_make_the_record_is_refused_on_replay() {
     let app = spawn_app().await;
     let (branch, worker) = worker_in_new_branch(&app, "UOWC").await;
     let body = patron_body(branch, "Kit Madeup");
@@ -158,7 +160,7 @@ async fn a_caller_who_may_no_longer_read_the_record_gets_404_on_replay() {
     )
     .await;
     // The worker becomes front-line staff: no casework at all. The role
-    // change ends the session; signed in again, the replay finds nothing.
+    // change ends the session; signed in again, the replay is refused.
     let admin = app.admin().await.token.clone();
     let path = format!("/v1/staff/{}", worker.id);
     let current = app.get_as(&path, &admin).await;
@@ -177,11 +179,57 @@ async fn a_caller_who_may_no_longer_read_the_record_gets_404_on_replay() {
         .unwrap();
     let token = again["access_token"].as_str().unwrap();
     let replay = post_keyed(&app, token, "/v1/patrons", "before-move", &body).await;
-    assert_eq!(replay.status(), 404);
+    assert_eq!(replay.status(), 403);
     assert!(replay.headers().get("idempotent-replayed").is_none());
     let text = replay.text().await.unwrap();
     assert!(
         !text.contains("Kit Madeup"),
+        "no content for a caller out of scope"
+    );
+}
+
+/// A replay is rendered by the read: a caller who may still make the record
+/// but may no longer read it gets 404, as for any read of it.
+#[tokio::test]
+async fn a_caller_who_may_no_longer_read_the_record_gets_404_on_replay() {
+    let app = spawn_app().await;
+    let (branch, worker) = worker_in_new_branch(&app, "UOWG").await;
+    let successor = app.account(Role::SocialWorker, &[branch]).await;
+    let supervisor = app.account(Role::Supervisor, &[branch]).await;
+    let patron = json_of(
+        app.post_as(
+            "/v1/patrons",
+            &worker.token,
+            &patron_body(branch, "Noor Imagined"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let body = json!({"patron_id": patron["patron"]["id"], "summary": "Invented summary"});
+    let case = json_of(
+        post_keyed(&app, &worker.token, "/v1/cases", "before-reassign", &body).await,
+        201,
+    )
+    .await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    // The case moves to another worker: its first owner no longer sees it.
+    let moved = app
+        .client
+        .post(app.url(&format!("/v1/cases/{id}/reassign")))
+        .bearer_auth(&supervisor.token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"owner_id": successor.id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    let replay = post_keyed(&app, &worker.token, "/v1/cases", "before-reassign", &body).await;
+    assert_eq!(replay.status(), 404);
+    assert!(replay.headers().get("idempotent-replayed").is_none());
+    let text = replay.text().await.unwrap();
+    assert!(
+        !text.contains("Invented summary"),
         "no content for a caller out of scope"
     );
 }
