@@ -1,0 +1,105 @@
+// The app: sign-in or unlock, then the peer's screens over the local copy.
+import { render } from './vendor/preact.mjs';
+import { useEffect, useReducer, useState } from './vendor/hooks.mjs';
+import { html } from './lib/html.js';
+import { t, timeOf } from './lib/t.js';
+import { copy } from './lib/copy.js';
+import { signedIn } from './lib/api.js';
+import { session, signOut, start } from './lib/session.js';
+import { status, syncSoon } from './lib/sync.js';
+import { SignIn, Unlock } from './screens/signin.js';
+import { Today } from './screens/today.js';
+import { LogContact } from './screens/log.js';
+import { EditPatron, Patrons } from './screens/patrons.js';
+import { Fix, Outbox } from './screens/outbox.js';
+
+function useHash() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const on = () => setHash(location.hash);
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return hash;
+}
+
+function StatusBar() {
+  const waiting = copy.outbox.filter((e) => e.state === 'waiting').length;
+  const needYou = copy.outbox.filter((e) => e.state === 'conflict' || e.state === 'rejected').length;
+  return html`<div class="status-bar" role="status" aria-label=${t('status.label')}>
+    <span class=${'pill ' + (status.online ? 'online' : 'offline')} data-testid="online">${status.online ? t('status.online') : t('status.offline')}</span>
+    <a href="#/outbox" data-testid="waiting">${waiting === 0 ? t('status.nothingWaiting') : waiting === 1 ? t('status.waitingOne') : t('status.waiting', { n: waiting })}</a>
+    ${needYou > 0 && html`<a href="#/outbox" class="pill attention" data-testid="need-you">${t('status.needYou', { n: needYou })}</a>`}
+    <span data-testid="last-synced">${status.syncing ? t('status.syncing') : copy.lastSync ? t('status.lastSynced', { when: timeOf(new Date(copy.lastSync).toISOString()) }) : t('status.neverSynced')}</span>
+    ${status.error && html`<span>${t(status.error)}</span>`}
+    ${status.online && !signedIn() && html`<span>${t('status.notSignedIn')}</span>`}
+    <button type="button" class="secondary small" onClick=${syncSoon} disabled=${!status.online || status.syncing}>${t('status.syncNow')}</button>
+  </div>`;
+}
+
+function SignOutButton() {
+  const [asking, setAsking] = useState(false);
+  const unsent = copy.outbox.filter((e) => e.state !== 'applied' && e.state !== 'duplicate').length;
+  if (!asking) return html`<button type="button" class="secondary small" onClick=${() => (unsent ? setAsking(true) : signOut())}>${t('nav.signOut')}</button>`;
+  return html`<div class="signout-confirm" role="alertdialog" aria-labelledby="signout-title">
+    <h2 id="signout-title">${t('signout.title')}</h2>
+    <p>${t('signout.warning', { n: unsent })}</p>
+    <button type="button" class="danger" onClick=${() => signOut()}>${t('signout.confirm')}</button>
+    <button type="button" class="secondary" onClick=${() => setAsking(false)}>${t('signout.cancel')}</button>
+  </div>`;
+}
+
+/** @param {{hash: string}} props */
+function Screen({ hash }) {
+  const [, route, arg] = hash.split('/');
+  if (route === 'log') return html`<${LogContact} />`;
+  if (route === 'patrons') return html`<${Patrons} />`;
+  if (route === 'patron' && arg) return html`<${EditPatron} key=${arg} id=${arg} />`;
+  if (route === 'contact' && arg) return html`<${LogContact} key=${arg} editing=${copy.get('contact', arg)} />`;
+  if (route === 'outbox') return html`<${Outbox} />`;
+  if (route === 'fix' && arg) return html`<${Fix} opId=${arg} />`;
+  return html`<${Today} />`;
+}
+
+function App() {
+  const [, tick] = useReducer((/** @type {number} */ n, /** @type {number} */ _) => n + 1, 0);
+  useEffect(() => copy.subscribe(() => tick(0)), []);
+  const hash = useHash();
+
+  if (session.screen === 'loading') return html`<main id="main" class="narrow"><p>${t('app.loading')}</p></main>`;
+  if (session.screen === 'signin') return html`<${SignIn} />`;
+  if (session.screen === 'unlock') return html`<${Unlock} />`;
+  if (session.other) {
+    return html`<main id="main" class="narrow"><h1>${t('other.title')}</h1><p>${t('other.lead', { name: session.other.display_name })}</p>
+      <button type="button" class="secondary" onClick=${() => signOut()}>${t('nav.signOut')}</button></main>`;
+  }
+  const route = hash.split('/')[1] ?? '';
+  const link = (/** @type {string} */ r, /** @type {string} */ label) =>
+    html`<a href=${'#/' + r} aria-current=${(route || 'today') === r ? 'page' : undefined}>${label}</a>`;
+  const needYou = copy.outbox.filter((e) => e.state !== 'applied' && e.state !== 'duplicate').length;
+  return html`<div class="shell">
+    <header class="top">
+      <div class="brand">${t('app.name')}</div>
+      <div class="who">${t('nav.signedInAs', { name: copy.account?.display_name ?? '' })}</div>
+      <${SignOutButton} />
+    </header>
+    <${StatusBar} />
+    <nav aria-label=${t('nav.label')} class="nav">
+      ${link('today', t('nav.today'))}
+      ${link('log', t('nav.log'))}
+      ${link('patrons', t('nav.patrons'))}
+      ${link('outbox', needYou ? `${t('nav.outbox')} (${needYou})` : t('nav.outbox'))}
+    </nav>
+    <${Screen} hash=${hash} />
+  </div>`;
+}
+
+const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+render(html`<${App} />`, root);
+start();
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {
+    // The app works without it; only opening offline needs it.
+  });
+}

@@ -1,0 +1,101 @@
+// The writes screens make: each puts the record as the device now sees it into
+// the copy and an operation into the outbox, then asks for a sync.
+import { copy } from './copy.js';
+import { syncSoon } from './sync.js';
+import { t, timeOf } from './t.js';
+import { uuidv7 } from './uuid.js';
+
+/** @typedef {import('../types/app').Schemas} Schemas */
+/** @typedef {import('./copy.js').Entry} Entry */
+
+/**
+ * Logs a contact (a new one, or the corrected body of a rejected one).
+ * @param {Omit<Schemas['NewContactIn'], 'id'>} fields
+ * @param {Entry} [fixing]
+ */
+export async function logContact(fields, fixing) {
+  const id = fixing ? fixing.op.id : uuidv7();
+  /** @type {Schemas['NewContactIn']} */
+  const body = { ...fields, id };
+  const account = copy.account;
+  const local = {
+    ...body,
+    worker_id: account?.staff_id ?? '',
+    recorded_at: new Date().toISOString(),
+    updated_at: new Date().toISOString(),
+    version: 0,
+  };
+  const label = t('op.contact', { kind: t('kind.' + body.kind), time: timeOf(body.occurred_at ?? local.recorded_at) });
+  if (fixing) {
+    await copy.updateEntry(fixing.op_id, 'waiting', { ...fixing.op, body, label, problem: undefined });
+    await copy.putRecord('contact', id, local);
+  } else {
+    await copy.queue({ method: 'POST', path: '/v1/contacts', body, kind: 'contact', id, label }, local);
+  }
+  syncSoon();
+}
+
+/**
+ * Changes one of the caller's own contacts (only its author may), with the
+ * version the device last saw. A write still waiting for the same contact
+ * (its create, or an earlier change) takes the new fields instead.
+ * @param {any} contact the record in the copy
+ * @param {Schemas['ContactPatchIn']} changes
+ * @param {Entry} [fixing]
+ */
+export async function editContact(contact, changes, fixing) {
+  const waiting = fixing ?? copy.outbox.find((e) => e.state === 'waiting' && e.op.kind === 'contact' && e.op.id === contact.id);
+  const local = { ...contact, ...changes };
+  const label = t('op.contactEdit', { kind: t('kind.' + local.kind), time: timeOf(local.occurred_at) });
+  if (waiting) {
+    const body = { ...waiting.op.body, ...changes };
+    await copy.updateEntry(waiting.op_id, 'waiting', { ...waiting.op, body, label: waiting.op.method === 'POST' ? waiting.op.label : label, problem: undefined });
+    await copy.putRecord('contact', contact.id, local);
+  } else {
+    await copy.queue({ method: 'PATCH', path: `/v1/contacts/${contact.id}`, version: contact.version, body: changes, kind: 'contact', id: contact.id, label }, local);
+  }
+  syncSoon();
+}
+
+/**
+ * Changes a patron's fields, with the version the device last saw. A change
+ * still waiting for the same patron takes the new fields too (one operation).
+ * @param {any} patron the record in the copy
+ * @param {Schemas['PatronPatchIn']} changes
+ * @param {Entry} [fixing]
+ */
+export async function editPatron(patron, changes, fixing) {
+  const waiting = fixing ?? copy.outbox.find((e) => e.state === 'waiting' && e.op.kind === 'patron' && e.op.id === patron.id && e.op.method === 'PATCH');
+  const local = { ...patron, ...changes };
+  const label = t('op.patron', { name: local.preferred_name });
+  if (waiting) {
+    const body = fixing ? changes : { ...waiting.op.body, ...changes };
+    await copy.updateEntry(waiting.op_id, 'waiting', { ...waiting.op, body, label, problem: undefined });
+    await copy.putRecord('patron', patron.id, local);
+  } else {
+    await copy.queue({ method: 'PATCH', path: `/v1/patrons/${patron.id}`, version: patron.version, body: changes, kind: 'patron', id: patron.id, label }, local);
+  }
+  syncSoon();
+}
+
+/**
+ * A conflict resolved by sending the device's change again on top of the server's version.
+ * @param {Entry} entry
+ */
+export async function applyMineOnTop(entry) {
+  const current = entry.op.current ?? {};
+  await copy.updateEntry(entry.op_id, 'waiting', { ...entry.op, version: current.version, current: undefined });
+  await copy.putRecord(entry.op.kind, entry.op.id, { ...current, ...entry.op.body });
+  syncSoon();
+}
+
+/**
+ * A conflict resolved by keeping the server's record; or a rejected write deleted.
+ * @param {Entry} entry
+ */
+export async function dropMine(entry) {
+  if (entry.op.current) await copy.putRecord(entry.op.kind, entry.op.id, entry.op.current);
+  else if (entry.op.method === 'POST') await copy.removeRecord(entry.op.kind, entry.op.id);
+  await copy.dropEntry(entry.op_id);
+  syncSoon();
+}

@@ -1,0 +1,167 @@
+// Signing in, unlocking a copy kept on the device, signing out, and the wipes
+// (sign-out, an ended session, days without a sync).
+import { api, ApiError, onAuth, resume, setTokens, signedIn } from './api.js';
+import { config } from './config.js';
+import { copiesOnDevice, copy, expired } from './copy.js';
+import { stop, syncSoon, whenReset } from './sync.js';
+
+/** @typedef {import('../types/app').Schemas} Schemas */
+
+/** Roles that hold an offline copy (the sync feed answers them). */
+const FIELD_ROLES = ['peer', 'social_worker', 'supervisor'];
+
+export const session = {
+  /** @type {'loading' | 'signin' | 'unlock' | 'app'} */
+  screen: 'loading',
+  /** @type {{staff_id: string, username: string}[]} */
+  copies: [],
+  /** @type {{key: string, detail?: string, discarded?: number} | null} a message for the sign-in screen (`discarded`: unsent changes deleted with the copy) */
+  notice: null,
+  /** @type {Schemas['StaffOut'] | null} the signed-in account when it keeps no copy */
+  other: null,
+};
+
+/** The refresh token, in memory (and sealed in the copy). */
+let refreshToken = '';
+
+export function deviceName() {
+  return localStorage.getItem(config.deviceNameKey) ?? '';
+}
+
+export async function start() {
+  session.copies = await copiesOnDevice();
+  session.screen = session.copies.length ? 'unlock' : 'signin';
+  copy.changed();
+}
+
+/**
+ * @param {string} username
+ * @param {string} password
+ * @param {string} device
+ */
+export async function signIn(username, password, device) {
+  const t = await api('post', '/v1/auth/login', { body: { username, password, device_name: device }, auth: false });
+  localStorage.setItem(config.deviceNameKey, device);
+  setTokens({ access: t.access_token, refresh: t.refresh_token });
+  refreshToken = t.refresh_token;
+  const me = await api('get', '/v1/me');
+  session.notice = null;
+  if (!FIELD_ROLES.includes(me.role)) {
+    // Nothing of another role's side is kept on the device.
+    session.other = me;
+    session.screen = 'app';
+    copy.changed();
+    return;
+  }
+  /** @type {{id: string, name: string}[]} */
+  let branches = [];
+  try {
+    branches = (await api('get', '/v1/branches')).items.filter((b) => me.branches.includes(b.id)).map((b) => ({ id: b.id, name: b.name }));
+  } catch {
+    branches = me.branches.map((id) => ({ id, name: id }));
+  }
+  const account = { staff_id: me.id, username: me.username, display_name: me.display_name, role: me.role, branches: me.branches };
+  await copy.openAfterSignIn(account, password, t.refresh_token, branches);
+  session.screen = 'app';
+  copy.changed();
+  syncSoon();
+}
+
+/**
+ * @param {string} staffId
+ * @param {string} password
+ * @returns {Promise<boolean>} false when the password does not open the copy
+ */
+export async function unlock(staffId, password) {
+  const r = await copy.unlock(staffId, password);
+  if (!r) return false;
+  if (expired(copy.lastSync)) {
+    await endSession('notice.stale');
+    return true;
+  }
+  refreshToken = r.refresh ?? '';
+  session.screen = 'app';
+  copy.changed();
+  await reconnect();
+  return true;
+}
+
+/** After an unlock, or when the network returns: resume the session from the sealed refresh token. */
+async function reconnect() {
+  if (!copy.unlocked || signedIn() || !refreshToken || !navigator.onLine) return;
+  try {
+    if (await resume(refreshToken)) syncSoon();
+  } catch {
+    // Still offline: the next `online` event tries again.
+  }
+}
+
+/**
+ * Wipes the copy (outbox included) and goes back to sign-in with a notice.
+ * @param {string} noticeKey
+ * @param {string} [detail]
+ */
+async function endSession(noticeKey, detail) {
+  const discarded = copy.unsent().length;
+  stop();
+  setTokens(null);
+  refreshToken = '';
+  await copy.wipe();
+  session.copies = await copiesOnDevice();
+  session.notice = { key: noticeKey, detail, discarded };
+  session.other = null;
+  session.screen = 'signin';
+  copy.changed();
+}
+
+/** Signs out: ends the session on the server when it can, and wipes the copy. */
+export async function signOut() {
+  if (signedIn()) {
+    try {
+      await api('post', '/v1/auth/logout');
+    } catch {
+      // Offline or already ended: the copy is wiped all the same.
+    }
+  }
+  await endSession('notice.signedOut');
+}
+
+/** Goes to the sign-in screen without opening the copy kept here. */
+export function otherAccount() {
+  session.screen = 'signin';
+  copy.changed();
+}
+
+// A sync `reset`: the account changed on the server (role, branches, the
+// account itself), so what the copy holds, and what the outbox would send, may
+// no longer be the caller's. The whole copy goes, as at sign-out.
+whenReset(async () => {
+  if (signedIn()) {
+    try {
+      await api('post', '/v1/auth/logout');
+    } catch {
+      // The copy is wiped all the same.
+    }
+  }
+  await endSession('notice.reset');
+});
+
+onAuth({
+  refreshed: (r) => {
+    refreshToken = r;
+    copy.saveSecret(r);
+  },
+  sessionEnded: (p) => {
+    endSession('notice.ended', p.detail);
+  },
+});
+
+addEventListener('online', () => {
+  reconnect();
+});
+
+setInterval(() => {
+  if (copy.unlocked && expired(copy.lastSync)) endSession('notice.stale');
+}, 60_000);
+
+export { ApiError };

@@ -1,0 +1,124 @@
+// Sign in (online) and unlock (the copy kept on this device, with or without the network).
+import { useState } from '../vendor/hooks.mjs';
+import { html } from '../lib/html.js';
+import { t } from '../lib/t.js';
+import { config } from '../lib/config.js';
+import { ApiError, deviceName, otherAccount, session, signIn, start, unlock } from '../lib/session.js';
+import { ErrorSummary, FieldMessage, errorFor, useFocusHeading } from './ui.js';
+
+/** @typedef {import('./ui.js').FieldError} FieldError */
+
+export function SignIn() {
+  const remembered = deviceName();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [device, setDevice] = useState(remembered);
+  const [askDevice, setAskDevice] = useState(!remembered);
+  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState(/** @type {FieldError[]} */ ([]));
+  const heading = useFocusHeading();
+  const notice = session.notice;
+
+  /** @param {Event} ev */
+  async function submit(ev) {
+    ev.preventDefault();
+    /** @type {FieldError[]} */
+    const errs = [];
+    if (!username.trim()) errs.push({ field: 'username', message: t('signin.required', { field: t('field.username') }) });
+    if (!password) errs.push({ field: 'password', message: t('signin.required', { field: t('field.password') }) });
+    if (!device.trim()) errs.push({ field: 'device_name', message: t('signin.required', { field: t('field.device_name') }) });
+    if (errs.length) return setErrors(errs);
+    setBusy(true);
+    try {
+      await signIn(username.trim(), password, device.trim());
+    } catch (e) {
+      if (e instanceof ApiError) {
+        if (e.offline) setErrors([{ field: 'username', message: t('signin.offline') }]);
+        else if (e.status === 429) setErrors([{ field: 'password', message: t('signin.throttled') }]);
+        else if (e.problem.errors.length) setErrors(e.problem.errors);
+        else setErrors([{ field: 'password', message: e.status === 401 ? t('signin.failed') : t('errors.server') }]);
+      } else setErrors([{ field: 'username', message: t('errors.server') }]);
+      setBusy(false);
+    }
+  }
+
+  return html`<main id="main" class="narrow">
+    <h1 tabindex="-1" ref=${heading}>${t('signin.title')}</h1>
+    ${notice && html`<div class="notice" role="status"><p>${t(notice.key, { hours: config.wipeAfterHours })}</p>${notice.detail && html`<p>${notice.detail}</p>`}${notice.discarded ? html`<p data-testid="discarded">${notice.discarded === 1 ? t('notice.discardedOne') : t('notice.discarded', { n: notice.discarded })}</p>` : null}</div>`}
+    <${ErrorSummary} errors=${errors} prefix="signin" />
+    <form onSubmit=${submit} novalidate>
+      <div class=${'field' + (errorFor(errors, 'username') ? ' has-error' : '')}>
+        <label for="signin-username">${t('signin.username')}</label>
+        <${FieldMessage} id="signin-username" message=${errorFor(errors, 'username')} />
+        <input id="signin-username" name="username" autocomplete="username" autocapitalize="none" spellcheck=${false}
+          value=${username} onInput=${(/** @type {any} */ e) => setUsername(e.currentTarget.value)}
+          aria-describedby=${errorFor(errors, 'username') ? 'signin-username-error' : undefined} />
+      </div>
+      <div class=${'field' + (errorFor(errors, 'password') ? ' has-error' : '')}>
+        <label for="signin-password">${t('signin.password')}</label>
+        <${FieldMessage} id="signin-password" message=${errorFor(errors, 'password')} />
+        <input id="signin-password" name="password" type="password" autocomplete="current-password"
+          value=${password} onInput=${(/** @type {any} */ e) => setPassword(e.currentTarget.value)}
+          aria-describedby=${errorFor(errors, 'password') ? 'signin-password-error' : undefined} />
+      </div>
+      ${askDevice
+        ? html`<div class=${'field' + (errorFor(errors, 'device_name') ? ' has-error' : '')}>
+            <label for="signin-device_name">${t('signin.device')}</label>
+            <p class="hint" id="signin-device-hint">${t('signin.deviceHint')}</p>
+            <${FieldMessage} id="signin-device_name" message=${errorFor(errors, 'device_name')} />
+            <input id="signin-device_name" name="device_name" value=${device} aria-describedby="signin-device-hint"
+              onInput=${(/** @type {any} */ e) => setDevice(e.currentTarget.value)} />
+          </div>`
+        : html`<p class="device-line">${t('signin.deviceIs', { name: device })}
+            <button type="button" class="link" onClick=${() => setAskDevice(true)}>${t('signin.changeDevice')}</button></p>`}
+      <button class="primary" type="submit" disabled=${busy}>${busy ? t('signin.busy') : t('signin.submit')}</button>
+    </form>
+    ${session.copies.length > 0 && html`<p><button type="button" class="link" onClick=${() => start()}>${t('signin.unlockInstead')}</button></p>`}
+  </main>`;
+}
+
+export function Unlock() {
+  const copies = session.copies;
+  const [staffId, setStaffId] = useState(copies[0]?.staff_id ?? '');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState(/** @type {FieldError[]} */ ([]));
+  const heading = useFocusHeading();
+  const chosen = copies.find((c) => c.staff_id === staffId) ?? copies[0];
+
+  /** @param {Event} ev */
+  async function submit(ev) {
+    ev.preventDefault();
+    if (!password) return setErrors([{ field: 'password', message: t('signin.required', { field: t('field.password') }) }]);
+    setBusy(true);
+    const ok = await unlock(chosen.staff_id, password).catch(() => false);
+    if (!ok) {
+      setErrors([{ field: 'password', message: t('unlock.wrong') }]);
+      setBusy(false);
+    }
+  }
+
+  return html`<main id="main" class="narrow">
+    <h1 tabindex="-1" ref=${heading}>${t('unlock.title')}</h1>
+    <p>${t('unlock.lead', { username: chosen?.username ?? '' })}</p>
+    <${ErrorSummary} errors=${errors} prefix="unlock" />
+    <form onSubmit=${submit} novalidate>
+      ${copies.length > 1 && html`<div class="field">
+        <label for="unlock-account">${t('unlock.account')}</label>
+        <select id="unlock-account" value=${staffId} onChange=${(/** @type {any} */ e) => setStaffId(e.currentTarget.value)}>
+          ${copies.map((c) => html`<option value=${c.staff_id}>${c.username}</option>`)}
+        </select>
+      </div>`}
+      <input type="text" name="username" autocomplete="username" value=${chosen?.username ?? ''} class="visually-hidden" tabindex="-1" aria-hidden="true" readonly />
+      <div class=${'field' + (errorFor(errors, 'password') ? ' has-error' : '')}>
+        <label for="unlock-password">${t('signin.password')}</label>
+        <${FieldMessage} id="unlock-password" message=${errorFor(errors, 'password')} />
+        <input id="unlock-password" type="password" autocomplete="current-password" value=${password}
+          onInput=${(/** @type {any} */ e) => setPassword(e.currentTarget.value)}
+          aria-describedby=${errorFor(errors, 'password') ? 'unlock-password-error' : undefined} />
+      </div>
+      <button class="primary" type="submit" disabled=${busy}>${busy ? t('unlock.busy') : t('unlock.submit')}</button>
+    </form>
+    <p><button type="button" class="link" onClick=${otherAccount}>${t('unlock.other')}</button></p>
+  </main>`;
+}

@@ -1,0 +1,2 @@
+// written by web/scripts/vendor.mjs: the locked package's own types
+export * from 'preact/hooks';
