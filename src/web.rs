@@ -19,10 +19,14 @@ use poem::{
 #[exclude = "tests/*"]
 #[exclude = "scripts/*"]
 #[exclude = "types/*"]
+#[exclude = "test-results/*"]
+#[exclude = "playwright-report/*"]
 #[exclude = "package.json"]
 #[exclude = "package-lock.json"]
 #[exclude = "tsconfig.json"]
-#[exclude = ".gitignore"]
+#[exclude = "playwright.config.mjs"]
+#[exclude = ".*"]
+#[exclude = "*/.*"]
 pub struct App;
 
 /// Sent with every file of the app. `connect-src 'self'`: the app talks to
@@ -31,16 +35,20 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; \
      manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/// What is left out of the app, in the built-in copy and from disk alike.
+/// What is left out of the app, in the built-in copy and from disk alike
+/// (the same as `web/scripts/shell.mjs` leaves out of the service worker's
+/// list; `tests/api/web.rs` checks that the two agree).
 const EXCLUDED: &[&str] = &[
     "node_modules/",
     "tests/",
     "scripts/",
     "types/",
+    "test-results/",
+    "playwright-report/",
     "package.json",
     "package-lock.json",
     "tsconfig.json",
-    ".gitignore",
+    "playwright.config.mjs",
 ];
 
 /// The paths of the app's files (`index.html`, `vendor/preact.mjs`, ...):

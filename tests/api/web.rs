@@ -147,3 +147,28 @@ async fn with_web_dir_the_app_is_read_from_disk() {
         .unwrap();
     assert_eq!(hidden.status(), 404);
 }
+
+/// The service serves exactly what the service worker keeps for opening
+/// offline (`web/shell-files.js`, written by `web/scripts/shell.mjs`), and
+/// that list itself.
+#[test]
+fn the_built_in_app_is_the_service_workers_list() {
+    let list = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/shell-files.js"),
+    )
+    .expect("web/shell-files.js");
+    let mut listed: Vec<String> = list
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("\"/"))
+        .filter_map(|l| l.split('"').next())
+        .map(str::to_owned)
+        .collect();
+    listed.push("shell-files.js".to_owned());
+    listed.sort();
+    let mut built_in = casework::web::files("");
+    built_in.sort();
+    assert_eq!(built_in, listed);
+    let mut on_disk = casework::web::files(&format!("{}/web", env!("CARGO_MANIFEST_DIR")));
+    on_disk.sort();
+    assert_eq!(on_disk, listed);
+}
