@@ -242,8 +242,10 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/docs", serve("text/html; charset=utf-8", docs_html))
         .at("/openapi.json", serve("application/json", spec_json))
         .at("/openapi.yaml", serve("application/x-yaml", spec_yaml));
+    // The app's files, each at its exact path (and `/`).
+    let routes = crate::web::routes(routes, &state.settings.web_dir);
     let operations = Operations(Arc::new(operations(state.clone()).boxed()));
-    around_operations(routes, state)
+    crate::web::index_at_root(around_operations(routes, state))
         .data(operations)
         .with(Compression::new())
         .around(middleware::timeout)

@@ -22,6 +22,7 @@ pub const ENV_KEYS: &[&str] = &[
     "audit_syslog",
     "audit_checkpoint_url",
     "audit_checkpoint_key",
+    "web_dir",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,6 +64,11 @@ pub struct Settings {
     /// data directory cannot sign checkpoints.
     #[serde(default)]
     pub audit_checkpoint_key: String,
+    /// Serve the app from this folder (the repository's `web/`) instead of
+    /// the copy built into the binary, so that a change to it shows on the
+    /// next reload; empty means the built-in copy. For development.
+    #[serde(default)]
+    pub web_dir: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +99,7 @@ impl Default for Settings {
             audit_syslog: String::new(),
             audit_checkpoint_url: String::new(),
             audit_checkpoint_key: String::new(),
+            web_dir: String::new(),
         }
     }
 }

@@ -40,3 +40,4 @@ pub mod telemetry;
 pub mod text;
 pub mod training;
 pub mod unit;
+pub mod web;

@@ -156,6 +156,7 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
         audit_syslog: String::new(),
         audit_checkpoint_url: String::new(),
         audit_checkpoint_key: String::new(),
+        web_dir: String::new(),
     }
 }
 

@@ -270,7 +270,15 @@ const KERNEL: &[&str] = &[
 const SHARED: &[&str] = &["directory", "training"];
 const SIDES: &[&str] = &["casework", "safety"];
 const BRIDGES: &[&str] = &["support", "sync", "oversight"];
-const ROOT: &[&str] = &["app", "startup", "server", "cli", "first_start", "demo"];
+const ROOT: &[&str] = &[
+    "app",
+    "startup",
+    "server",
+    "cli",
+    "first_start",
+    "demo",
+    "web",
+];
 
 fn layer(module: &str) -> Option<usize> {
     [KERNEL, SHARED, SIDES, BRIDGES, ROOT]

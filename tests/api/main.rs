@@ -26,3 +26,4 @@ mod text;
 mod training;
 mod unit_of_work;
 mod wall;
+mod web;
