@@ -25,6 +25,7 @@ use poem::{
 #[exclude = "package-lock.json"]
 #[exclude = "tsconfig.json"]
 #[exclude = "playwright.config.mjs"]
+#[exclude = ".gitignore"]
 #[exclude = ".*"]
 #[exclude = "*/.*"]
 pub struct App;
@@ -69,9 +70,12 @@ pub fn files(web_dir: &str) -> Vec<String> {
                 continue;
             };
             let rel = rel.to_string_lossy().replace('\\', "/");
-            if EXCLUDED
-                .iter()
-                .any(|x| rel == x.trim_end_matches('/') || rel.starts_with(x))
+            // Dotfiles (`.gitignore`, an editor's) are never served.
+            let hidden = rel.split('/').any(|part| part.starts_with('.'));
+            if hidden
+                || EXCLUDED
+                    .iter()
+                    .any(|x| rel == x.trim_end_matches('/') || rel.starts_with(x))
             {
                 continue;
             }

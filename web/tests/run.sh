@@ -1,6 +1,6 @@
 #!/bin/sh
 # Browser tests against the real server: a fresh demo library in a temp data
-# directory on a free port, the app served from web/ (CASEWORK_WEB_DIR), then
+# directory on a free port, serving the app built into the binary, then
 # Playwright with Debian's Chromium. Run from anywhere: sh web/tests/run.sh [playwright args]
 set -eu
 WEB=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,9 +9,7 @@ DATA=$(mktemp -d "${TMPDIR:-/tmp}/casework-web-tests.XXXXXX")
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 PORT=$(free_port)
 SERVER_PID=""
-PROXY_PID=""
 cleanup() {
-  [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null || true
   # cargo run's child is the server: stop it first, then cargo.
   [ -n "$SERVER_PID" ] && { pkill -TERM -P "$SERVER_PID" 2>/dev/null; kill "$SERVER_PID" 2>/dev/null; } || true
   wait 2>/dev/null || true
@@ -21,7 +19,7 @@ trap cleanup EXIT INT TERM
 
 mkdir -p "$WEB/tests/artifacts"
 cd "$ROOT"
-CASEWORK_LISTEN="127.0.0.1:$PORT" CASEWORK_DATA_DIR="$DATA" CASEWORK_WEB_DIR="$WEB" CASEWORK_SHUTDOWN_GRACE_SECONDS=1 \
+CASEWORK_LISTEN="127.0.0.1:$PORT" CASEWORK_DATA_DIR="$DATA" CASEWORK_SHUTDOWN_GRACE_SECONDS=1 \
   cargo run -q -- serve --demo >"$WEB/tests/artifacts/server.log" 2>&1 &
 SERVER_PID=$!
 
@@ -36,15 +34,5 @@ until curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do
 done
 
 APP="http://127.0.0.1:$PORT"
-# Until the service serves web/ itself, put the stand-in in front of it.
-if ! curl -fsS "$APP/app.js" >/dev/null 2>&1; then
-  PPORT=$(free_port)
-  node "$WEB/scripts/devserver.mjs" "$PPORT" "$APP" >"$WEB/tests/artifacts/devserver.log" 2>&1 &
-  PROXY_PID=$!
-  APP="http://127.0.0.1:$PPORT"
-  until curl -fsS "$APP/readyz" >/dev/null 2>&1; do sleep 0.2; done
-  echo "note: the server does not serve web/ yet; using scripts/devserver.mjs in front of it"
-fi
-
 cd "$WEB"
 CASEWORK_APP_URL="$APP" npx playwright test "$@"
