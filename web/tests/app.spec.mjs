@@ -66,6 +66,13 @@ test('offline: two contacts and a change wait, survive a reload, and are applied
   expect(changed).toHaveLength(1);
   expect(changed[0].note).toBe(`Changed offline ${m}`);
   expect(changed[0].needs).toEqual(['benefits']);
+  // Each offline contact reached the server once, with its audit event.
+  const auditor = await apiLogin({ username: 'auditor', password: 'demo-auditor-password' });
+  const one = contacts.filter((c) => c.services_given.includes(`Offline one ${m}`));
+  for (const c of [one[0], two[0]]) {
+    const events = await auditor.get(`/v1/audit/events?record_id=${c.id}&action=create&limit=50`);
+    expect(events.items.filter((e) => e.outcome === 'allowed')).toHaveLength(1);
+  }
 });
 
 test('a conflict made by a second device is shown and resolved on screen', async ({ page }) => {
