@@ -17,4 +17,6 @@ export const config = {
   databasePrefix: 'casework-',
   /** The only key the app keeps in localStorage: this device's name (no casework). */
   deviceNameKey: 'casework.device_name',
+  /** How long opening waits for the browser's storage before showing sign-in. */
+  openTimeoutMs: 5000,
 };

@@ -29,9 +29,22 @@ export function deviceName() {
 }
 
 export async function start() {
-  session.copies = await copiesOnDevice();
+  // Never left on "Opening": if the browser's storage does not answer in a
+  // few seconds (or fails), show sign-in; the copies are listed again later.
+  const listed = copiesOnDevice().catch(() => []);
+  const late = new Promise((resolve) => setTimeout(() => resolve(null), config.openTimeoutMs));
+  const found = await Promise.race([listed, late]);
+  session.copies = found ?? [];
   session.screen = session.copies.length ? 'unlock' : 'signin';
   copy.changed();
+  if (found === null) {
+    const copies = await listed;
+    if (copies.length && session.screen === 'signin') {
+      session.copies = copies;
+      session.screen = 'unlock';
+      copy.changed();
+    }
+  }
 }
 
 /**
