@@ -74,7 +74,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_seconds);
         tracing::info!(addr = %self.addr, "listening");
-        let app = crate::app::app(self.state.clone());
+        // Boxed: the stack of middleware types is deep enough to overflow
+        // the compiler's layout query in a release build of the server loop.
+        let app = poem::EndpointExt::boxed(poem::EndpointExt::map_to_response(crate::app::app(
+            self.state.clone(),
+        )));
         crate::server::serve(self.listener, app, shutdown_signal(), grace)
             .await
             .context("server failed")?;
