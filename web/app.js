@@ -94,6 +94,11 @@ function App() {
   </div>`;
 }
 
+// The page's own words come from the catalogue too (index.html keeps an
+// English fallback for the moment before this runs).
+const skip = document.querySelector('.skip-link');
+if (skip) skip.textContent = t('app.skip');
+
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 render(html`<${App} />`, root);
 start();

@@ -1,6 +1,6 @@
 // Written by web/scripts/shell.mjs (`npm run shell`); do not edit.
 // The files the service worker keeps for opening offline, and a hash of them.
-self.SHELL_VERSION = "casework-shell-d2aeadf997fb5de4";
+self.SHELL_VERSION = "casework-shell-92d19b3c50e3c961";
 self.SHELL_FILES = [
   "/app.js",
   "/icon.svg",
