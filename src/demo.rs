@@ -608,7 +608,7 @@ async fn seed_demo_casework(
 }
 
 /// Referrals on the demo case: one the pantry has accepted (it said so by
-/// phone), one requested from the shelter, one still a draft.
+/// phone), one requested from the shelter (overdue), one still a draft.
 async fn seed_demo_referrals(
     state: &AppState,
     worker: &crate::access::Actor,
@@ -620,7 +620,9 @@ async fn seed_demo_referrals(
         casework::referrals,
         domain::{CaseId, Need, PatronId, ReferralId, ReferralStatus},
     };
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let meta = RequestMeta::default();
+    let mut overdue = Vec::new();
     let plan: [(usize, Need, &[ReferralStatus]); 3] = [
         (
             0,
@@ -674,7 +676,22 @@ async fn seed_demo_referrals(
             .await?;
             version = moved.referral.version;
         }
+        if need == Need::Housing {
+            overdue.push(made.referral.id);
+        }
     }
+    // The shelter has not answered: its follow-up date passed three days ago,
+    // so the supervisors' overdue list has something to show. The API never
+    // sets a date in the past; only the demo's first start does, here.
+    let past = state.clock.now().date_naive() - chrono::Duration::days(3);
+    entities::referral::Entity::update_many()
+        .col_expr(
+            entities::referral::Column::FollowUpOn,
+            sea_orm::sea_query::Expr::value(past),
+        )
+        .filter(entities::referral::Column::Id.is_in(overdue))
+        .exec(&state.db)
+        .await?;
     Ok(())
 }
 

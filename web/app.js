@@ -12,6 +12,14 @@ import { Today } from './screens/today.js';
 import { LogContact } from './screens/log.js';
 import { EditPatron, Patrons } from './screens/patrons.js';
 import { Fix, Outbox } from './screens/outbox.js';
+import { Caseload } from './screens/caseload.js';
+import { PatronFile } from './screens/patron.js';
+import { CaseFile, OpenCase } from './screens/case.js';
+import { NewReferral, Referral } from './screens/referral.js';
+import { NewReport, Report } from './screens/report.js';
+import { Request, Requests } from './screens/requests.js';
+import { Supervise } from './screens/supervise.js';
+import { Statistics } from './screens/stats.js';
 
 function useHash() {
   const [hash, setHash] = useState(location.hash);
@@ -49,16 +57,38 @@ function SignOutButton() {
   </div>`;
 }
 
+/**
+ * The main menu of each role of the field: [route, catalogue key].
+ * @type {Record<string, [string, string][]>}
+ */
+const MENUS = {
+  peer: [['today', 'nav.today'], ['log', 'nav.log'], ['patrons', 'nav.patrons']],
+  social_worker: [['today', 'nav.caseload'], ['log', 'nav.log'], ['patrons', 'nav.patrons'], ['requests', 'nav.requests']],
+  supervisor: [['today', 'nav.caseload'], ['patrons', 'nav.patrons'], ['requests', 'nav.requests'], ['supervise', 'nav.supervise'], ['stats', 'nav.stats']],
+};
+
 /** @param {{hash: string}} props */
 function Screen({ hash }) {
-  const [, route, arg] = hash.split('/');
+  const [, route, arg, sub] = hash.split('/');
+  const role = copy.account?.role ?? 'peer';
   if (route === 'log') return html`<${LogContact} />`;
   if (route === 'patrons') return html`<${Patrons} />`;
-  if (route === 'patron' && arg) return html`<${EditPatron} key=${arg} id=${arg} />`;
+  if (route === 'patron' && arg && sub === 'edit') return html`<${EditPatron} key=${arg} id=${arg} />`;
+  if (route === 'patron' && arg && sub === 'case') return html`<${OpenCase} key=${arg} patronId=${arg} />`;
+  if (route === 'patron' && arg) return html`<${PatronFile} key=${arg} id=${arg} />`;
   if (route === 'contact' && arg) return html`<${LogContact} key=${arg} editing=${copy.get('contact', arg)} />`;
+  if (route === 'case' && arg && sub === 'refer') return html`<${NewReferral} key=${arg} caseId=${arg} />`;
+  if (route === 'case' && arg && sub === 'report') return html`<${NewReport} key=${arg} caseId=${arg} />`;
+  if (route === 'case' && arg) return html`<${CaseFile} key=${arg} id=${arg} />`;
+  if (route === 'referral' && arg) return html`<${Referral} key=${arg} id=${arg} />`;
+  if (route === 'report' && arg) return html`<${Report} key=${arg} id=${arg} />`;
+  if (route === 'requests' && role !== 'peer') return html`<${Requests} />`;
+  if (route === 'request' && arg && role !== 'peer') return html`<${Request} key=${arg} id=${arg} />`;
+  if (route === 'supervise' && role === 'supervisor') return html`<${Supervise} />`;
+  if (route === 'stats' && role === 'supervisor') return html`<${Statistics} />`;
   if (route === 'outbox') return html`<${Outbox} />`;
   if (route === 'fix' && arg) return html`<${Fix} opId=${arg} />`;
-  return html`<${Today} />`;
+  return role === 'peer' ? html`<${Today} />` : html`<${Caseload} />`;
 }
 
 function App() {
@@ -85,9 +115,7 @@ function App() {
     </header>
     <${StatusBar} />
     <nav aria-label=${t('nav.label')} class="nav">
-      ${link('today', t('nav.today'))}
-      ${link('log', t('nav.log'))}
-      ${link('patrons', t('nav.patrons'))}
+      ${(MENUS[copy.account?.role ?? 'peer'] ?? MENUS.peer).map(([r, key]) => link(r, t(key)))}
       ${link('outbox', needYou ? `${t('nav.outbox')} (${needYou})` : t('nav.outbox'))}
     </nav>
     <${Screen} hash=${hash} />

@@ -1,6 +1,6 @@
 // Written by web/scripts/shell.mjs (`npm run shell`); do not edit.
 // The files the service worker keeps for opening offline, and a hash of them.
-self.SHELL_VERSION = "casework-shell-92d19b3c50e3c961";
+self.SHELL_VERSION = "casework-shell-30c9402fb867bc11";
 self.SHELL_FILES = [
   "/app.js",
   "/icon.svg",
@@ -16,12 +16,23 @@ self.SHELL_FILES = [
   "/lib/t.js",
   "/lib/uuid.js",
   "/manifest.webmanifest",
+  "/screens/case.js",
+  "/screens/caseload.js",
   "/screens/log.js",
   "/screens/outbox.js",
+  "/screens/patron.js",
   "/screens/patrons.js",
+  "/screens/referral.js",
+  "/screens/report.js",
+  "/screens/requests.js",
   "/screens/signin.js",
+  "/screens/stats.js",
+  "/screens/supervise.js",
   "/screens/today.js",
   "/screens/ui.js",
+  "/strings/en-casework.js",
+  "/strings/en-referrals.js",
+  "/strings/en-supervisor.js",
   "/strings/en.js",
   "/style.css",
   "/sw.js",

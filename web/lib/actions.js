@@ -99,3 +99,38 @@ export async function dropMine(entry) {
   await copy.dropEntry(entry.op_id);
   syncSoon();
 }
+
+/** @typedef {import('./copy.js').Op} Op */
+/** @typedef {import('./copy.js').Kind} Kind */
+
+/**
+ * Queues any of the API's writes for the sync upload (it is applied there
+ * exactly as if sent alone), with the record as the device expects it to be
+ * after the write, shown until the server's answer replaces it.
+ * @param {{method: Op['method'], path: string, body?: any, kind: Kind, id: string, label: string, version?: number}} op
+ * @param {any} local
+ * @returns {Promise<string>} the op_id
+ */
+export async function queueWrite(op, local) {
+  const opId = await copy.queue({ ...op, body: op.body ?? {} }, local);
+  syncSoon();
+  return opId;
+}
+
+/**
+ * A change to a record the copy holds (a move, a close, a team change), sent
+ * with the version the device saw. The local record takes the change and the
+ * next version, so a second change made before the first is sent carries the
+ * version the first one gives.
+ * @param {Kind} kind
+ * @param {any} record the record in the copy
+ * @param {{method?: Op['method'], path: string, body?: any, label: string}} op
+ * @param {any} [localChanges] what the change does to the record, as far as the device can tell
+ * @returns {Promise<string>} the op_id
+ */
+export async function changeRecord(kind, record, op, localChanges = {}) {
+  return queueWrite(
+    { method: op.method ?? 'POST', path: op.path, body: op.body, kind, id: record.id, label: op.label, version: record.version },
+    { ...record, ...localChanges, version: (record.version ?? 0) + 1 },
+  );
+}

@@ -1,5 +1,13 @@
-// Every word the app shows, in one catalogue. `{name}` is filled in by t().
+// Every word the app shows, in one catalogue (this file and the parts it
+// takes in, one per area of the app). `{name}` is filled in by t().
+import casework from './en-casework.js';
+import referrals from './en-referrals.js';
+import supervisor from './en-supervisor.js';
+
 export default {
+  ...casework,
+  ...referrals,
+  ...supervisor,
   'app.name': 'Casework',
   'app.skip': 'Skip to main content',
   'app.loading': 'Opening Casework…',
@@ -54,6 +62,10 @@ export default {
   'nav.log': 'Log a contact',
   'nav.patrons': 'Patrons',
   'nav.outbox': 'To send',
+  'nav.caseload': 'Caseload',
+  'nav.requests': 'Support requests',
+  'nav.supervise': 'Supervision',
+  'nav.stats': 'Statistics',
   'nav.signOut': 'Sign out',
   'nav.signedInAs': 'Signed in as {name}',
 
