@@ -1,6 +1,6 @@
 // Written by web/scripts/shell.mjs (`npm run shell`); do not edit.
 // The files the service worker keeps for opening offline, and a hash of them.
-self.SHELL_VERSION = "casework-shell-30c9402fb867bc11";
+self.SHELL_VERSION = "casework-shell-a3eb2994f2f9d326";
 self.SHELL_FILES = [
   "/app.js",
   "/icon.svg",
@@ -35,6 +35,9 @@ self.SHELL_FILES = [
   "/strings/en-supervisor.js",
   "/strings/en.js",
   "/style.css",
+  "/styles/casework.css",
+  "/styles/referrals.css",
+  "/styles/supervisor.css",
   "/sw.js",
   "/vendor/LICENSES.txt",
   "/vendor/dexie.d.mts",

@@ -134,3 +134,31 @@ export async function changeRecord(kind, record, op, localChanges = {}) {
     { ...record, ...localChanges, version: (record.version ?? 0) + 1 },
   );
 }
+
+/**
+ * Records a release of information for a patron (signed, or verbal in the
+ * moment), valid at once in the copy so that the referral's consent gate can
+ * see it before the server has it.
+ * @param {string} patronId
+ * @param {Omit<Schemas['NewConsentIn'], 'id'>} fields
+ * @returns {Promise<any>} the consent as the copy holds it
+ */
+export async function recordConsent(patronId, fields) {
+  const id = uuidv7();
+  const now = new Date().toISOString();
+  const local = {
+    ...fields,
+    id,
+    patron_id: patronId,
+    given_at: fields.given_at ?? now,
+    valid: true,
+    version: 1,
+    created_by: copy.account?.staff_id ?? '',
+    recorded_at: now,
+  };
+  await queueWrite(
+    { method: 'POST', path: `/v1/patrons/${patronId}/consents`, body: { ...fields, id }, kind: 'consent', id, label: t('op.consent', { recipient: fields.recipient }) },
+    local,
+  );
+  return local;
+}

@@ -61,6 +61,7 @@ export default {
   'nav.today': 'Today',
   'nav.log': 'Log a contact',
   'nav.patrons': 'Patrons',
+  'op.consent': 'Consent for {recipient}',
   'nav.outbox': 'To send',
   'nav.caseload': 'Caseload',
   'nav.requests': 'Support requests',
