@@ -4,7 +4,8 @@ import { defineConfig } from '@playwright/test';
 
 export default defineConfig({
   testDir: './tests',
-  outputDir: './tests/artifacts/results',
+  // PW_OUTPUT_DIR lets two runs at once keep their traces apart.
+  outputDir: process.env.PW_OUTPUT_DIR ?? './tests/artifacts/results',
   timeout: 90_000,
   expect: { timeout: 15_000 },
   workers: 1,

@@ -1,5 +1,6 @@
 // Signing in, unlocking a copy kept on the device, signing out, and the wipes
 // (sign-out, an ended session, days without a sync).
+import { forgetStaff } from './staff.js';
 import { api, ApiError, onAuth, resume, setTokens, signedIn } from './api.js';
 import { config } from './config.js';
 import { copiesOnDevice, copy, expired } from './copy.js';
@@ -120,6 +121,7 @@ async function endSession(noticeKey, detail) {
   setTokens(null);
   refreshToken = '';
   await copy.wipe();
+  forgetStaff();
   session.copies = await copiesOnDevice();
   session.notice = { key: noticeKey, detail, discarded };
   session.other = null;

@@ -7,6 +7,9 @@ const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 export const PEER = { username: 'peer', password: 'demo-peer-password' };
+export const WORKER = { username: 'social.worker', password: 'demo-social-worker-password' };
+export const SUPERVISOR = { username: 'supervisor', password: 'demo-supervisor-password' };
+export const SECURITY = { username: 'security', password: 'demo-security-password' };
 export const ADMIN = { username: 'admin', password: 'demo-admin-password' };
 export const base = () => process.env.CASEWORK_APP_URL ?? 'http://127.0.0.1:8080';
 
@@ -18,7 +21,8 @@ export async function signIn(page, who = PEER, device = 'Test tablet') {
   const deviceField = page.getByLabel('Name of this device');
   if (await deviceField.count()) await deviceField.fill(device);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Today' })).toBeVisible();
+  // A peer's first screen is Today; a social worker's or supervisor's, Caseload.
+  await expect(page.getByRole('heading', { level: 1, name: /^(Today|Caseload)$/ })).toBeVisible();
   await expect(page.getByTestId('last-synced')).toContainText('Last synced');
   // The service worker must control the page before a test goes offline.
   await page.evaluate(async () => { await navigator.serviceWorker.ready; });
@@ -51,6 +55,18 @@ export async function apiLogin(who = PEER, device = 'Test checker') {
       const r = await fetch(`${base()}${path}`, { headers: { authorization: `Bearer ${token}` } });
       expect(r.status, path).toBe(200);
       return r.json();
+    },
+    async post(path, body, headers = {}) {
+      const r = await fetch(`${base()}${path}`, {
+        method: 'POST', body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      });
+      expect([200, 201], `${path}: ${r.status}`).toContain(r.status);
+      return r.json();
+    },
+    async status(path) {
+      const r = await fetch(`${base()}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      return r.status;
     },
     async patch(path, version, body) {
       const r = await fetch(`${base()}${path}`, {
