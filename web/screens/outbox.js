@@ -38,6 +38,24 @@ function Conflict({ entry }) {
   </div>`;
 }
 
+/** Kinds whose rejected write is corrected in this screen's own form. */
+const FIXABLE = ['contact', 'patron'];
+
+/**
+ * Where the record of an operation is shown (its screen says what to do next).
+ * @param {Entry} entry
+ */
+function screenOf(entry) {
+  const { kind, id, body } = entry.op;
+  if (kind === 'case') return '#/case/' + id;
+  if (kind === 'referral') return '#/referral/' + id;
+  if (kind === 'mandated_report') return '#/report/' + id;
+  if (kind === 'support_request') return '#/request/' + id;
+  if (kind === 'consent') return '#/patron/' + (copy.get('consent', id)?.patron_id ?? '');
+  const caseId = copy.get(kind, id)?.case_id ?? body?.case_id ?? entry.op.path.match(/^\/v1\/cases\/([^/]+)/)?.[1];
+  return caseId ? '#/case/' + caseId : '#/';
+}
+
 /** @param {{entry: Entry}} props */
 function Rejected({ entry }) {
   const p = entry.op.problem;
@@ -46,7 +64,7 @@ function Rejected({ entry }) {
     ${p?.detail && html`<p>${p.detail}</p>`}
     <ul class="field-errors">${(p?.errors ?? []).map((e) => html`<li>${t('outbox.field', { field: e.field, message: e.message })}</li>`)}</ul>
     <div class="actions">
-      <a class="button primary" href=${'#/fix/' + entry.op_id}>${t('outbox.fix')}</a>
+      ${FIXABLE.includes(entry.op.kind) ? html`<a class="button primary" href=${'#/fix/' + entry.op_id}>${t('outbox.fix')}</a>` : html`<a class="button primary" href=${screenOf(entry)}>${t('outbox.open')}</a>`}
       <button class="secondary" type="button" onClick=${() => dropMine(entry)}>${t('outbox.drop')}</button>
     </div>
   </div>`;
@@ -75,5 +93,6 @@ export function Fix({ opId }) {
   const back = () => { location.hash = '#/outbox'; };
   if (!entry) return html`<main id="main"><h1>${t('outbox.title')}</h1><p><a href="#/outbox">${t('outbox.back')}</a></p></main>`;
   if (entry.op.kind === 'contact') return html`<${LogContact} key=${opId} fixing=${entry} done=${back} />`;
+  if (entry.op.kind !== 'patron') return html`<main id="main"><h1>${t('outbox.title')}</h1><p><a href="#/outbox">${t('outbox.back')}</a></p></main>`;
   return html`<${EditPatron} key=${opId} id=${entry.op.id} fixing=${entry} done=${back} />`;
 }

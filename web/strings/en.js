@@ -191,6 +191,7 @@ export default {
   'outbox.dropMine': 'Drop mine',
   'outbox.rejectedLead': 'The server did not accept this: {title}',
   'outbox.fix': 'Correct it',
+  'outbox.open': 'Open the record',
   'outbox.drop': 'Delete it',
   'outbox.field': '{field}: {message}',
   'outbox.version': 'Version {n}',
@@ -201,7 +202,7 @@ export default {
   'errors.server': 'Something went wrong on the server. Try again.',
 
   'other.title': 'Nothing here for your role yet',
-  'other.lead': 'Signed in as {name}. This app has screens for peers first; use the API documentation at /docs meanwhile. Nothing is kept on this device.',
+  'other.lead': 'Signed in as {name}. This app has screens for peers, social workers and supervisors so far; use the API documentation at /docs meanwhile. Nothing is kept on this device.',
 
   'fieldname.kind': 'Kind of contact',
   'fieldname.needs': 'Needs',
