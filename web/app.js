@@ -7,6 +7,7 @@ import { copy } from './lib/copy.js';
 import { signedIn } from './lib/api.js';
 import { session, signOut, start } from './lib/session.js';
 import { status, syncSoon } from './lib/sync.js';
+import { loadStaff } from './lib/staff.js';
 import { SignIn, Unlock } from './screens/signin.js';
 import { Today } from './screens/today.js';
 import { LogContact } from './screens/log.js';
@@ -93,7 +94,13 @@ function Screen({ hash }) {
 
 function App() {
   const [, tick] = useReducer((/** @type {number} */ n, /** @type {number} */ _) => n + 1, 0);
-  useEffect(() => copy.subscribe(() => tick(0)), []);
+  useEffect(() => {
+    const off = copy.subscribe(() => tick(0));
+    // A change made before this effect ran (opening can finish first) would
+    // otherwise be missed, leaving the app on "Opening" until the next one.
+    tick(0);
+    return off;
+  }, []);
   const hash = useHash();
 
   if (session.screen === 'loading') return html`<main id="main" class="narrow"><p>${t('app.loading')}</p></main>`;
@@ -103,6 +110,8 @@ function App() {
     return html`<main id="main" class="narrow"><h1>${t('other.title')}</h1><p>${t('other.lead', { name: session.other.display_name })}</p>
       <button type="button" class="secondary" onClick=${() => signOut()}>${t('nav.signOut')}</button></main>`;
   }
+  // Names for the ids records carry (online only; loaded once, kept in memory).
+  if (status.online && signedIn()) loadStaff();
   const route = hash.split('/')[1] ?? '';
   const link = (/** @type {string} */ r, /** @type {string} */ label) =>
     html`<a href=${'#/' + r} aria-current=${(route || 'today') === r ? 'page' : undefined}>${label}</a>`;

@@ -1,6 +1,6 @@
 // Written by web/scripts/shell.mjs (`npm run shell`); do not edit.
 // The files the service worker keeps for opening offline, and a hash of them.
-self.SHELL_VERSION = "casework-shell-a3eb2994f2f9d326";
+self.SHELL_VERSION = "casework-shell-2a23a7386dbafd80";
 self.SHELL_FILES = [
   "/app.js",
   "/icon.svg",
@@ -10,8 +10,10 @@ self.SHELL_FILES = [
   "/lib/config.js",
   "/lib/copy.js",
   "/lib/crypto.js",
+  "/lib/download.js",
   "/lib/html.js",
   "/lib/session.js",
+  "/lib/staff.js",
   "/lib/sync.js",
   "/lib/t.js",
   "/lib/uuid.js",

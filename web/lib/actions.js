@@ -1,6 +1,7 @@
 // The writes screens make: each puts the record as the device now sees it into
 // the copy and an operation into the outbox, then asks for a sync.
 import { copy } from './copy.js';
+import { getRecord as fetchRecord } from './api.js';
 import { syncSoon } from './sync.js';
 import { t, timeOf } from './t.js';
 import { uuidv7 } from './uuid.js';
@@ -94,10 +95,38 @@ export async function applyMineOnTop(entry) {
  * @param {Entry} entry
  */
 export async function dropMine(entry) {
-  if (entry.op.current) await copy.putRecord(entry.op.kind, entry.op.id, entry.op.current);
-  else if (entry.op.method === 'POST') await copy.removeRecord(entry.op.kind, entry.op.id);
+  const { kind, id, method, path } = entry.op;
+  // A create names its new record's id in the body, never in the path.
+  const created = method === 'POST' && !path.includes(id);
+  if (entry.op.current) await copy.putRecord(kind, id, entry.op.current);
+  else if (created) await copy.removeRecord(kind, id);
   await copy.dropEntry(entry.op_id);
+  if (!entry.op.current && !created) await readBack(kind, id);
   syncSoon();
+}
+
+/**
+ * The server's record in place of the device's guess after a change was
+ * dropped (a refused move, say). Offline, the guess stays until the network
+ * is back and the person drops or sends the change.
+ * @param {Kind} kind
+ * @param {string} id
+ */
+async function readBack(kind, id) {
+  /** @type {Partial<Record<Kind, string>>} */
+  const reads = {
+    patron: '/v1/patrons/', case: '/v1/cases/', contact: '/v1/contacts/', referral: '/v1/referrals/',
+    follow_up: '/v1/follow-ups/', mandated_report: '/v1/mandated-reports/', support_request: '/v1/support-requests/',
+  };
+  const local = copy.get(kind, id);
+  const path = kind === 'case_note' && local?.case_id ? `/v1/cases/${local.case_id}/notes/${id}` : reads[kind] && reads[kind] + id;
+  if (!path) return;
+  try {
+    const res = await fetchRecord(path);
+    if (res) await copy.putRecord(kind, id, res);
+  } catch {
+    // Offline or gone: the next sync tells.
+  }
 }
 
 /** @typedef {import('./copy.js').Op} Op */

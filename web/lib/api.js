@@ -180,3 +180,12 @@ export async function resume(refreshToken) {
     throw e instanceof ApiError ? e : new ApiError(0, localProblem(0, 'offline'));
   }
 }
+
+/**
+ * One record by its read path, untyped (for reading back a record of any kind).
+ * @param {string} path e.g. `/v1/referrals/ID`
+ * @returns {Promise<any>}
+ */
+export function getRecord(path) {
+  return api('get', /** @type {any} */ (path));
+}

@@ -12,6 +12,8 @@ let people = new Map();
 /** @type {Promise<void> | null} */
 let loading = null;
 let loaded = false;
+/** When the last try failed (ms): the next waits a little. */
+let failedAt = 0;
 
 /**
  * A staff member's display name, "you" for the caller, or a placeholder while unknown.
@@ -35,7 +37,7 @@ export function staffLoaded() {
 
 /** Loads the directory once per session (every page of it); quiet when offline. */
 export function loadStaff() {
-  if (loaded) return Promise.resolve();
+  if (loaded || Date.now() - failedAt < 30_000) return loading ?? Promise.resolve();
   loading ??= (async () => {
     try {
       /** @type {Map<string, Schemas['StaffOut']>} */
@@ -55,6 +57,7 @@ export function loadStaff() {
       copy.changed();
     } catch {
       // Offline or refused: names show as unknown until the next try.
+      failedAt = Date.now();
     } finally {
       loading = null;
     }
@@ -66,4 +69,5 @@ export function loadStaff() {
 export function forgetStaff() {
   people = new Map();
   loaded = false;
+  failedAt = 0;
 }

@@ -11,6 +11,7 @@ import { changeRecord, queueWrite, recordConsent } from '../lib/actions.js';
 import { status } from '../lib/sync.js';
 import { uuidv7 } from '../lib/uuid.js';
 import { loadStaff, staffList, staffLoaded, staffName } from '../lib/staff.js';
+import { consentState } from './referral.js';
 import { Badge, ErrorSummary, FieldMessage, errorFor, useFocusHeading } from './ui.js';
 
 /** @typedef {import('../types/app').Schemas} Schemas */
@@ -27,14 +28,8 @@ export function branchName(branchId) {
   return copy.branches.find((b) => b.id === branchId)?.name ?? t('case.otherBranch');
 }
 
-/** A consent is valid now: given, not revoked, not expired. @param {any} c */
-export function consentValid(c) {
-  const now = Date.now();
-  if (c.revoked_at) return false;
-  if (c.given_at && Date.parse(c.given_at) > now) return false;
-  if (c.expires_at && Date.parse(c.expires_at) <= now) return false;
-  return true;
-}
+/** A consent is valid now (the consent gate's own rule). @param {any} c */
+export const consentValid = (c) => consentState(c, new Date()) === 'valid';
 
 /** @param {{kind: any, id: string}} props */
 export function Pending({ kind, id }) {
@@ -323,7 +318,7 @@ export function FollowUpItem({ f, onDone }) {
 export function ReferralItem({ referral }) {
   return html`<li class="item" data-testid="referral">
     <div class="item-head"><a href=${'#/referral/' + referral.id}><strong>${referral.recipient_name}</strong></a>
-      <span><span class=${'badge status-' + referral.status}>${t('referralStatus.' + referral.status)}</span> <${Pending} kind="referral" id=${referral.id} /></span></div>
+      <span><span class=${'badge status-' + referral.status}>${t('referral.status.' + referral.status)}</span> <${Pending} kind="referral" id=${referral.id} /></span></div>
     <div class="muted">${(referral.needs ?? []).map((/** @type {string} */ n) => t('need.' + n)).join(', ')}${referral.follow_up_on ? ' · ' + (referral.follow_up_on < todayIso() ? t('referralItem.overdue', { date: dayOf(referral.follow_up_on) }) : t('referralItem.followUp', { date: dayOf(referral.follow_up_on) })) : ''}</div>
   </li>`;
 }
@@ -418,7 +413,7 @@ export function CaseFile({ id }) {
         ${role !== 'peer' && html`<section aria-labelledby="case-reports-title">
           <h2 id="case-reports-title">${t('case.reports')}</h2>
           <p class="hint">${t('case.reportsHint')}</p>
-          ${reports.length ? html`<ul class="list">${reports.map((r) => html`<li class="item" key=${r.id}><a href=${'#/report/' + r.id}>${t('reportKind.' + r.kind)}</a> · ${t('reportStatus.' + r.status)}</li>`)}</ul>` : html`<p class="muted">${t('case.noReports')}</p>`}
+          ${reports.length ? html`<ul class="list">${reports.map((r) => html`<li class="item" key=${r.id}><a href=${'#/report/' + r.id}>${t('report.kind.' + r.kind)}</a> · ${t('report.status.' + r.status)}</li>`)}</ul>` : html`<p class="muted">${t('case.noReports')}</p>`}
           ${role === 'social_worker' && html`<a class="button secondary" href=${'#/case/' + id + '/report'}>${t('case.report')}</a>`}
         </section>`}
         <${Lifecycle} caseRecord=${c} />
