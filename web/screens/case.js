@@ -314,10 +314,11 @@ export function FollowUpItem({ f, onDone }) {
   </li>`;
 }
 
-/** @param {{referral: any}} props */
-export function ReferralItem({ referral }) {
+/** @param {{referral: any, withPatron?: boolean}} props */
+export function ReferralItem({ referral, withPatron = false }) {
+  const patron = withPatron ? copy.get('patron', referral.patron_id) : null;
   return html`<li class="item" data-testid="referral">
-    <div class="item-head"><a href=${'#/referral/' + referral.id}><strong>${referral.recipient_name}</strong></a>
+    <div class="item-head"><a href=${'#/referral/' + referral.id}><strong>${patron ? t('referralItem.forPatron', { recipient: referral.recipient_name, name: patron.preferred_name }) : referral.recipient_name}</strong></a>
       <span><span class=${'badge status-' + referral.status}>${t('referral.status.' + referral.status)}</span> <${Pending} kind="referral" id=${referral.id} /></span></div>
     <div class="muted">${(referral.needs ?? []).map((/** @type {string} */ n) => t('need.' + n)).join(', ')}${referral.follow_up_on ? ' · ' + (referral.follow_up_on < todayIso() ? t('referralItem.overdue', { date: dayOf(referral.follow_up_on) }) : t('referralItem.followUp', { date: dayOf(referral.follow_up_on) })) : ''}</div>
   </li>`;

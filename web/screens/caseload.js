@@ -60,7 +60,7 @@ export function Caseload() {
         <h2 id="caseload-follow-ups">${t('caseload.followUps')}</h2>
         ${followUps.length ? html`<ul class="list">${followUps.map((f) => html`<${FollowUpItem} key=${f.id} f=${f} onDone=${done} />`)}</ul>` : html`<p class="muted">${t('today.noFollowUps')}</p>`}
         <h2 id="caseload-referrals">${t('caseload.referrals')}</h2>
-        ${attention.length ? html`<ul class="list">${attention.map((r) => html`<${ReferralItem} key=${r.id} referral=${r} />`)}</ul>` : html`<p class="muted">${t('caseload.noReferrals')}</p>`}
+        ${attention.length ? html`<ul class="list">${attention.map((r) => html`<${ReferralItem} key=${r.id} referral=${r} withPatron=${true} />`)}</ul>` : html`<p class="muted">${t('caseload.noReferrals')}</p>`}
         <h2 id="caseload-requests">${t('caseload.requests')}</h2>
         ${requests.length ? html`<p><a href="#/requests">${t('caseload.requestsWaiting', { n: requests.length })}</a></p>` : html`<p class="muted">${t('caseload.noRequests')}</p>`}
       </section>

@@ -150,6 +150,7 @@ export default {
   'followUp.doneOn': 'Done {date}',
   'followUp.err.due': 'Enter the date it is due',
 
+  'referralItem.forPatron': '{recipient}, for {name}',
   'referralItem.followUp': 'follow up {date}',
   'referralItem.overdue': 'follow-up date passed {date}',
 
