@@ -1,6 +1,6 @@
 // Written by web/scripts/shell.mjs (`npm run shell`); do not edit.
 // The files the service worker keeps for opening offline, and a hash of them.
-self.SHELL_VERSION = "casework-shell-2a23a7386dbafd80";
+self.SHELL_VERSION = "casework-shell-dc5ff81d2a8fb2e5";
 self.SHELL_FILES = [
   "/app.js",
   "/icon.svg",

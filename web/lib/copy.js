@@ -206,8 +206,11 @@ class Copy {
     const key = /** @type {CryptoKey} */ (this.key);
     const rows = [];
     for (const item of items) {
-      const record = /** @type {any} */ (item)[item.kind];
+      let record = /** @type {any} */ (item)[item.kind];
       if (!record) continue;
+      // What the create's answer said of possible duplicates stays until the record changes.
+      const held = this.get(item.kind, item.id);
+      if (held?.possible_duplicates && held.version === record.version) record = { ...record, possible_duplicates: held.possible_duplicates };
       // A record with a change still waiting keeps the device's version on screen.
       rows.push({ kind: item.kind, id: item.id, record, sealed: await seal(key, record) });
     }

@@ -115,7 +115,10 @@ async function settle(entry, r) {
     delete op.current;
     await copy.updateEntry(entry.op_id, r.outcome, op);
     const record = recordOf(r.record, entry.op.kind);
-    if (record?.id) await copy.putRecord(entry.op.kind, record.id, record);
+    // A new patron's possible duplicates (same name and birth year, some
+    // perhaps not on this device) stay with it until the feed sends it again.
+    const duplicates = /** @type {any} */ (r.record)?.possible_duplicates;
+    if (record?.id) await copy.putRecord(entry.op.kind, record.id, Array.isArray(duplicates) && duplicates.length ? { ...record, possible_duplicates: duplicates } : record);
   } else if (r.outcome === 'conflict') {
     op.current = recordOf(r.current, entry.op.kind);
     await copy.updateEntry(entry.op_id, 'conflict', op);

@@ -30,6 +30,14 @@ export function PatronFile({ id }) {
             <dt>${t('patronFile.homeBranch')}</dt><dd>${branchName(p.home_branch_id)}</dd>
           </dl>
           ${p.do_not_contact && html`<p class="warning"><strong>${t('patron.doNotContact')}</strong></p>`}
+          ${p.possible_duplicates?.length > 0 && html`<div class="warning" data-testid="server-duplicates">
+            <p><strong>${t('patronFile.duplicates')}</strong></p>
+            <ul>${p.possible_duplicates.map((/** @type {string} */ d) => {
+              const other = copy.get('patron', d);
+              return html`<li>${other ? html`<a href=${'#/patron/' + d}>${other.preferred_name}</a>` : t('patronFile.duplicateElsewhere')}</li>`;
+            })}</ul>
+            <p>${t('patronFile.duplicatesHint')}</p>
+          </div>`}
           ${role === 'supervisor' && html`<a class="button secondary" href=${'#/patron/' + id + '/edit'}>${t('patron.title')}</a>`}
         </section>
         <section aria-labelledby="patron-cases-title">

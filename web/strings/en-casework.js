@@ -50,6 +50,9 @@ export default {
   'patronFile.cases': 'Cases',
   'patronFile.caseOpened': 'Case opened {date}',
   'patronFile.openCase': 'Open a case',
+  'patronFile.duplicates': 'The server flagged possible duplicates (same name and year of birth):',
+  'patronFile.duplicateElsewhere': 'A patron not on this device',
+  'patronFile.duplicatesHint': 'Nothing was merged. If it is the same person, tell a supervisor.',
   'patronFile.contacts': 'Contacts on this device',
 
   'case.title': 'Case',

@@ -192,3 +192,25 @@ test("a social worker's day: from a peer's contact to a case, a support request 
   const held = await page.evaluate(() => document.documentElement.outerHTML);
   expect(held).not.toContain(`Restricted ${m}`);
 });
+
+test('a patron added on a device that has not yet synced the same person: the server flags the duplicate, and the patron file shows it', async ({ page }) => {
+  const m = mark();
+  const name = `Quinn ${m}`;
+  await signIn(page, WORKER);
+  // The same social worker on another device records them a moment later;
+  // this device has not synced since, so its own check finds nobody.
+  const other = await apiLogin(WORKER, 'Second tablet');
+  const branch = (await other.get('/v1/me')).branches[0];
+  const first = await other.post('/v1/patrons', { preferred_name: name, birth_year: 1985, home_branch_id: branch });
+  await nav(page).getByRole('link', { name: 'Patrons' }).click();
+  await page.getByRole('button', { name: 'Add a patron' }).click();
+  await page.getByLabel('Preferred name').fill(name);
+  await page.getByLabel('Year of birth (optional)').fill('1985');
+  await expect(page.getByTestId('possible-duplicates')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Add patron' }).click();
+  await waitAllSent(page);
+  const flagged = page.getByTestId('server-duplicates');
+  await expect(flagged).toContainText('The server flagged possible duplicates');
+  await expect(flagged.getByRole('link', { name })).toHaveAttribute('href', `#/patron/${first.patron.id}`);
+  await audit(page, 'patron-server-duplicates');
+});
