@@ -94,6 +94,7 @@ test("a social worker's day: from a peer's contact to a case, a support request 
   await page.getByLabel('Due on').fill(today());
   await page.getByLabel('What to do (optional)').fill('Call the housing office');
   await page.getByRole('button', { name: 'Add follow-up' }).click();
+  await expect(page.getByTestId('follow-up').filter({ hasText: 'Call the housing office' })).toBeVisible();
   await waitAllSent(page);
   await audit(page, 'case-file');
 
@@ -150,6 +151,8 @@ test("a social worker's day: from a peer's contact to a case, a support request 
   await page.getByLabel('What it led to (optional)').selectOption({ label: name });
   await audit(page, 'request');
   await page.getByRole('button', { name: 'Receive' }).click();
+  // The move shows at once (and waits in the outbox) before it is sent.
+  await expect(page.locator('main .badge').first()).toHaveText('Received');
   await waitAllSent(page);
   const seenBySecurity = await security.get(`/v1/support-requests/${request.id}`);
   expect(seenBySecurity.status).toBe('received');
