@@ -8,7 +8,8 @@ import { signedIn } from './lib/api.js';
 import { session, signOut, start } from './lib/session.js';
 import { status, syncSoon } from './lib/sync.js';
 import { loadStaff } from './lib/staff.js';
-import { SignIn, Unlock } from './screens/signin.js';
+import { ChoosePassword, SignIn, Unlock } from './screens/signin.js';
+import { Office } from './screens/office.js';
 import { Today } from './screens/today.js';
 import { LogContact } from './screens/log.js';
 import { EditPatron, Patrons } from './screens/patrons.js';
@@ -106,10 +107,8 @@ function App() {
   if (session.screen === 'loading') return html`<main id="main" class="narrow"><p>${t('app.loading')}</p></main>`;
   if (session.screen === 'signin') return html`<${SignIn} />`;
   if (session.screen === 'unlock') return html`<${Unlock} />`;
-  if (session.other) {
-    return html`<main id="main" class="narrow"><h1>${t('other.title')}</h1><p>${t('other.lead', { name: session.other.display_name })}</p>
-      <button type="button" class="secondary" onClick=${() => signOut()}>${t('nav.signOut')}</button></main>`;
-  }
+  if (session.screen === 'password') return html`<${ChoosePassword} />`;
+  if (session.other) return html`<${Office} hash=${hash} />`;
   // Names for the ids records carry (online only; loaded once, kept in memory).
   if (status.online && signedIn()) loadStaff();
   const route = hash.split('/')[1] ?? '';

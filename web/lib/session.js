@@ -12,8 +12,10 @@ import { stop, syncSoon, whenReset } from './sync.js';
 const FIELD_ROLES = ['peer', 'social_worker', 'supervisor'];
 
 export const session = {
-  /** @type {'loading' | 'signin' | 'unlock' | 'app'} */
+  /** @type {'loading' | 'signin' | 'unlock' | 'password' | 'app'} */
   screen: 'loading',
+  /** The password an admin gave, held only until the account chooses its own. */
+  given: '',
   /** @type {{staff_id: string, username: string}[]} */
   copies: [],
   /** @type {{key: string, detail?: string, discarded?: number} | null} a message for the sign-in screen (`discarded`: unsent changes deleted with the copy) */
@@ -58,6 +60,34 @@ export async function signIn(username, password, device) {
   localStorage.setItem(config.deviceNameKey, device);
   setTokens({ access: t.access_token, refresh: t.refresh_token });
   refreshToken = t.refresh_token;
+  if (t.password_change_required) {
+    // An admin set this password: the account chooses its own before anything else.
+    session.given = password;
+    session.notice = null;
+    session.screen = 'password';
+    copy.changed();
+    return;
+  }
+  await afterSignIn(password);
+}
+
+/**
+ * Chooses one's own password in place of the one an admin gave, then goes on
+ * as after any sign-in (the copy, for the roles that keep one, is sealed
+ * under the new password).
+ * @param {string} newPassword
+ */
+export async function chooseOwnPassword(newPassword) {
+  await api('post', '/v1/me/password', { body: { current_password: session.given, new_password: newPassword } });
+  session.given = '';
+  await afterSignIn(newPassword);
+}
+
+/**
+ * What follows a sign-in: the account, and its copy when its role keeps one.
+ * @param {string} password
+ */
+async function afterSignIn(password) {
   const me = await api('get', '/v1/me');
   session.notice = null;
   if (!FIELD_ROLES.includes(me.role)) {
@@ -75,7 +105,7 @@ export async function signIn(username, password, device) {
     branches = me.branches.map((id) => ({ id, name: id }));
   }
   const account = { staff_id: me.id, username: me.username, display_name: me.display_name, role: me.role, branches: me.branches };
-  await copy.openAfterSignIn(account, password, t.refresh_token, branches);
+  await copy.openAfterSignIn(account, password, refreshToken, branches);
   session.screen = 'app';
   copy.changed();
   syncSoon();
@@ -125,6 +155,7 @@ async function endSession(noticeKey, detail) {
   session.copies = await copiesOnDevice();
   session.notice = { key: noticeKey, detail, discarded };
   session.other = null;
+  session.given = '';
   session.screen = 'signin';
   copy.changed();
 }

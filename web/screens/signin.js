@@ -3,7 +3,7 @@ import { useState } from '../vendor/hooks.mjs';
 import { html } from '../lib/html.js';
 import { t } from '../lib/t.js';
 import { config } from '../lib/config.js';
-import { ApiError, deviceName, otherAccount, session, signIn, start, unlock } from '../lib/session.js';
+import { ApiError, chooseOwnPassword, deviceName, otherAccount, session, signIn, signOut, start, unlock } from '../lib/session.js';
 import { ErrorSummary, FieldMessage, errorFor, useFocusHeading } from './ui.js';
 
 /** @typedef {import('./ui.js').FieldError} FieldError */
@@ -120,5 +120,50 @@ export function Unlock() {
       <button class="primary" type="submit" disabled=${busy}>${busy ? t('unlock.busy') : t('unlock.submit')}</button>
     </form>
     <p><button type="button" class="link" onClick=${otherAccount}>${t('unlock.other')}</button></p>
+  </main>`;
+}
+
+/** The first sign-in with a password an admin gave: the person chooses their own. */
+export function ChoosePassword() {
+  const [password, setPassword] = useState('');
+  const [again, setAgain] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState(/** @type {FieldError[]} */ ([]));
+  const heading = useFocusHeading();
+
+  /** @param {Event} ev */
+  async function submit(ev) {
+    ev.preventDefault();
+    /** @type {FieldError[]} */
+    const errs = [];
+    if ([...password].length < 12) errs.push({ field: 'new_password', message: t('password.tooShort') });
+    else if (password !== again) errs.push({ field: 'again', message: t('password.differ') });
+    if (errs.length) return setErrors(errs);
+    setBusy(true);
+    try {
+      await chooseOwnPassword(password);
+    } catch (e) {
+      if (e instanceof ApiError && e.problem.errors.length) setErrors(e.problem.errors);
+      else setErrors([{ field: 'new_password', message: e instanceof ApiError && e.offline ? t('signin.offline') : t('errors.server') }]);
+      setBusy(false);
+    }
+  }
+  const field = (/** @type {string} */ name, /** @type {string} */ label, /** @type {string} */ value, /** @type {(v: string) => void} */ set, /** @type {string} */ hint) => html`<div class=${'field' + (errorFor(errors, name) ? ' has-error' : '')}>
+    <label for=${'password-' + name}>${label}</label>
+    ${hint && html`<p class="hint" id=${'password-' + name + '-hint'}>${hint}</p>`}
+    <${FieldMessage} id=${'password-' + name} message=${errorFor(errors, name)} />
+    <input id=${'password-' + name} type="password" autocomplete="new-password" value=${value}
+      aria-describedby=${hint ? 'password-' + name + '-hint' : undefined} onInput=${(/** @type {any} */ e) => set(e.currentTarget.value)} />
+  </div>`;
+  return html`<main id="main" class="narrow">
+    <h1 tabindex="-1" ref=${heading}>${t('password.title')}</h1>
+    <p>${t('password.lead')}</p>
+    <${ErrorSummary} errors=${errors} prefix="password" labels=${{ new_password: t('password.new'), again: t('password.again') }} />
+    <form onSubmit=${submit} novalidate>
+      ${field('new_password', t('password.new'), password, setPassword, t('password.hint'))}
+      ${field('again', t('password.again'), again, setAgain, '')}
+      <button class="primary" type="submit" disabled=${busy}>${busy ? t('password.busy') : t('password.submit')}</button>
+    </form>
+    <p><button type="button" class="link" onClick=${() => signOut()}>${t('nav.signOut')}</button></p>
   </main>`;
 }

@@ -3,11 +3,17 @@
 import casework from './en-casework.js';
 import referrals from './en-referrals.js';
 import supervisor from './en-supervisor.js';
+import safety from './en-safety.js';
+import audit from './en-audit.js';
+import admin from './en-admin.js';
 
 export default {
   ...casework,
   ...referrals,
   ...supervisor,
+  ...safety,
+  ...audit,
+  ...admin,
   'app.name': 'Casework',
   'app.skip': 'Skip to main content',
   'app.loading': 'Opening Casework…',
@@ -26,6 +32,16 @@ export default {
   'signin.offline': 'You are offline. Signing in needs the network the first time.',
   'signin.unlockInstead': 'Open the copy kept on this device instead',
   'signin.required': 'Enter your {field}',
+
+  'password.title': 'Choose your own password',
+  'password.lead': 'You signed in with a password an administrator gave you. Choose your own before going on; the one you were given stops working.',
+  'password.new': 'New password',
+  'password.hint': 'At least 12 characters. A few words you will remember make a good one.',
+  'password.again': 'The new password again',
+  'password.tooShort': 'Use at least 12 characters',
+  'password.differ': 'The two passwords are not the same',
+  'password.submit': 'Save my password',
+  'password.busy': 'Saving…',
 
   'unlock.title': 'Unlock your copy',
   'unlock.lead': 'This device keeps an encrypted copy for {username}. Enter the password to open it, with or without the network.',
@@ -201,8 +217,15 @@ export default {
   'errors.prefix': 'Error:',
   'errors.server': 'Something went wrong on the server. Try again.',
 
-  'other.title': 'Nothing here for your role yet',
-  'other.lead': 'Signed in as {name}. This app has screens for peers, social workers and supervisors so far; use the API documentation at /docs meanwhile. Nothing is kept on this device.',
+  'office.onlineOnly': 'Online only: nothing is kept on this device.',
+  'office.nothing': 'Nothing here for your role',
+  'role.peer': 'Peer navigator',
+  'role.social_worker': 'Social worker',
+  'role.supervisor': 'Supervisor',
+  'role.staff': 'Branch staff',
+  'role.security': 'Security',
+  'role.auditor': 'Auditor',
+  'role.admin': 'Administrator',
 
   'fieldname.kind': 'Kind of contact',
   'fieldname.needs': 'Needs',

@@ -11,6 +11,8 @@ export const WORKER = { username: 'social.worker', password: 'demo-social-worker
 export const SUPERVISOR = { username: 'supervisor', password: 'demo-supervisor-password' };
 export const SECURITY = { username: 'security', password: 'demo-security-password' };
 export const ADMIN = { username: 'admin', password: 'demo-admin-password' };
+export const STAFF = { username: 'staff', password: 'demo-staff-password' };
+export const AUDITOR = { username: 'auditor', password: 'demo-auditor-password' };
 export const base = () => process.env.CASEWORK_APP_URL ?? 'http://127.0.0.1:8080';
 
 /** Signs in on screen and waits for the first sync. */
@@ -26,6 +28,21 @@ export async function signIn(page, who = PEER, device = 'Test tablet') {
   await expect(page.getByTestId('last-synced')).toContainText('Last synced');
   // The service worker must control the page before a test goes offline.
   await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+}
+
+/**
+ * Signs in on screen as a desk role (security, staff, auditor, admin: online
+ * only, no copy) and waits for the first screen.
+ */
+export async function signInDesk(page, who, device = 'Test desk') {
+  await page.goto('/');
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+  const deviceField = page.getByLabel('Name of this device');
+  if (await deviceField.count()) await deviceField.fill(device);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByText('Online only: nothing is kept on this device.')).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
 }
 
 /**
