@@ -1,6 +1,6 @@
 // Written by web/scripts/shell.mjs (`npm run shell`); do not edit.
 // The files the service worker keeps for opening offline, and a hash of them.
-self.SHELL_VERSION = "casework-shell-0690173db01265cf";
+self.SHELL_VERSION = "casework-shell-f2dc8b8d3c07c210";
 self.SHELL_FILES = [
   "/app.js",
   "/icon.svg",
@@ -18,7 +18,19 @@ self.SHELL_FILES = [
   "/lib/t.js",
   "/lib/uuid.js",
   "/manifest.webmanifest",
+  "/screens/admin-branches.js",
+  "/screens/admin-directory.js",
+  "/screens/admin-staff.js",
+  "/screens/admin-training.js",
+  "/screens/admin-ui.js",
   "/screens/admin.js",
+  "/screens/audit-anomalies.js",
+  "/screens/audit-break-glass.js",
+  "/screens/audit-chain.js",
+  "/screens/audit-common.js",
+  "/screens/audit-disclosures.js",
+  "/screens/audit-log.js",
+  "/screens/audit-searches.js",
   "/screens/audit.js",
   "/screens/case.js",
   "/screens/caseload.js",
@@ -30,6 +42,10 @@ self.SHELL_FILES = [
   "/screens/referral.js",
   "/screens/report.js",
   "/screens/requests.js",
+  "/screens/safety-common.js",
+  "/screens/safety-help.js",
+  "/screens/safety-incidents.js",
+  "/screens/safety-suspensions.js",
   "/screens/safety.js",
   "/screens/signin.js",
   "/screens/stats.js",

@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 
 use super::services::{self, Imported, NewService};
 use crate::{
+    access::Actor,
     audit::RequestMeta,
     domain::{Need, ServiceStatus},
     error::ServiceError,
@@ -60,24 +61,67 @@ struct Row {
     status: Option<String>,
 }
 
-/// Imports `path`: a `.json` file, or a CSV package (its directory, or any
-/// file in it).
+/// Imports `path` at the console: a `.json` file, or a CSV package (its
+/// directory, or any file in it).
 pub async fn import(state: &AppState, path: &Path) -> anyhow::Result<Report> {
     let rows = if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     {
-        read_json(path)?
+        let file = display_name(path);
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{file}: cannot read: {e}"))?;
+        read_json(&file, &text)?
     } else {
         let dir = if path.is_dir() {
             path.to_path_buf()
         } else {
             path.parent().map(Path::to_path_buf).unwrap_or_default()
         };
-        read_csv_package(&dir)?
+        read_csv_package(&Files::Dir(dir))?
     };
+    load(state, None, &RequestMeta::default(), rows)
+        .await
+        .map_err(|e| anyhow::anyhow!("import stopped: {e:?}"))
+}
+
+/// Imports files sent through the API by an admin (`POST
+/// /v1/services/import`): one `.json` file, or the CSV files of a package by
+/// their names. The role is decided before any file is read; each entry is
+/// audited as the admin's create or update.
+pub async fn import_uploaded(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    files: Vec<(String, String)>,
+) -> ServiceResult<Report> {
+    services::require_manage(state, actor, meta).await?;
+    // The message names the file and line and the rule, never a value.
+    let unreadable = |e: anyhow::Error| ServiceError::invalid("files", &e.to_string());
+    let rows = match files.as_slice() {
+        [(name, text)] if name.to_lowercase().ends_with(".json") => {
+            read_json(name, text).map_err(unreadable)?
+        }
+        _ => {
+            let by_name: HashMap<String, String> = files
+                .into_iter()
+                .map(|(name, text)| (name.to_lowercase(), text))
+                .collect();
+            read_csv_package(&Files::Uploaded(&by_name)).map_err(unreadable)?
+        }
+    };
+    load(state, Some(actor), meta, rows).await
+}
+
+/// Upserts each readable row; a row that breaks a rule is reported, the
+/// rest still load.
+async fn load(
+    state: &AppState,
+    actor: Option<&Actor>,
+    meta: &RequestMeta,
+    rows: Vec<Row>,
+) -> ServiceResult<Report> {
     let mut report = Report::default();
-    let meta = RequestMeta::default();
     for row in rows {
         let (file, line) = (row.file.clone(), row.line);
         let fail = |message: String| RowError {
@@ -92,7 +136,7 @@ pub async fn import(state: &AppState, path: &Path) -> anyhow::Result<Report> {
                 continue;
             }
         };
-        match services::upsert_imported(state, &meta, hsds_id, input).await {
+        match services::upsert_imported(state, actor, meta, hsds_id, input).await {
             Ok(Imported::Created) => report.created += 1,
             Ok(Imported::Updated) => report.updated += 1,
             Err(ServiceError::Invalid(issues)) => {
@@ -102,7 +146,7 @@ pub async fn import(state: &AppState, path: &Path) -> anyhow::Result<Report> {
                     .collect();
                 report.errors.push(fail(text.join("; ")));
             }
-            Err(e) => return Err(anyhow::anyhow!("import stopped: {e:?}")),
+            Err(e) => return Err(e),
         }
     }
     Ok(report)
@@ -241,10 +285,8 @@ struct JsonAddress {
     postal_code: String,
 }
 
-fn read_json(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let file = display_name(path);
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{file}: cannot read: {e}"))?;
+fn read_json(file: &str, text: &str) -> anyhow::Result<Vec<Row>> {
+    let file = file.to_owned();
     let items: Vec<&RawValue> = if text.trim_start().starts_with('[') {
         serde_json::from_str(&text)
     } else {
@@ -330,15 +372,38 @@ fn json_row(s: JsonService, file: &str, line: u64) -> Row {
 /// The rows of one CSV file as header -> value maps, with their line.
 type CsvRows = Vec<(u64, HashMap<String, String>)>;
 
-fn read_csv(path: &Path) -> anyhow::Result<Option<CsvRows>> {
-    if !path.exists() {
-        return Ok(None);
+/// Where a CSV package's files come from: a directory at the console, or
+/// the files an admin uploaded, by name.
+enum Files<'a> {
+    Dir(PathBuf),
+    Uploaded(&'a HashMap<String, String>),
+}
+
+impl Files<'_> {
+    /// The text of one file of the package, or `None` when it is not there.
+    fn text(&self, name: &str) -> anyhow::Result<Option<String>> {
+        match self {
+            Files::Dir(dir) => {
+                let path = dir.join(name);
+                if !path.exists() {
+                    return Ok(None);
+                }
+                std::fs::read_to_string(&path)
+                    .map(Some)
+                    .map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))
+            }
+            Files::Uploaded(files) => Ok(files.get(name).cloned()),
+        }
     }
-    let file = display_name(path);
+}
+
+fn read_csv(files: &Files<'_>, file: &str) -> anyhow::Result<Option<CsvRows>> {
+    let Some(text) = files.text(file)? else {
+        return Ok(None);
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| anyhow::anyhow!("{file}: cannot read: {e}"))?;
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|_| anyhow::anyhow!("{file} line 1: no header row"))?
@@ -362,12 +427,11 @@ fn read_csv(path: &Path) -> anyhow::Result<Option<CsvRows>> {
     Ok(Some(rows))
 }
 
-fn read_csv_package(dir: &Path) -> anyhow::Result<Vec<Row>> {
-    let at = |name: &str| -> PathBuf { dir.join(name) };
-    let organizations = read_csv(&at("organizations.csv"))?
+fn read_csv_package(files: &Files<'_>) -> anyhow::Result<Vec<Row>> {
+    let organizations = read_csv(files, "organizations.csv")?
         .ok_or_else(|| anyhow::anyhow!("organizations.csv is missing"))?;
     let services =
-        read_csv(&at("services.csv"))?.ok_or_else(|| anyhow::anyhow!("services.csv is missing"))?;
+        read_csv(files, "services.csv")?.ok_or_else(|| anyhow::anyhow!("services.csv is missing"))?;
     let get = |m: &HashMap<String, String>, k: &str| m.get(k).cloned().unwrap_or_default();
     let optional = |m: &HashMap<String, String>, k: &str| {
         m.get(k)
@@ -379,18 +443,18 @@ fn read_csv_package(dir: &Path) -> anyhow::Result<Vec<Row>> {
         .map(|(_, m)| (get(m, "id"), get(m, "name")))
         .collect();
     let mut phones: HashMap<String, String> = HashMap::new();
-    for (_, m) in read_csv(&at("phones.csv"))?.unwrap_or_default() {
+    for (_, m) in read_csv(files, "phones.csv")?.unwrap_or_default() {
         phones
             .entry(get(&m, "service_id"))
             .or_insert(get(&m, "number"));
     }
     let mut languages: HashMap<String, Vec<String>> = HashMap::new();
-    for (_, m) in read_csv(&at("languages.csv"))?.unwrap_or_default() {
+    for (_, m) in read_csv(files, "languages.csv")?.unwrap_or_default() {
         if let Some(l) = optional(&m, "code").or_else(|| optional(&m, "name")) {
             languages.entry(get(&m, "service_id")).or_default().push(l);
         }
     }
-    let terms: HashMap<String, Vec<String>> = read_csv(&at("taxonomy_terms.csv"))?
+    let terms: HashMap<String, Vec<String>> = read_csv(files, "taxonomy_terms.csv")?
         .unwrap_or_default()
         .into_iter()
         .map(|(_, m)| {
@@ -402,7 +466,7 @@ fn read_csv_package(dir: &Path) -> anyhow::Result<Vec<Row>> {
         })
         .collect();
     let mut categories: HashMap<String, Vec<String>> = HashMap::new();
-    for (_, m) in read_csv(&at("attributes.csv"))?.unwrap_or_default() {
+    for (_, m) in read_csv(files, "attributes.csv")?.unwrap_or_default() {
         if let Some(names) = terms.get(&get(&m, "taxonomy_term_id")) {
             categories
                 .entry(get(&m, "link_id"))

@@ -367,13 +367,42 @@ pub enum Imported {
 
 /// Creates or updates (by HSDS id) one imported entry, as the system, in one
 /// audited unit.
+/// Refuses (and audits the refusal) unless the caller manages the
+/// directory; decided before anything of a request is read.
+pub async fn require_manage(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> ServiceResult<()> {
+    let ctx = AuditContext::for_actor(actor, meta);
+    require(
+        state,
+        &ctx,
+        access::manage_directory(actor),
+        Action::Create,
+        RecordKind::Service,
+        None,
+    )
+    .await
+}
+
+/// Creates or updates the entry with this HSDS id: at the console (no
+/// actor, the rule `directory_import`) or for an admin's upload (audited as
+/// theirs, under the directory rule).
 pub async fn upsert_imported(
     state: &AppState,
+    actor: Option<&Actor>,
     meta: &RequestMeta,
     hsds_id: String,
     input: NewService,
 ) -> ServiceResult<Imported> {
-    let ctx = AuditContext::anonymous(meta);
+    let (ctx, rule) = match actor {
+        Some(a) => (
+            AuditContext::for_actor(a, meta),
+            access::manage_directory(a).rule(),
+        ),
+        None => (AuditContext::anonymous(meta), "directory_import"),
+    };
     state
         .recorder
         .run(ctx, move |u| {
@@ -385,7 +414,7 @@ pub async fn upsert_imported(
                 let Some(current) = existing else {
                     let id = Uuid::now_v7();
                     u.begin(Action::Create, RecordKind::Service, Some(id));
-                    u.allow("directory_import", None, FIELDS);
+                    u.allow(rule, None, FIELDS);
                     new_model(id, Some(hsds_id), input, None, u.now())
                         .insert(u.txn())
                         .await?;
@@ -394,7 +423,7 @@ pub async fn upsert_imported(
                 };
                 let id = current.id;
                 u.begin(Action::Update, RecordKind::Service, Some(id));
-                u.allow("directory_import", None, FIELDS);
+                u.allow(rule, None, FIELDS);
                 let patch = ServicePatch {
                     organization_name: Some(input.organization_name),
                     name: Some(input.name),

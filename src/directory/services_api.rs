@@ -19,6 +19,7 @@ use crate::http::{
 use crate::text::{ClientId, ETag, IdempotencyKeyText, Line};
 use crate::{
     audit::RequestMeta,
+    directory::hsds,
     directory::services::{
         self, Address, Eligibility, Email, Language, Name, NewService, Phone, ServicePatch,
         ServiceQuery,
@@ -150,6 +151,48 @@ pub enum ServiceRead {
     Ok(Json<ServiceOut>, #[oai(header = "ETag")] String),
 }
 
+/// Open Referral HSDS files to load into the directory, as `casework
+/// directory import` reads them from disk.
+#[derive(Object)]
+pub struct HsdsImportIn {
+    /// One `.json` file of HSDS 3 services with their `organization` (one
+    /// service, an array, or a page with `contents`), or the files of an HSDS
+    /// CSV package by name: `organizations.csv` and `services.csv`, with
+    /// `phones.csv`, `languages.csv`, `attributes.csv` and
+    /// `taxonomy_terms.csv` used when present.
+    #[oai(validator(min_items = 1, max_items = 6))]
+    pub files: Vec<HsdsFileIn>,
+}
+
+/// One file of an upload.
+#[derive(Object)]
+pub struct HsdsFileIn {
+    /// The file's name (`services.json`, `services.csv`, ...).
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: String,
+    /// The file's text. The whole request is at most 1 MiB; a larger
+    /// directory loads with `casework directory import`.
+    #[oai(validator(max_length = 1048576))]
+    pub text: String,
+}
+
+/// What an import did: entries created and updated (matched by their HSDS
+/// id), and each row that did not load, by file and line, with the rule it
+/// broke (never its values).
+#[derive(Object)]
+pub struct HsdsImportOut {
+    pub created: u64,
+    pub updated: u64,
+    pub errors: Vec<HsdsRowErrorOut>,
+}
+
+#[derive(Object)]
+pub struct HsdsRowErrorOut {
+    pub file: String,
+    pub line: u64,
+    pub message: String,
+}
+
 #[OpenApi(prefix_path = "/v1/services", tag = "ApiTags::Services")]
 impl ServicesApi {
     /// Add an outside service to the directory (admins).
@@ -185,6 +228,40 @@ impl ServicesApi {
         let s = services::create(&state, &auth.0, &meta, input).await?;
         let tag = etag(s.version);
         Ok(ServiceCreated::Created(Json(service_out(s)), tag))
+    }
+
+    /// Load Open Referral HSDS data into the directory (admins): each service
+    /// is created or, when its HSDS id is known, updated; rows that cannot be
+    /// read are reported and the rest still load. Each entry is audited as
+    /// the admin's create or update.
+    #[oai(
+        operation_id = "importServices",
+        path = "/import",
+        method = "post",
+        transform = "write_limit"
+    )]
+    async fn import(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        auth: BearerAuth,
+        body: Input<HsdsImportIn>,
+    ) -> Result<Json<HsdsImportOut>, ProblemResponse> {
+        let files = body.0.files.into_iter().map(|f| (f.name, f.text)).collect();
+        let report = hsds::import_uploaded(&state, &auth.0, &meta, files).await?;
+        Ok(Json(HsdsImportOut {
+            created: report.created as u64,
+            updated: report.updated as u64,
+            errors: report
+                .errors
+                .into_iter()
+                .map(|e| HsdsRowErrorOut {
+                    file: e.file,
+                    line: e.line,
+                    message: e.message,
+                })
+                .collect(),
+        }))
     }
 
     /// Search the directory: entries whose organization or service name has

@@ -283,6 +283,19 @@ pub(crate) fn cases() -> Vec<Case> {
             public: false,
         },
         Case {
+            method: Method::POST,
+            template: "/v1/services/import",
+            path: |_| "/v1/services/import".into(),
+            body: |f| {
+                let service = json!([{"id": format!("role-test-{}", f.n), "name": "Role Test Pantry",
+                    "organization": {"name": "Invented Org"}}]);
+                Some(json!({"files": [{"name": "services.json", "text": service.to_string()}]}))
+            },
+            if_match: no_etag,
+            expect: Box::new(admin_only_200),
+            public: false,
+        },
+        Case {
             method: Method::GET,
             template: "/v1/services",
             path: |_| "/v1/services?q=invented".into(),

@@ -292,3 +292,118 @@ async fn hsds_json_and_csv_import_twice_without_duplicates_and_report_broken_row
         "inactive last"
     );
 }
+
+#[tokio::test]
+async fn an_admin_uploads_hsds_files_through_the_api_as_the_console_imports_them() {
+    let app = spawn_app().await;
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hsds");
+    let admin = app.account(Role::Admin, &[]).await;
+    let json_file = std::fs::read_to_string(format!("{fixtures}/services.json")).unwrap();
+    let upload = json!({"files": [{"name": "services.json", "text": json_file}]});
+
+    // Every other role is refused before anything is read, and nothing loads.
+    for role in [
+        Role::Peer,
+        Role::SocialWorker,
+        Role::Supervisor,
+        Role::Staff,
+        Role::Security,
+        Role::Auditor,
+    ] {
+        let other = app.account(role, &[]).await;
+        assert_problem(
+            app.post_as("/v1/services/import", &other.token, &upload)
+                .await,
+            403,
+            "forbidden",
+        )
+        .await;
+    }
+
+    for round in 1..=2 {
+        let (report, _) = json_of(
+            app.post_as("/v1/services/import", &admin.token, &upload)
+                .await,
+            200,
+        )
+        .await;
+        let (created, updated) = if round == 1 { (2, 0) } else { (0, 2) };
+        assert_eq!(report["created"], created, "{report}");
+        assert_eq!(report["updated"], updated, "{report}");
+        assert_eq!(
+            report["errors"],
+            json!([{"file": "services.json", "line": 27, "message": "name: is required"}])
+        );
+    }
+
+    // A CSV package, file by file, as the console reads its directory.
+    let files: Vec<Value> = std::fs::read_dir(format!("{fixtures}/csv"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            json!({"name": e.file_name().to_string_lossy(),
+                   "text": std::fs::read_to_string(e.path()).unwrap()})
+        })
+        .collect();
+    let (report, _) = json_of(
+        app.post_as("/v1/services/import", &admin.token, &json!({"files": files}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        report["errors"],
+        json!([{"file": "services.csv", "line": 5, "message": "organization name: is required"}])
+    );
+    assert_eq!(report["created"].as_u64().unwrap() + report["updated"].as_u64().unwrap(), 3, "{report}");
+
+    let peer = app.account(Role::Peer, &[]).await;
+    let (list, _) = json_of(app.get_as("/v1/services", &peer.token).await, 200).await;
+    let hsds: BTreeSet<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["hsds_id"].as_str())
+        .collect();
+    assert_eq!(
+        hsds,
+        BTreeSet::from([
+            "svc-clinic-walkin",
+            "svc-harbor-pantry",
+            "svc-legal-tenants",
+            "svc-maple-shelter"
+        ])
+    );
+
+    // A package without its services, or a file that is not HSDS JSON, names `files`.
+    for bad in [
+        json!({"files": [{"name": "organizations.csv", "text": "id,name\no1,Invented\n"}]}),
+        json!({"files": [{"name": "services.json", "text": "{not json"}]}),
+    ] {
+        let (problem, _) = json_of(
+            app.post_as("/v1/services/import", &admin.token, &bad).await,
+            422,
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["field"], "files", "{problem}");
+    }
+
+    // Each entry is the admin's own create or update in the trail.
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let (events, _) = json_of(
+        app.get_as(
+            &format!("/v1/audit/events?actor_id={}&record_type=service&limit=100", admin.id),
+            &auditor.token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let actions: BTreeSet<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, BTreeSet::from(["create", "update"]), "{events}");
+}
