@@ -1,6 +1,6 @@
 // Written by web/scripts/shell.mjs (`npm run shell`); do not edit.
 // The files the service worker keeps for opening offline, and a hash of them.
-self.SHELL_VERSION = "casework-shell-f2dc8b8d3c07c210";
+self.SHELL_VERSION = "casework-shell-dbf18bc24f7d491f";
 self.SHELL_FILES = [
   "/app.js",
   "/icon.svg",

@@ -257,6 +257,12 @@ impl Checkpoints {
         full: bool,
     ) -> anyhow::Result<Verification> {
         let key = self.verifying_key();
+        let public_key = hex::encode(key.as_bytes());
+        // The mark first, then the file: a checkpoint is written to the file
+        // before it is marked, so a file read after the mark reaches it even
+        // while a checkpoint is being made (read the other way round, a
+        // checkpoint made between the two reads looked like a cut file).
+        let marked = marked(db, &public_key).await?;
         // Routinely the last checkpoint alone: its signature, and that the
         // file reaches what the database says was checkpointed.
         let last = self.last()?;
@@ -267,8 +273,7 @@ impl Checkpoints {
                 reason: "a checkpoint's signature does not hold",
             });
         }
-        let public_key = hex::encode(key.as_bytes());
-        if let Some(marked) = marked(db, &public_key).await?
+        if let Some(marked) = marked
             && last.as_ref().is_none_or(|c| c.seq < marked)
         {
             return Ok(Verification::Broken {

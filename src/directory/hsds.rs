@@ -19,7 +19,7 @@ use crate::{
     access::Actor,
     audit::RequestMeta,
     domain::{Need, ServiceStatus},
-    error::ServiceError,
+    error::{ServiceError, ServiceResult},
     state::AppState,
 };
 
@@ -430,8 +430,8 @@ fn read_csv(files: &Files<'_>, file: &str) -> anyhow::Result<Option<CsvRows>> {
 fn read_csv_package(files: &Files<'_>) -> anyhow::Result<Vec<Row>> {
     let organizations = read_csv(files, "organizations.csv")?
         .ok_or_else(|| anyhow::anyhow!("organizations.csv is missing"))?;
-    let services =
-        read_csv(files, "services.csv")?.ok_or_else(|| anyhow::anyhow!("services.csv is missing"))?;
+    let services = read_csv(files, "services.csv")?
+        .ok_or_else(|| anyhow::anyhow!("services.csv is missing"))?;
     let get = |m: &HashMap<String, String>, k: &str| m.get(k).cloned().unwrap_or_default();
     let optional = |m: &HashMap<String, String>, k: &str| {
         m.get(k)

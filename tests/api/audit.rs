@@ -837,6 +837,46 @@ async fn verify_api(app: &TestApp, auditor: &str, full: bool) -> Value {
         .unwrap()
 }
 
+/// A routine verify while checkpoints are being made: the file and the
+/// database's mark are read in the order they are written, so a checkpoint
+/// made between the two reads never looks like a cut file (it once did, and
+/// the app's chain screen showed "broken" under load).
+#[tokio::test]
+async fn a_routine_verify_while_checkpoints_are_made_finds_the_chain_intact() {
+    let app = spawn_app().await;
+    let auditor = app.account(Role::Auditor, &[]).await;
+    let rounds = 300;
+    let making = async {
+        for i in 0..rounds {
+            if i % 10 == 0 {
+                app.branch(&format!("V{i}")).await;
+            }
+            // A receipt signs the head (each receipt is itself an audited
+            // read, so the next one signs a new head): a checkpoint written
+            // to the file, then marked in the database.
+            let resp = app.get_as("/v1/audit/receipt", &auditor.token).await;
+            assert_eq!(resp.status(), 200);
+        }
+    };
+    let verifying = || async {
+        let mut seen = Vec::new();
+        for _ in 0..rounds {
+            seen.push(verify_api(&app, &auditor.token, false).await);
+        }
+        seen
+    };
+    let ((), a, b, c) = tokio::join!(making, verifying(), verifying(), verifying());
+    let seen: Vec<Value> = a.into_iter().chain(b).chain(c).collect();
+    let broken: Vec<&Value> = seen.iter().filter(|v| v["intact"] != true).collect();
+    assert!(
+        broken.is_empty(),
+        "{} of {} verifies said broken: {:?}",
+        broken.len(),
+        seen.len(),
+        broken.first()
+    );
+}
+
 /// Deleting the newest events used to pass `verify`; a signed checkpoint
 /// outside the database now shows it, a receipt proves what came before it,
 /// and a tampered row is found before the checkpoint (full) and after it

@@ -346,8 +346,12 @@ async fn an_admin_uploads_hsds_files_through_the_api_as_the_console_imports_them
         })
         .collect();
     let (report, _) = json_of(
-        app.post_as("/v1/services/import", &admin.token, &json!({"files": files}))
-            .await,
+        app.post_as(
+            "/v1/services/import",
+            &admin.token,
+            &json!({"files": files}),
+        )
+        .await,
         200,
     )
     .await;
@@ -355,7 +359,11 @@ async fn an_admin_uploads_hsds_files_through_the_api_as_the_console_imports_them
         report["errors"],
         json!([{"file": "services.csv", "line": 5, "message": "organization name: is required"}])
     );
-    assert_eq!(report["created"].as_u64().unwrap() + report["updated"].as_u64().unwrap(), 3, "{report}");
+    assert_eq!(
+        (report["created"].as_u64(), report["updated"].as_u64()),
+        (Some(2), Some(0)),
+        "{report}"
+    );
 
     let peer = app.account(Role::Peer, &[]).await;
     let (list, _) = json_of(app.get_as("/v1/services", &peer.token).await, 200).await;
@@ -392,7 +400,10 @@ async fn an_admin_uploads_hsds_files_through_the_api_as_the_console_imports_them
     let auditor = app.account(Role::Auditor, &[]).await;
     let (events, _) = json_of(
         app.get_as(
-            &format!("/v1/audit/events?actor_id={}&record_type=service&limit=100", admin.id),
+            &format!(
+                "/v1/audit/events?actor_id={}&record_type=service&limit=100",
+                admin.id
+            ),
             &auditor.token,
         )
         .await,

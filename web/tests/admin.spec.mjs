@@ -362,11 +362,11 @@ test('an admin imports Open Referral (HSDS) files into the directory, twice with
   await signInDesk(page, ADMIN);
   await go(page, 'Service directory');
   await h1(page, 'Service directory');
-  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
   await expect(page.locator('.error-summary')).toContainText('Choose the files to import');
   for (const [created, updated] of [[2, 0], [0, 2]]) {
     await page.getByLabel('Files to import').setInputFiles(`${fixtures}services.json`);
-    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
     const report = page.getByTestId('import-report');
     await expect(report).toContainText(`Imported: ${created} new and ${updated} updated entries.`);
     await expect(report).toContainText('services.json line 27: name: is required');
@@ -374,7 +374,7 @@ test('an admin imports Open Referral (HSDS) files into the directory, twice with
   await page.getByLabel('Files to import').setInputFiles(
     ['organizations.csv', 'services.csv', 'phones.csv', 'languages.csv', 'attributes.csv', 'taxonomy_terms.csv'].map((f) => `${fixtures}csv/${f}`),
   );
-  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
   await expect(page.getByTestId('import-report')).toContainText('services.csv line 5: organization name: is required');
   await audit(page, 'admin-import');
   const res = await fetch(`${base()}/v1/services?q=harbor`, { headers: { authorization: `Bearer ${await token()}` } });

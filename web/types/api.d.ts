@@ -1163,6 +1163,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/services/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Load Open Referral HSDS data into the directory (admins): each service
+         *     is created or, when its HSDS id is known, updated; rows that cannot be
+         *     read are reported and the rest still load. Each entry is audited as
+         *     the admin's create or update.
+         */
+        post: operations["importServices"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/services/{id}": {
         parameters: {
             query?: never;
@@ -2110,6 +2132,54 @@ export interface components {
             /** Format: uuid */
             training_id: string;
             training_name: string;
+        };
+        /**
+         * HsdsFileIn
+         * @description One file of an upload.
+         */
+        HsdsFileIn: {
+            /** @description The file's name (`services.json`, `services.csv`, ...). */
+            name: string;
+            /**
+             * @description The file's text. The whole request is at most 1 MiB; a larger
+             *     directory loads with `casework directory import`.
+             */
+            text: string;
+        };
+        /**
+         * HsdsImportIn
+         * @description Open Referral HSDS files to load into the directory, as `casework
+         *     directory import` reads them from disk.
+         */
+        HsdsImportIn: {
+            /**
+             * @description One `.json` file of HSDS 3 services with their `organization` (one
+             *     service, an array, or a page with `contents`), or the files of an HSDS
+             *     CSV package by name: `organizations.csv` and `services.csv`, with
+             *     `phones.csv`, `languages.csv`, `attributes.csv` and
+             *     `taxonomy_terms.csv` used when present.
+             */
+            files: components["schemas"]["HsdsFileIn"][];
+        };
+        /**
+         * HsdsImportOut
+         * @description What an import did: entries created and updated (matched by their HSDS
+         *     id), and each row that did not load, by file and line, with the rule it
+         *     broke (never its values).
+         */
+        HsdsImportOut: {
+            /** Format: uint64 */
+            created: number;
+            errors: components["schemas"]["HsdsRowErrorOut"][];
+            /** Format: uint64 */
+            updated: number;
+        };
+        /** HsdsRowErrorOut */
+        HsdsRowErrorOut: {
+            file: string;
+            /** Format: uint64 */
+            line: number;
+            message: string;
         };
         /**
          * @description What kind of incident it was (DESIGN.md section 2).
@@ -15356,6 +15426,164 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ServiceOut"];
+                };
+            };
+            /** @description The request is malformed (a parameter or the JSON itself) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required, or the token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or one the caller may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A keyed or size-limited request must declare its Content-Length */
+            411: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record changed since it was read; `current` holds it now */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header fields are too large (or too many) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service is unavailable, or the request took too long */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importServices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["HsdsImportIn"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["HsdsImportOut"];
                 };
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
