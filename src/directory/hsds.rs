@@ -288,18 +288,18 @@ struct JsonAddress {
 fn read_json(file: &str, text: &str) -> anyhow::Result<Vec<Row>> {
     let file = file.to_owned();
     let items: Vec<&RawValue> = if text.trim_start().starts_with('[') {
-        serde_json::from_str(&text)
+        serde_json::from_str(text)
     } else {
         #[derive(Deserialize)]
         struct Page<'a> {
             #[serde(borrow)]
             contents: Option<Vec<&'a RawValue>>,
         }
-        match serde_json::from_str::<Page>(&text) {
+        match serde_json::from_str::<Page>(text) {
             Ok(Page {
                 contents: Some(items),
             }) => Ok(items),
-            Ok(_) => serde_json::from_str::<&RawValue>(&text).map(|one| vec![one]),
+            Ok(_) => serde_json::from_str::<&RawValue>(text).map(|one| vec![one]),
             Err(e) => Err(e),
         }
     }

@@ -22,7 +22,7 @@ cd "$ROOT"
 # CASEWORK_BIN: a server binary built before (several runs at once, no cargo).
 if [ -n "${CASEWORK_BIN:-}" ]; then
   CASEWORK_LISTEN="127.0.0.1:$PORT" CASEWORK_DATA_DIR="$DATA" CASEWORK_SHUTDOWN_GRACE_SECONDS=1 \
-    "$CASEWORK_BIN" serve --demo >"$DATA.server.log" 2>&1 &
+    "$CASEWORK_BIN" serve --demo >"$WEB/tests/artifacts/server-$PORT.log" 2>&1 &
 else
   CASEWORK_LISTEN="127.0.0.1:$PORT" CASEWORK_DATA_DIR="$DATA" CASEWORK_SHUTDOWN_GRACE_SECONDS=1 \
     cargo run -q -- serve --demo >"$WEB/tests/artifacts/server.log" 2>&1 &
