@@ -96,21 +96,34 @@ pub async fn import_uploaded(
     files: Vec<(String, String)>,
 ) -> ServiceResult<Report> {
     services::require_manage(state, actor, meta).await?;
-    // The message names the file and line and the rule, never a value.
-    let unreadable = |e: anyhow::Error| ServiceError::invalid("files", &e.to_string());
-    let rows = match files.as_slice() {
+    let (read, file) = match files.as_slice() {
         [(name, text)] if name.to_lowercase().ends_with(".json") => {
-            read_json(name, text).map_err(unreadable)?
+            (read_json(name, text), name.clone())
         }
         _ => {
             let by_name: HashMap<String, String> = files
                 .into_iter()
                 .map(|(name, text)| (name.to_lowercase(), text))
                 .collect();
-            read_csv_package(&Files::Uploaded(&by_name)).map_err(unreadable)?
+            (
+                read_csv_package(&Files::Uploaded(&by_name)),
+                "services.csv".to_owned(),
+            )
         }
     };
-    load(state, Some(actor), meta, rows).await
+    match read {
+        Ok(rows) => load(state, Some(actor), meta, rows).await,
+        // Files that cannot be read at all load nothing; the report says why
+        // (by file and line and the rule, never a value), as for a row.
+        Err(e) => Ok(Report {
+            errors: vec![RowError {
+                file,
+                line: 0,
+                message: e.to_string(),
+            }],
+            ..Report::default()
+        }),
+    }
 }
 
 /// Upserts each readable row; a row that breaks a rule is reported, the

@@ -178,7 +178,9 @@ pub struct HsdsFileIn {
 
 /// What an import did: entries created and updated (matched by their HSDS
 /// id), and each row that did not load, by file and line, with the rule it
-/// broke (never its values).
+/// broke (never its values). Files that cannot be read at all (not HSDS
+/// JSON, not CSV, a package without `services.csv`) load nothing and are one
+/// error at line 0.
 #[derive(Object)]
 pub struct HsdsImportOut {
     pub created: u64,

@@ -383,17 +383,29 @@ async fn an_admin_uploads_hsds_files_through_the_api_as_the_console_imports_them
         ])
     );
 
-    // A package without its services, or a file that is not HSDS JSON, names `files`.
-    for bad in [
-        json!({"files": [{"name": "organizations.csv", "text": "id,name\no1,Invented\n"}]}),
-        json!({"files": [{"name": "services.json", "text": "{not json"}]}),
+    // A package without its services, or a file that is not HSDS JSON, loads
+    // nothing and says why, as a row would.
+    for (bad, file, says) in [
+        (
+            json!({"files": [{"name": "organizations.csv", "text": "id,name\no1,Invented\n"}]}),
+            "services.csv",
+            "services.csv is missing",
+        ),
+        (
+            json!({"files": [{"name": "services.json", "text": "{not json"}]}),
+            "services.json",
+            "services.json line 1: not HSDS JSON",
+        ),
     ] {
-        let (problem, _) = json_of(
+        let (report, _) = json_of(
             app.post_as("/v1/services/import", &admin.token, &bad).await,
-            422,
+            200,
         )
         .await;
-        assert_eq!(problem["errors"][0]["field"], "files", "{problem}");
+        assert_eq!(
+            report,
+            json!({"created": 0, "updated": 0, "errors": [{"file": file, "line": 0, "message": says}]})
+        );
     }
 
     // Each entry is the admin's own create or update in the trail.

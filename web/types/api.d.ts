@@ -2165,7 +2165,9 @@ export interface components {
          * HsdsImportOut
          * @description What an import did: entries created and updated (matched by their HSDS
          *     id), and each row that did not load, by file and line, with the rule it
-         *     broke (never its values).
+         *     broke (never its values). Files that cannot be read at all (not HSDS
+         *     JSON, not CSV, a package without `services.csv`) load nothing and are one
+         *     error at line 0.
          */
         HsdsImportOut: {
             /** Format: uint64 */
