@@ -116,7 +116,7 @@ async function settle(entry, r) {
     await copy.updateEntry(entry.op_id, r.outcome, op);
     const record = recordOf(r.record, entry.op.kind);
     // A new patron's possible duplicates (same name and birth year, some
-    // perhaps not on this device) stay with it until the feed sends it again.
+    // perhaps not on this device) stay with it until the record changes.
     const duplicates = /** @type {any} */ (r.record)?.possible_duplicates;
     if (record?.id) await copy.putRecord(entry.op.kind, record.id, Array.isArray(duplicates) && duplicates.length ? { ...record, possible_duplicates: duplicates } : record);
   } else if (r.outcome === 'conflict') {
