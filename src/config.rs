@@ -23,6 +23,9 @@ pub const ENV_KEYS: &[&str] = &[
     "audit_checkpoint_url",
     "audit_checkpoint_key",
     "web_dir",
+    "metrics_listen",
+    "sqlite_reads",
+    "sqlite_writes",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +72,35 @@ pub struct Settings {
     /// next reload; empty means the built-in copy. For development.
     #[serde(default)]
     pub web_dir: String,
+    /// Serve Prometheus metrics (`/metrics`) on this address, apart from the
+    /// API; empty means no metrics. Counts and timings only: no personal
+    /// data, no ids.
+    #[serde(default)]
+    pub metrics_listen: String,
+    /// How SQLite reads run: `calling_thread` (default: on the thread that
+    /// asks, no thread switch a statement) or `pool` (sqlx's connections,
+    /// each a thread of its own that every statement goes to and back from;
+    /// docs/benchmark.md measures both). PostgreSQL always uses its pool.
+    #[serde(default = "SqliteStatements::calling_thread")]
+    pub sqlite_reads: SqliteStatements,
+    /// How the audit writer's SQLite statements run: `calling_thread`
+    /// (default: on the writer's thread, the commit's flush on a blocking
+    /// one) or `pool` (sqlx's connection, a thread switch a statement).
+    #[serde(default = "SqliteStatements::calling_thread")]
+    pub sqlite_writes: SqliteStatements,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteStatements {
+    CallingThread,
+    Pool,
+}
+
+impl SqliteStatements {
+    fn calling_thread() -> Self {
+        SqliteStatements::CallingThread
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +132,9 @@ impl Default for Settings {
             audit_checkpoint_url: String::new(),
             audit_checkpoint_key: String::new(),
             web_dir: String::new(),
+            metrics_listen: String::new(),
+            sqlite_reads: SqliteStatements::CallingThread,
+            sqlite_writes: SqliteStatements::CallingThread,
         }
     }
 }

@@ -12,6 +12,8 @@ use sea_orm::{
 
 use crate::config::{Settings, SqliteSynchronous};
 
+mod calling_thread;
+
 /// How much of the SQLite file readers map (address space, not memory: the
 /// pages are the operating system's file cache, shared by every connection).
 const MMAP_BYTES: u64 = 1 << 30;
@@ -24,7 +26,83 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("cannot create data_dir `{}`", settings.data_dir.display()))?;
     }
-    connect_url(&url, settings.sqlite_synchronous).await
+    // PostgreSQL shows which instance a session is (`pg_stat_activity`).
+    let name = format!("casework {}", settings.listen);
+    connect_named(&url, settings.sqlite_synchronous, &name).await
+}
+
+/// The connection requests read through: for SQLite with `sqlite_reads =
+/// "calling_thread"` (the default) a proxy that runs reads on the thread
+/// that asks ([`calling_thread`]); otherwise `pool` itself. `pool` stays
+/// the migrations' (and the writer's, with `sqlite_writes = "pool"`).
+pub async fn reads(
+    settings: &Settings,
+    pool: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    Ok(calling_thread(settings, settings.sqlite_reads, false)
+        .await?
+        .unwrap_or_else(|| pool.clone()))
+}
+
+/// The audit writer's connection: with `sqlite_writes = "calling_thread"`
+/// (the default) on SQLite, one of its own that runs its statements on the writer's
+/// thread, its commit's flush on a blocking one; otherwise `pool`.
+pub async fn writer(settings: &Settings, pool: &DatabaseConnection) -> anyhow::Result<WriterDb> {
+    Ok(
+        match calling_thread(settings, settings.sqlite_writes, true).await? {
+            Some(db) => WriterDb { db, explicit: true },
+            None => WriterDb {
+                db: pool.clone(),
+                explicit: false,
+            },
+        },
+    )
+}
+
+/// The writer's connection, and whether the writer sends its transactions
+/// as statements (the calling-thread connection) or through sea-orm's
+/// transactions (sqlx's pool).
+#[derive(Clone)]
+pub struct WriterDb {
+    pub db: DatabaseConnection,
+    pub explicit: bool,
+}
+
+/// Whether `err` is a unique constraint's refusal (two writers that raced
+/// to the same id or value), from either kind of connection.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    ) || matches!(err, DbErr::Custom(m) if m.starts_with(calling_thread::UNIQUE))
+}
+
+async fn calling_thread(
+    settings: &Settings,
+    how: crate::config::SqliteStatements,
+    writer: bool,
+) -> anyhow::Result<Option<DatabaseConnection>> {
+    let url = settings.effective_database_url();
+    let file = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|f| !f.is_empty() && !f.contains(":memory:"));
+    let (Some(file), crate::config::SqliteStatements::CallingThread) = (file, how) else {
+        return Ok(None);
+    };
+    let synchronous = match settings.sqlite_synchronous {
+        SqliteSynchronous::Full => "FULL",
+        SqliteSynchronous::Normal => "NORMAL",
+    };
+    let proxy = calling_thread::CallingThread::new(file.into(), synchronous, writer);
+    let db = Database::connect_proxy(
+        DatabaseBackend::Sqlite,
+        std::sync::Arc::new(Box::new(proxy)),
+    )
+    .await?;
+    db.ping().await.context("cannot read the database")?;
+    Ok(Some(db))
 }
 
 /// SQLite connections: each has a thread of its own that every statement
@@ -38,6 +116,14 @@ fn sqlite_pool_size() -> u32 {
 pub async fn connect_url(
     url: &str,
     synchronous: SqliteSynchronous,
+) -> anyhow::Result<DatabaseConnection> {
+    connect_named(url, synchronous, "casework").await
+}
+
+async fn connect_named(
+    url: &str,
+    synchronous: SqliteSynchronous,
+    name: &str,
 ) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
     // Statements carry names and notes: never log them or put them in spans.
@@ -67,15 +153,40 @@ pub async fn connect_url(
     } else {
         opts.max_connections(16)
             .min_connections(1)
-            .set_application_name("casework");
+            .set_application_name(name);
     }
-    let db = Database::connect(opts).await.with_context(|| {
+    let mut db = Database::connect(opts).await.with_context(|| {
         format!(
             "cannot open database `{}`",
             crate::config::mask_password(url)
         )
     })?;
+    db.set_metric_callback(|_| count_statement());
     Ok(db)
+}
+
+tokio::task_local! {
+    /// Who a statement is made for, when not a request: the audit writer's
+    /// batches, or background work (checkpoints, the key sweep).
+    static ON: &'static str;
+}
+
+/// Runs `work` as the audit writer's: its statements count as
+/// `casework_db_statements_total{on="writer"}`.
+pub async fn as_writer<F: std::future::Future>(work: F) -> F::Output {
+    ON.scope("writer", work).await
+}
+
+/// Runs `work` as background work (`on="background"`), apart from requests.
+pub async fn as_background<F: std::future::Future>(work: F) -> F::Output {
+    ON.scope("background", work).await
+}
+
+/// Counts one statement sent to the database (the benchmark's budgets: a
+/// read makes at most one or two outside the writer, a write none). Only the
+/// number: never the statement, which carries names and notes.
+pub fn count_statement() {
+    crate::telemetry::statement(ON.try_with(|on| *on).unwrap_or("request"));
 }
 
 /// Starts a write transaction. On SQLite it takes the write lock at `BEGIN`

@@ -75,7 +75,7 @@ impl From<sea_orm::DbErr> for ServiceError {
     /// check would have told it: 409. The constraint's message, which can
     /// quote the value, is dropped.
     fn from(err: sea_orm::DbErr) -> Self {
-        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+        if crate::db::is_unique_violation(&err) {
             return ServiceError::Conflict("a record with this id or unique value exists");
         }
         ServiceError::unexpected("database", err)

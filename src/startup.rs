@@ -29,6 +29,14 @@ impl Application {
         accept_broken_chain: bool,
     ) -> anyhow::Result<Self> {
         let listen = settings.listen;
+        if !settings.metrics_listen.trim().is_empty() {
+            let addr = settings.metrics_listen.trim().parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "setting `metrics_listen` must be an address and port, like 127.0.0.1:9100"
+                )
+            })?;
+            crate::telemetry::serve_metrics(addr)?;
+        }
         let state = AppState::open(settings).await?;
         match state.checkpoints.verify(&state.db, false).await? {
             crate::audit::Verification::Intact { .. } => {}

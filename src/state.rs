@@ -47,7 +47,8 @@ impl AppState {
         }
         let keys = Arc::new(TokenKeys::load(&settings)?);
         let clock = Clock::default();
-        let recorder = Recorder::start(db.clone(), clock.clone());
+        let recorder = Recorder::start_on(db::writer(&settings, &db).await?, clock.clone());
+        let db = db::reads(&settings, &db).await?;
         let checkpoints = Arc::new(crate::audit::checkpoint::Checkpoints::open(&settings)?);
         // And what opening made (the database and its journal, the keys).
         crate::private::secure_dir(&settings.data_dir)?;

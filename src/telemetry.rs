@@ -42,3 +42,28 @@ pub fn init(format: LogFormat) {
             .try_init(),
     };
 }
+
+/// Serves the metrics in the Prometheus text format on `addr` (setting
+/// `metrics_listen`), apart from the API. Once a process: a second call (as
+/// in tests, which start many servers) keeps the first.
+pub fn serve_metrics(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use metrics_exporter_prometheus::{BuildError, PrometheusBuilder};
+    match PrometheusBuilder::new().with_http_listener(addr).install() {
+        Ok(()) | Err(BuildError::FailedToSetGlobalRecorder(_)) => Ok(()),
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot serve metrics on `{addr}` (setting `metrics_listen`): {e}"
+        )),
+    }
+}
+
+/// One statement sent to the database, for a request, the audit writer or
+/// background work. Only counted: the statement carries names and notes.
+pub fn statement(on: &'static str) {
+    metrics::counter!("casework_db_statements_total", "on" => on).increment(1);
+}
+
+/// One batch committed (or failed) by the audit writer, with its units.
+pub fn writer_batch(units: usize) {
+    metrics::counter!("casework_writer_batches_total").increment(1);
+    metrics::counter!("casework_writer_units_total").increment(units as u64);
+}

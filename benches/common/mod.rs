@@ -11,8 +11,8 @@ use std::{
 
 use serde_json::{Value, json};
 
-/// The running server, killed when dropped.
-pub struct Server(pub Child);
+/// The running server, killed when dropped, and where its metrics are.
+pub struct Server(pub Child, pub String);
 
 impl Server {
     /// Stops the server as an operator would (SIGTERM: requests in flight
@@ -56,6 +56,9 @@ pub async fn start_on(
         .local_addr()?
         .port();
     let base = format!("http://127.0.0.1:{port}");
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let binary = env!("CARGO_BIN_EXE_casework");
     let mut cmd = match cpu {
         Some(core) => {
@@ -78,12 +81,19 @@ pub async fn start_on(
     cmd.args(["serve", "--demo"])
         .env("CASEWORK_DATA_DIR", data_dir)
         .env("CASEWORK_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "CASEWORK_METRICS_LISTEN",
+            format!("127.0.0.1:{metrics_port}"),
+        )
         .env("RUST_LOG", "warn")
         .stdout(log);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let server = Server(cmd.spawn()?);
+    let server = Server(
+        cmd.spawn()?,
+        format!("http://127.0.0.1:{metrics_port}/metrics"),
+    );
     let client = reqwest::Client::new();
     let started = Instant::now();
     while client
@@ -100,6 +110,52 @@ pub async fn start_on(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok((server, base))
+}
+
+/// The server's database statements so far, by whom they were made for,
+/// and the audit writer's batches and units (from its `/metrics`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Statements {
+    pub request: f64,
+    pub writer: f64,
+    pub background: f64,
+    pub batches: f64,
+    pub units: f64,
+}
+
+pub async fn statements(client: &reqwest::Client, metrics: &str) -> anyhow::Result<Statements> {
+    let text = client
+        .get(metrics)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Ok(Statements {
+        request: value("casework_db_statements_total{on=\"request\"}"),
+        writer: value("casework_db_statements_total{on=\"writer\"}"),
+        background: value("casework_db_statements_total{on=\"background\"}"),
+        batches: value("casework_writer_batches_total"),
+        units: value("casework_writer_units_total"),
+    })
+}
+
+impl std::ops::Sub for Statements {
+    type Output = Statements;
+    fn sub(self, o: Statements) -> Statements {
+        Statements {
+            request: self.request - o.request,
+            writer: self.writer - o.writer,
+            background: self.background - o.background,
+            batches: self.batches - o.batches,
+            units: self.units - o.units,
+        }
+    }
 }
 
 /// utime + stime of a process, in seconds (Linux: from /proc).

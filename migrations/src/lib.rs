@@ -24,6 +24,7 @@ mod m20261201_000017_sync;
 mod m20261201_000018_load_paths;
 mod m20261206_000019_change_log_by_record;
 mod m20261206_000020_audit_checkpoint_mark;
+mod m20261206_000021_open_referrals_dated;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000018_load_paths::Migration),
             Box::new(m20261206_000019_change_log_by_record::Migration),
             Box::new(m20261206_000020_audit_checkpoint_mark::Migration),
+            Box::new(m20261206_000021_open_referrals_dated::Migration),
         ]
     }
 }

@@ -227,7 +227,7 @@ impl Checkpoints {
     /// while events are written, until the process ends; each is signed at
     /// the time `clock` reads.
     pub fn spawn(self: Arc<Self>, db: sea_orm::DatabaseConnection, clock: crate::clock::Clock) {
-        tokio::spawn(async move {
+        tokio::spawn(crate::db::as_background(async move {
             let mut since = Instant::now();
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
@@ -245,7 +245,7 @@ impl Checkpoints {
                     }
                 }
             }
-        });
+        }));
     }
 
     /// Walks what came after the last checkpoint (all of it with `full`),

@@ -24,8 +24,8 @@ use chrono::Utc;
 use futures_util::{FutureExt, future::BoxFuture};
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, TransactionTrait,
 };
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
@@ -80,16 +80,33 @@ impl Recorder {
     /// Starts the writer, and a supervisor that starts it again if it dies,
     /// on the current runtime.
     pub fn start(db: DatabaseConnection, clock: Clock) -> Recorder {
+        Self::start_on(
+            crate::db::WriterDb {
+                db,
+                explicit: false,
+            },
+            clock,
+        )
+    }
+
+    /// The same on `w`.
+    pub fn start_on(w: crate::db::WriterDb, clock: Clock) -> Recorder {
         let (tx, rx) = mpsc::channel::<Job>(4096);
         let rx = Arc::new(Mutex::new(rx));
         let running = Arc::new(AtomicBool::new(true));
         let flag = running.clone();
         let writer_clock = clock.clone();
+        let explicit = w.explicit;
+        let db = w.db;
         tokio::spawn(async move {
             loop {
                 flag.store(true, Ordering::SeqCst);
-                let writer =
-                    tokio::spawn(writer_loop(db.clone(), rx.clone(), writer_clock.clone()));
+                let writer = tokio::spawn(crate::db::as_writer(writer_loop(
+                    db.clone(),
+                    rx.clone(),
+                    writer_clock.clone(),
+                    explicit,
+                )));
                 match writer.await {
                     // The channel closed: every handle is gone.
                     Ok(()) => break,
@@ -189,18 +206,31 @@ impl Recorder {
 /// The panic payload that the writer does not catch.
 struct WriterCrash;
 
-async fn writer_loop(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Job>>>, clock: Clock) {
+async fn writer_loop(
+    db: DatabaseConnection,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    clock: Clock,
+    explicit: bool,
+) {
     let mut rx = rx.lock().await;
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
+        // Let the requests that are ready run first, so that what they
+        // submit shares this commit: a writer whose statements do not yield
+        // (the calling-thread connection) would otherwise commit each unit
+        // nearly alone, one flush each.
+        if explicit {
+            tokio::task::yield_now().await;
+        }
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
         }
-        run_batch(&db, std::mem::take(&mut batch), &clock).await;
+        crate::telemetry::writer_batch(batch.len());
+        run_batch(&db, std::mem::take(&mut batch), &clock, explicit).await;
     }
 }
 
@@ -213,8 +243,70 @@ fn batch_failed(done: Vec<Finished>, pending: Vec<Job>, err: &ServiceError) {
     }
 }
 
-async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>, clock: &Clock) {
-    let txn = match crate::db::begin_write(db).await {
+/// A transaction of the writer: with `explicit` (the calling-thread
+/// connection) it is begun, committed and rolled back by statements, whose
+/// errors the writer sees; otherwise by sea-orm's transaction.
+struct Tx {
+    txn: DatabaseTransaction,
+    explicit: bool,
+}
+
+impl Tx {
+    async fn begin(db: &DatabaseConnection, explicit: bool) -> Result<Tx, sea_orm::DbErr> {
+        let txn = crate::db::begin_write(db).await?;
+        if explicit {
+            txn.execute_unprepared("BEGIN IMMEDIATE").await?;
+        }
+        Ok(Tx { txn, explicit })
+    }
+
+    async fn savepoint(&self) -> Result<Tx, sea_orm::DbErr> {
+        let txn = self.txn.begin().await?;
+        if self.explicit {
+            txn.execute_unprepared("SAVEPOINT unit").await?;
+        }
+        Ok(Tx {
+            txn,
+            explicit: self.explicit,
+        })
+    }
+
+    async fn commit(self, depth: Depth) -> Result<(), sea_orm::DbErr> {
+        if self.explicit {
+            self.txn
+                .execute_unprepared(match depth {
+                    Depth::Batch => "COMMIT",
+                    Depth::Unit => "RELEASE unit",
+                })
+                .await?;
+        }
+        self.txn.commit().await
+    }
+
+    async fn rollback(self, depth: Depth) -> Result<(), sea_orm::DbErr> {
+        if self.explicit {
+            match depth {
+                Depth::Batch => {
+                    self.txn.execute_unprepared("ROLLBACK").await?;
+                }
+                Depth::Unit => {
+                    self.txn.execute_unprepared("ROLLBACK TO unit").await?;
+                    self.txn.execute_unprepared("RELEASE unit").await?;
+                }
+            }
+        }
+        self.txn.rollback().await
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Depth {
+    Batch,
+    Unit,
+}
+
+async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>, clock: &Clock, explicit: bool) {
+    let txn = match Tx::begin(db, explicit).await {
         Ok(t) => t,
         Err(e) => {
             let err = ServiceError::unexpected("audit batch begin", e);
@@ -238,14 +330,14 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>, clock: &Clock) {
                 changes.extend(chs);
             }
             Err(e) => {
-                let _ = txn.rollback().await;
+                let _ = txn.rollback(Depth::Batch).await;
                 batch_failed(finished, jobs.collect(), &e);
                 return;
             }
         }
     }
-    if let Err(e) = append(&txn, events, changes, clock).await {
-        let _ = txn.rollback().await;
+    if let Err(e) = append(&txn.txn, events, changes, clock).await {
+        let _ = txn.rollback(Depth::Batch).await;
         batch_failed(
             finished,
             Vec::new(),
@@ -253,7 +345,7 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>, clock: &Clock) {
         );
         return;
     }
-    match txn.commit().await {
+    match txn.commit(Depth::Batch).await {
         Ok(()) => {
             for d in finished {
                 (d.deliver)(None);
@@ -341,7 +433,7 @@ type Ran = (Finished, Vec<NewEvent>, Vec<(RecordKind, Uuid)>);
 /// Runs one unit inside a savepoint; a failed or panicking unit leaves no
 /// trace but its events. An error here means the shared transaction itself
 /// broke.
-async fn run_job(txn: &DatabaseTransaction, job: Job) -> Result<Ran, ServiceError> {
+async fn run_job(txn: &Tx, job: Job) -> Result<Ran, ServiceError> {
     let run = match job.work {
         Work::Unit(run) => run,
         Work::Events(events, deliver) => {
@@ -352,9 +444,10 @@ async fn run_job(txn: &DatabaseTransaction, job: Job) -> Result<Ran, ServiceErro
             return Ok((done, events, Vec::new()));
         }
     };
-    let savepoint = txn.begin().await?;
+    let savepoint = txn.savepoint().await?;
+    let explicit = savepoint.explicit;
     let mut unit = Unit {
-        txn: savepoint,
+        txn: savepoint.txn,
         ctx: job.ctx,
         now: job.now,
         subject: None,
@@ -386,12 +479,16 @@ async fn run_job(txn: &DatabaseTransaction, job: Job) -> Result<Ran, ServiceErro
         ..
     } = unit;
     always.extend(subject);
+    let savepoint = Tx {
+        txn: savepoint,
+        explicit,
+    };
     if finished.keep {
-        savepoint.commit().await?;
+        savepoint.commit(Depth::Unit).await?;
         always.extend(on_success);
         Ok((finished, always, changes))
     } else {
-        savepoint.rollback().await?;
+        savepoint.rollback(Depth::Unit).await?;
         Ok((finished, always, Vec::new()))
     }
 }

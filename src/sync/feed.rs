@@ -285,8 +285,8 @@ async fn fetch(
                 .all(db)
                 .await?;
             let mut items = Vec::with_capacity(rows.len());
-            for case in rows {
-                let facts = scope::case_facts_at(db, actor, &case, now).await?;
+            let all_facts = scope::case_facts_many(db, actor, &rows, now).await?;
+            for (case, facts) in rows.into_iter().zip(all_facts) {
                 if let Ok(g) = scope.admits(&facts.facts(actor)) {
                     let mut it = item(
                         kind,
@@ -471,16 +471,30 @@ async fn notes(
         .await?;
     let read = rows.len();
     let last = rows.last().map(|n| n.id);
-    let mut facts = BTreeMap::new();
+    // The notes' cases and their facts, a page at a time.
+    let ids: Vec<Uuid> = rows
+        .iter()
+        .map(|n| n.case_id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut cases = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        cases.extend(
+            case_file::Entity::find()
+                .filter(case_file::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?,
+        );
+    }
+    let all_facts = scope::case_facts_many(db, actor, &cases, now).await?;
+    let facts: BTreeMap<Uuid, _> = cases
+        .iter()
+        .zip(all_facts)
+        .map(|(c, f)| (c.id, (c.patron_id, f)))
+        .collect();
     let mut items = Vec::with_capacity(rows.len());
     for note in rows {
-        if let std::collections::btree_map::Entry::Vacant(slot) = facts.entry(note.case_id) {
-            let Some(case) = case_file::Entity::find_by_id(note.case_id).one(db).await? else {
-                continue;
-            };
-            let f = scope::case_facts_at(db, actor, &case, now).await?;
-            slot.insert((case.patron_id, f));
-        }
         let Some((patron, f)) = facts.get(&note.case_id) else {
             continue;
         };

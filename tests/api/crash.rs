@@ -9,7 +9,7 @@
 
 use std::{
     collections::HashSet,
-    process::{Child, Command, Stdio},
+    process::Command,
     sync::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
@@ -23,7 +23,7 @@ use sea_orm::{ColumnTrait, Database, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestDatabase, binary, free_port};
+use crate::helpers::{Served, TestDatabase, binary, serve_binary};
 
 const WRITERS: usize = 16;
 const CYCLES: usize = 2;
@@ -35,49 +35,11 @@ fn casework(db: &TestDatabase) -> Command {
     cmd
 }
 
-/// A running `casework serve`, killed when dropped (a failed assertion
-/// leaves no server behind).
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `casework serve` and waits for `/readyz`. The demo library is
-/// seeded before the server answers, so ready means seeded.
-async fn serve(db: &TestDatabase, args: &[&str]) -> Server {
-    let port = free_port();
-    let child = casework(db)
-        .arg("serve")
-        .args(args)
-        .env("CASEWORK_LISTEN", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = reqwest::get(format!("{}/readyz", server.base)).await
-            && r.status() == 200
-        {
-            return server;
-        }
-        // A start refused (a broken audit chain, say) is an exit.
-        if let Some(status) = server.child.try_wait().unwrap() {
-            panic!("casework serve exited: {status}");
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "not ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// `casework serve` with `args`, ready.
+async fn serve(db: &TestDatabase, args: &[&str]) -> Served {
+    let mut cmd = casework(db);
+    cmd.arg("serve").args(args);
+    serve_binary(cmd).await
 }
 
 async fn login(client: &reqwest::Client, base: &str, username: &str) -> String {

@@ -133,6 +133,53 @@ pub fn binary(database: &TestDatabase) -> std::process::Command {
     cmd
 }
 
+/// A running `casework serve`, killed when dropped (a failed assertion
+/// leaves no server behind).
+pub struct Served {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `cmd` (the binary's `serve`, with its arguments and settings) on
+/// a free port and waits for `/readyz`. The demo library is seeded before
+/// the server answers, so ready means seeded.
+pub async fn serve_binary(mut cmd: std::process::Command) -> Served {
+    let port = free_port();
+    let child = cmd
+        .env("CASEWORK_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Served {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("{}/readyz", server.base)).await
+            && r.status() == 200
+        {
+            return server;
+        }
+        // A start refused (a broken audit chain, say) is an exit.
+        if let Some(status) = server.child.try_wait().unwrap() {
+            panic!("casework serve exited: {status}");
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "not ready"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// A loopback port nobody listens on now (for the real binary).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -157,6 +204,17 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
         audit_checkpoint_url: String::new(),
         audit_checkpoint_key: String::new(),
         web_dir: String::new(),
+        metrics_listen: String::new(),
+        // As configured by default; `CASEWORK_SQLITE_READS=pool` or
+        // `CASEWORK_SQLITE_WRITES=pool` run the suite on sqlx's connections.
+        sqlite_reads: match std::env::var("CASEWORK_SQLITE_READS").as_deref() {
+            Ok("pool") => casework::config::SqliteStatements::Pool,
+            _ => casework::config::SqliteStatements::CallingThread,
+        },
+        sqlite_writes: match std::env::var("CASEWORK_SQLITE_WRITES").as_deref() {
+            Ok("pool") => casework::config::SqliteStatements::Pool,
+            _ => casework::config::SqliteStatements::CallingThread,
+        },
     }
 }
 

@@ -13,6 +13,7 @@ mod helpers;
 mod keyed;
 mod layout;
 mod mandated_reports;
+mod metrics;
 mod plans;
 mod referrals;
 mod roles;

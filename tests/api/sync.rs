@@ -341,7 +341,14 @@ async fn a_change_that_commits_late_is_still_delivered() {
 
     // Another writer holds the database's write lock, as a slow commit
     // would: the worker's next change waits behind it, uncommitted.
-    let held = casework::db::begin_write(&app.db).await.unwrap();
+    // (Its own connection: the service's reads may run apart from sqlx's.)
+    let other = casework::db::connect_url(
+        &app.settings.database_url,
+        casework::config::SqliteSynchronous::Normal,
+    )
+    .await
+    .unwrap();
+    let held = casework::db::begin_write(&other).await.unwrap();
     if app.is_postgres() {
         held.execute_unprepared("LOCK TABLE change_log IN EXCLUSIVE MODE")
             .await
