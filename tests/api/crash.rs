@@ -17,13 +17,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use casework::demo::DEMO_ACCOUNTS;
 use entities::{audit_event, contact};
 use sea_orm::{ColumnTrait, Database, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Served, TestDatabase, binary, serve_binary};
+use crate::helpers::{Served, TestDatabase, binary, demo_token, serve_binary};
 
 const WRITERS: usize = 16;
 const CYCLES: usize = 2;
@@ -40,19 +39,6 @@ async fn serve(db: &TestDatabase, args: &[&str]) -> Served {
     let mut cmd = casework(db);
     cmd.arg("serve").args(args);
     serve_binary(cmd).await
-}
-
-async fn login(client: &reqwest::Client, base: &str, username: &str) -> String {
-    let (_, _, _, password) = DEMO_ACCOUNTS.iter().find(|a| a.0 == username).unwrap();
-    let resp = client
-        .post(format!("{base}/v1/auth/login"))
-        .json(&json!({"username": username, "password": password, "device_name": "crash test"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200, "{username} signs in");
-    let body: Value = resp.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
 }
 
 /// Posts contacts as `token` until the connection fails; every `201` is
@@ -110,7 +96,7 @@ async fn acknowledged_writes_and_their_audit_survive_kill_9() {
     let authors = ["peer", "social.worker"];
     let mut tokens = Vec::new();
     for a in authors {
-        tokens.push(login(&client, &base, a).await);
+        tokens.push(demo_token(&client, &base, a).await);
     }
     let me: Value = client
         .get(format!("{base}/v1/me"))

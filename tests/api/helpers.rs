@@ -180,6 +180,23 @@ pub async fn serve_binary(mut cmd: std::process::Command) -> Served {
     }
 }
 
+/// Signs in as a demo account on a served binary; its access token.
+pub async fn demo_token(client: &reqwest::Client, base: &str, username: &str) -> String {
+    let (_, _, _, password) = casework::demo::DEMO_ACCOUNTS
+        .iter()
+        .find(|a| a.0 == username)
+        .unwrap();
+    let resp = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({"username": username, "password": password, "device_name": "test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{username} signs in");
+    let body: Value = resp.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
 /// A loopback port nobody listens on now (for the real binary).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -3,10 +3,9 @@
 //! on the real binary: a single-record read or a denial makes at most one
 //! statement outside the audit writer, a list at most two, a write none.
 
-use casework::demo::DEMO_ACCOUNTS;
 use serde_json::{Value, json};
 
-use crate::helpers::{Served, TestDatabase, binary, free_port, serve_binary};
+use crate::helpers::{Served, TestDatabase, binary, demo_token, free_port, serve_binary};
 
 struct Server {
     served: Served,
@@ -60,20 +59,6 @@ async fn request_statements(client: &reqwest::Client, server: &Server) -> f64 {
     counter(&text, "casework_db_statements_total{on=\"request\"}")
 }
 
-async fn token(client: &reqwest::Client, base: &str, username: &str) -> String {
-    let (_, _, _, password) = DEMO_ACCOUNTS.iter().find(|a| a.0 == username).unwrap();
-    let resp: Value = client
-        .post(format!("{base}/v1/auth/login"))
-        .json(&json!({"username": username, "password": password, "device_name": "metrics test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    resp["access_token"].as_str().unwrap().to_owned()
-}
-
 /// Statements made outside the writer by `n` requests made one after the
 /// other (each answered `status`), a mean per request. The caller is read
 /// again every 2 s, so a run may include one such load.
@@ -100,8 +85,8 @@ async fn reads_lists_denials_and_writes_keep_their_statement_budgets() {
     let server = serve(&db).await;
     let client = reqwest::Client::new();
     let base = server.served.base.clone();
-    let peer = token(&client, &base, "peer").await;
-    let security = token(&client, &base, "security").await;
+    let peer = demo_token(&client, &base, "peer").await;
+    let security = demo_token(&client, &base, "security").await;
 
     // The peer's own contacts, written through the API (no statement
     // outside the writer).
