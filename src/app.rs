@@ -16,7 +16,7 @@ use crate::{
         stats,
     },
     directory::{api as directory, me_api as me, services_api as services, sign_in_api as auth},
-    http::{Operations, health, idempotency, input, middleware, problem},
+    http::{Operations, conditional, health, idempotency, input, middleware, problem},
     oversight::api as audit,
     safety::api::{incidents, stats as incident_stats, suspensions},
     state::AppState,
@@ -99,6 +99,7 @@ pub fn spec() -> &'static serde_json::Value {
         close_request_schemas(&mut spec);
         standard_formats(&mut spec);
         declare_every_operations_answers(&mut spec);
+        declare_conditional_reads(&mut spec);
         let replayed = serde_json::json!({
             "description": "`true` when this answer replays the first request made with the same `Idempotency-Key`",
             "required": false,
@@ -201,6 +202,44 @@ fn declare_every_operations_answers(spec: &mut serde_json::Value) {
     }
 }
 
+/// Every read whose 200 carries an `ETag` takes `If-None-Match` and may
+/// answer 304 with no body ([`conditional::not_modified`], which serves
+/// them all, so the spec is derived from the same fact).
+fn declare_conditional_reads(spec: &mut serde_json::Value) {
+    let parameter = serde_json::json!({
+        "name": "If-None-Match",
+        "in": "header",
+        "description": "ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is.",
+        "required": false,
+        "deprecated": false,
+        "explode": true,
+        "schema": {"type": "string", "maxLength": 1024},
+    });
+    let reads = spec["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(|item| item.get_mut("get"));
+    for op in reads {
+        let etag = op["responses"]["200"]["headers"]
+            .as_object()
+            .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("etag")))
+            .map(|(_, v)| v.clone());
+        let Some(etag) = etag else {
+            continue;
+        };
+        if let Some(params) = op["parameters"].as_array_mut() {
+            params.push(parameter.clone());
+        } else {
+            op["parameters"] = serde_json::json!([parameter.clone()]);
+        }
+        op["responses"]["304"] = serde_json::json!({
+            "description": "The record has not changed since the ETag the caller sent: no body",
+            "headers": {"ETAG": etag},
+        });
+    }
+}
+
 /// poem-openapi names a calendar date `naive-date`, which no generator or
 /// validator knows; OpenAPI's own name for it is `date`.
 fn standard_formats(node: &mut serde_json::Value) {
@@ -247,6 +286,7 @@ pub fn app(state: AppState) -> impl Endpoint {
     let operations = Operations(Arc::new(operations(state.clone()).boxed()));
     crate::web::index_at_root(around_operations(routes, state))
         .data(operations)
+        .around(conditional::not_modified)
         .with(Compression::new())
         .around(middleware::timeout)
         .around(middleware::request_id_and_log)

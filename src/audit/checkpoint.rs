@@ -235,14 +235,25 @@ impl Checkpoints {
                 let Ok(Some((seq, _))) = head(&db).await else {
                     continue;
                 };
-                let done = self.last().ok().flatten().map_or(0, |c| c.seq);
+                let last = self.last().ok().flatten();
+                let done = last.as_ref().map_or(0, |c| c.seq);
+                let mut in_force = last.map(|c| c.at);
                 if seq - done >= EVERY_EVENTS || (seq > done && since.elapsed() >= EVERY) {
                     match self.write(&db, clock.now()).await {
-                        Ok(_) => since = Instant::now(),
+                        Ok(cp) => {
+                            since = Instant::now();
+                            in_force = cp.map(|c| c.at).or(in_force);
+                        }
                         Err(e) => {
                             tracing::error!(error = %format!("{e:#}"), "cannot write an audit checkpoint")
                         }
                     }
+                }
+                if let Some(at) = in_force
+                    .as_deref()
+                    .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+                {
+                    crate::telemetry::checkpoint_age(at.to_utc(), clock.now());
                 }
             }
         }));

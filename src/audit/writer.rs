@@ -229,7 +229,7 @@ async fn writer_loop(
                 Err(_) => break,
             }
         }
-        crate::telemetry::writer_batch(batch.len());
+        crate::telemetry::writer_batch(batch.len(), rx.len());
         run_batch(&db, std::mem::take(&mut batch), &clock, explicit).await;
     }
 }
@@ -336,6 +336,7 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>, clock: &Clock, expl
             }
         }
     }
+    let written = events.len();
     if let Err(e) = append(&txn.txn, events, changes, clock).await {
         let _ = txn.rollback(Depth::Batch).await;
         batch_failed(
@@ -345,8 +346,10 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>, clock: &Clock, expl
         );
         return;
     }
+    let started = std::time::Instant::now();
     match txn.commit(Depth::Batch).await {
         Ok(()) => {
+            crate::telemetry::writer_committed(started.elapsed(), written);
             for d in finished {
                 (d.deliver)(None);
             }

@@ -195,6 +195,7 @@ pub async fn login(
                 if let Some(retry_after_secs) = locked_for(u.txn(), &throttle_keys, u.now()).await?
                 {
                     u.record(throttled);
+                    crate::telemetry::sign_in("password", "throttled");
                     return Err(ServiceError::Throttled { retry_after_secs });
                 }
                 count_failure(u.txn(), &throttle_keys, u.now()).await
@@ -223,6 +224,7 @@ pub async fn login(
             state.recorder.record(vec![event]).await?;
             // The same answer whether the username exists, the password is
             // wrong or the account is deactivated.
+            crate::telemetry::sign_in("password", "denied");
             return Err(ServiceError::Unauthorized("invalid credentials"));
         }
     };
@@ -276,6 +278,7 @@ pub async fn login(
         .keys
         .issue(staff_id, session_id, state.clock.now())
         .map_err(|e| ServiceError::unexpected("sign token", e))?;
+    crate::telemetry::sign_in("password", "allowed");
     Ok(TokenPair {
         access_token,
         refresh_token: refresh,

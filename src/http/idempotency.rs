@@ -71,6 +71,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     req.set_body(Body::from(bytes));
     let mut resp = next.call(req).await?.into_response();
     if replayed.load(std::sync::atomic::Ordering::SeqCst) && resp.status().is_success() {
+        crate::telemetry::idempotency_replay();
         resp.headers_mut()
             .insert(REPLAYED, HeaderValue::from_static("true"));
     }

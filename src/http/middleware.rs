@@ -61,6 +61,11 @@ pub async fn request_id_and_log<E: Endpoint>(next: E, mut req: Request) -> poem:
                 HeaderValue::from_static("close"),
             );
         }
+        let operation = resp
+            .data::<poem_openapi::OperationId>()
+            .map(|op| op.0)
+            .unwrap_or(if is_api(&route) { "none" } else { "app" });
+        crate::telemetry::request(operation, resp.status().as_u16(), started.elapsed());
         tracing::info!(
             status = resp.status().as_u16(),
             elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -70,6 +75,12 @@ pub async fn request_id_and_log<E: Endpoint>(next: E, mut req: Request) -> poem:
     }
     .instrument(span)
     .await
+}
+
+/// Whether a path is the API's (`/v1/...`), as opposed to the app's files,
+/// the docs and the spec.
+fn is_api(route: &str) -> bool {
+    route.starts_with("/v1/") || route == "/v1"
 }
 
 /// The path with anything that is not a plain segment or a UUID replaced, so

@@ -6,6 +6,7 @@
 // query, body), so long parameter lists are the shape of the API here.
 #![allow(clippy::too_many_arguments)]
 
+pub mod conditional;
 pub mod health;
 pub mod idempotency;
 pub mod input;

@@ -461,6 +461,9 @@ pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Res
             let headers = resp.headers().clone();
             p.request_id = request_id;
             let mut out = p.into_response();
+            if let Some(op) = resp.data::<poem_openapi::OperationId>() {
+                out.set_data(*op);
+            }
             for (name, value) in headers.iter() {
                 if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
                     out.headers_mut().insert(name.clone(), value.clone());
@@ -468,8 +471,9 @@ pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Res
             }
             return Ok(out);
         }
-        Err(err) => from_error(&err),
+        Err(err) => (from_error(&err), err.data::<poem_openapi::OperationId>().copied()),
     };
+    let (problem, operation) = problem;
     let mut problem = problem;
     if problem.request_id.is_none() {
         problem.request_id = request_id;
@@ -478,6 +482,10 @@ pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Res
         .filter(|_| problem.status == StatusCode::METHOD_NOT_ALLOWED.as_u16())
         .and_then(|a| (a.0)(&path));
     let mut resp = problem.into_response();
+    // The operation's id, for the request metrics.
+    if let Some(op) = operation {
+        resp.set_data(op);
+    }
     if let Some(allow) = allow.and_then(|a| header::HeaderValue::from_str(&a).ok()) {
         resp.headers_mut().insert(header::ALLOW, allow);
     }

@@ -272,6 +272,7 @@ impl SyncApi {
         #[oai(validator(max_length = 400))] cursor: Query<Option<String>>,
     ) -> Result<Json<SyncPageOut>, ProblemResponse> {
         let page = feed::page(&state, &auth.0, &meta, cursor.0.as_deref(), limit.0).await?;
+        crate::telemetry::sync_page();
         let now = state.clock.now();
         Ok(Json(SyncPageOut {
             items: page.items.into_iter().map(|it| item_out(it, now)).collect(),

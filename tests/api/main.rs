@@ -6,6 +6,7 @@ mod break_glass;
 mod casework;
 mod cli;
 mod clock;
+mod conditional;
 mod crash;
 mod directory;
 mod foundation;

@@ -158,3 +158,182 @@ async fn reads_lists_denials_and_writes_keep_their_statement_budgets() {
     }
     assert!(!text.contains("Invented"));
 }
+
+/// The value of the first sample of `family` whose labels hold every one of
+/// `labels`, 0 when there is none.
+fn sample(text: &str, family: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            let (metric, rest) = name.split_once('{').unwrap_or((name, ""));
+            (metric == family && labels.iter().all(|want| rest.contains(want)))
+                .then(|| value.parse().ok())
+                .flatten()
+        })
+        .next()
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn the_scrape_names_operations_statuses_the_writer_the_chain_and_sign_ins() {
+    let db = TestDatabase::create().await;
+    let server = serve(&db).await;
+    let client = reqwest::Client::new();
+    let base = server.served.base.clone();
+    let peer = demo_token(&client, &base, "peer").await;
+    let auditor = demo_token(&client, &base, "auditor").await;
+
+    // A read and its conditional repeat.
+    let patrons = get_json(&client, format!("{base}/v1/patrons?limit=1"), &peer).await;
+    let patron = patrons["items"][0]["id"].as_str().unwrap().to_owned();
+    let first = client
+        .get(format!("{base}/v1/patrons/{patron}"))
+        .bearer_auth(&peer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = client
+        .get(format!("{base}/v1/patrons/{patron}"))
+        .bearer_auth(&peer)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    // A write sent twice with one key: the second is a replay.
+    let branch = patrons["items"][0]["home_branch_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..2 {
+        let resp = client
+            .post(format!("{base}/v1/contacts"))
+            .bearer_auth(&peer)
+            .header("Idempotency-Key", "metrics-replay")
+            .json(&json!({"branch_id": branch, "patron_id": patron, "kind": "drop_in",
+                          "duration_minutes": 5, "needs": ["food"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+
+    // A page of the change feed.
+    let page = client
+        .get(format!("{base}/v1/sync?limit=10"))
+        .bearer_auth(&peer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+
+    // Wrong passwords until the account is slowed down.
+    let mut throttled = false;
+    for _ in 0..8 {
+        let resp = client
+            .post(format!("{base}/v1/auth/login"))
+            .json(&json!({"username": "staff", "password": "not the password", "device_name": "Test"}))
+            .send()
+            .await
+            .unwrap();
+        throttled |= resp.status() == 429;
+    }
+    assert!(throttled);
+
+    // A receipt signs a checkpoint now; the chain's age follows within a tick.
+    let receipt = client
+        .get(format!("{base}/v1/audit/receipt"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(receipt.status(), 200);
+
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = scrape(&client, &server).await;
+        if text.contains("casework_audit_checkpoint_age_seconds ") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let age = sample(&text, "casework_audit_checkpoint_age_seconds", &[]);
+    assert!((0.0..30.0).contains(&age), "checkpoint age {age}\n{text}");
+    assert!(sample(&text, "casework_audit_checkpoint_last_timestamp_seconds", &[]) > 1.7e9);
+
+    let ok = |op: &str, status: &str| {
+        sample(
+            &text,
+            "casework_http_requests_total",
+            &[&format!("operation=\"{op}\""), &format!("status=\"{status}\"")],
+        )
+    };
+    assert!(ok("getPatron", "200") >= 1.0, "{text}");
+    assert!(ok("getPatron", "304") >= 1.0, "{text}");
+    assert!(ok("createContact", "201") >= 2.0, "{text}");
+    assert!(ok("signIn", "401") >= 1.0, "{text}");
+    assert!(ok("signIn", "429") >= 1.0, "{text}");
+    assert!(
+        sample(
+            &text,
+            "casework_http_request_duration_seconds_count",
+            &["operation=\"getPatron\""]
+        ) >= 2.0
+    );
+    assert!(
+        sample(
+            &text,
+            "casework_http_request_duration_seconds_bucket",
+            &["operation=\"getPatron\"", "le=\"+Inf\""]
+        ) >= 2.0,
+        "latency is a histogram with buckets"
+    );
+    assert!(sample(&text, "casework_idempotency_replays_total", &[]) >= 1.0);
+    assert!(sample(&text, "casework_sync_pages_total", &[]) >= 1.0);
+    assert!(
+        sample(
+            &text,
+            "casework_sign_ins_total",
+            &["method=\"password\"", "outcome=\"throttled\""]
+        ) >= 1.0
+    );
+    assert!(
+        sample(
+            &text,
+            "casework_sign_ins_total",
+            &["method=\"password\"", "outcome=\"allowed\""]
+        ) >= 2.0
+    );
+    assert!(sample(&text, "casework_audit_events_written_total", &[]) > 0.0);
+    assert!(sample(&text, "casework_writer_batch_units_count", &[]) > 0.0);
+    assert!(sample(&text, "casework_writer_commit_seconds_count", &[]) > 0.0);
+    assert!(text.contains("casework_writer_queue_depth "));
+
+    // No id, name or free text in any label; every label value is a word
+    // from a fixed set.
+    assert!(!text.contains(&patron) && !text.contains(&branch));
+    assert!(!text.contains("staff\"") && !text.contains("Test"));
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        if let Some((_, labels)) = line.split_once('{') {
+            let labels = labels.rsplit_once('}').unwrap().0;
+            assert!(
+                labels
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "=\",_.+".contains(c)),
+                "{line}"
+            );
+            assert!(
+                uuid::Uuid::parse_str(labels).is_err() && !labels.contains('-'),
+                "{line}"
+            );
+        }
+    }
+
+    // The metrics are not on the API's address.
+    let on_api = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(on_api.status(), 404);
+}
