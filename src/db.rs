@@ -77,25 +77,30 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     ) || matches!(err, DbErr::Custom(m) if m.starts_with(calling_thread::UNIQUE))
 }
 
+/// The SQLite database's file, when the database is a SQLite file.
+pub fn sqlite_file(settings: &Settings) -> Option<std::path::PathBuf> {
+    let url = settings.effective_database_url();
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|f| !f.is_empty() && !f.contains(":memory:"))
+        .map(std::path::PathBuf::from)
+}
+
 async fn calling_thread(
     settings: &Settings,
     how: crate::config::SqliteStatements,
     writer: bool,
 ) -> anyhow::Result<Option<DatabaseConnection>> {
-    let url = settings.effective_database_url();
-    let file = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .map(|rest| rest.split('?').next().unwrap_or(rest))
-        .filter(|f| !f.is_empty() && !f.contains(":memory:"));
-    let (Some(file), crate::config::SqliteStatements::CallingThread) = (file, how) else {
+    let (Some(file), crate::config::SqliteStatements::CallingThread) = (sqlite_file(settings), how)
+    else {
         return Ok(None);
     };
     let synchronous = match settings.sqlite_synchronous {
         SqliteSynchronous::Full => "FULL",
         SqliteSynchronous::Normal => "NORMAL",
     };
-    let proxy = calling_thread::CallingThread::new(file.into(), synchronous, writer);
+    let proxy = calling_thread::CallingThread::new(file, synchronous, writer);
     let db = Database::connect_proxy(
         DatabaseBackend::Sqlite,
         std::sync::Arc::new(Box::new(proxy)),

@@ -11,6 +11,7 @@
 pub mod access;
 pub mod app;
 pub mod audit;
+pub mod backup;
 pub mod auth;
 pub mod casework;
 pub mod cli;

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, driving the real HTTP API.
 
 mod audit;
+mod backup;
 mod auth;
 mod break_glass;
 mod casework;
