@@ -26,6 +26,12 @@ pub const ENV_KEYS: &[&str] = &[
     "metrics_listen",
     "sqlite_reads",
     "sqlite_writes",
+    "oidc_issuer",
+    "oidc_client_id",
+    "oidc_client_secret",
+    "oidc_provider_name",
+    "oidc_redirect_base",
+    "oidc_link_by_email",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +94,32 @@ pub struct Settings {
     /// one) or `pool` (sqlx's connection, a thread switch a statement).
     #[serde(default = "SqliteStatements::calling_thread")]
     pub sqlite_writes: SqliteStatements,
+    /// Single sign-on: the OpenID Connect provider's issuer URL (discovery
+    /// is read from `<issuer>/.well-known/openid-configuration`); empty
+    /// means passwords only.
+    #[serde(default)]
+    pub oidc_issuer: String,
+    /// The client id Casework is registered under at the provider.
+    #[serde(default)]
+    pub oidc_client_id: String,
+    /// The client secret the provider gave Casework.
+    #[serde(default)]
+    pub oidc_client_secret: String,
+    /// The provider's name as staff know it, on the sign-in button and in
+    /// the audit trail (say "Library staff account"); empty means "single
+    /// sign-on".
+    #[serde(default)]
+    pub oidc_provider_name: String,
+    /// Casework's address as browsers reach it (`https://casework.example.org`):
+    /// the provider sends them back to `<this>/v1/auth/sso/callback`,
+    /// which must be registered at the provider as the redirect URI.
+    #[serde(default)]
+    pub oidc_redirect_base: String,
+    /// Link an account on its first single sign-on by the verified email an
+    /// admin gave it (`sso_email`), once; off means only a subject an admin
+    /// linked signs in.
+    #[serde(default)]
+    pub oidc_link_by_email: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +167,12 @@ impl Default for Settings {
             metrics_listen: String::new(),
             sqlite_reads: SqliteStatements::CallingThread,
             sqlite_writes: SqliteStatements::CallingThread,
+            oidc_issuer: String::new(),
+            oidc_client_id: String::new(),
+            oidc_client_secret: String::new(),
+            oidc_provider_name: String::new(),
+            oidc_redirect_base: String::new(),
+            oidc_link_by_email: false,
         }
     }
 }
@@ -235,6 +273,36 @@ impl Settings {
                     .into(),
             ));
         }
+        if !self.oidc_issuer.trim().is_empty() {
+            let url = |s: &str| {
+                reqwest::Url::parse(s.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+            };
+            for (ok, key, what) in [
+                (url(&self.oidc_issuer), "oidc_issuer", "an http:// or https:// URL"),
+                (
+                    !self.oidc_client_id.trim().is_empty(),
+                    "oidc_client_id",
+                    "set when `oidc_issuer` is",
+                ),
+                (
+                    !self.oidc_client_secret.is_empty(),
+                    "oidc_client_secret",
+                    "set when `oidc_issuer` is",
+                ),
+                (
+                    url(&self.oidc_redirect_base),
+                    "oidc_redirect_base",
+                    "Casework's own http:// or https:// address, set when `oidc_issuer` is",
+                ),
+            ] {
+                if !ok {
+                    return Err(ConfigError(format!(
+                        "invalid configuration: `{key}` (CASEWORK_{}) must be {what}",
+                        key.to_uppercase()
+                    )));
+                }
+            }
+        }
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError(
                 "invalid configuration: `data_dir` (CASEWORK_DATA_DIR) is empty".into(),
@@ -273,6 +341,9 @@ impl Settings {
         shown.database_url = mask_password(&self.effective_database_url());
         if !shown.signing_key.is_empty() {
             shown.signing_key = "***".into();
+        }
+        if !shown.oidc_client_secret.is_empty() {
+            shown.oidc_client_secret = "***".into();
         }
         toml::to_string(&shown).unwrap_or_default()
     }

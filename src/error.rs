@@ -38,6 +38,10 @@ pub enum ServiceError {
     SessionEnded(&'static str),
     #[error("too many attempts")]
     Throttled { retry_after_secs: u64 },
+    /// Something the service depends on (the single sign-on provider)
+    /// cannot be reached: retry later.
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
     #[error("unexpected: {0}")]
     Unexpected(String),
 }

@@ -30,6 +30,8 @@ pub mod rule;
 pub mod safety;
 pub mod service;
 pub mod staff;
+pub mod sso_flow;
+pub mod sso_ticket;
 pub mod staff_branch;
 pub mod support_link;
 pub mod support_request;

@@ -18,6 +18,15 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub created_by: Option<Uuid>,
+    /// The single sign-on provider's subject (`sub`) this account is linked to.
+    #[sea_orm(unique)]
+    pub sso_subject: Option<String>,
+    /// A verified email the provider may name once to link the account
+    /// (setting `oidc_link_by_email`).
+    #[sea_orm(unique)]
+    pub sso_email: Option<String>,
+    /// Whether the local password may sign in (off: single sign-on only).
+    pub password_sign_in: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

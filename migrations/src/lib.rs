@@ -25,6 +25,7 @@ mod m20261201_000018_load_paths;
 mod m20261206_000019_change_log_by_record;
 mod m20261206_000020_audit_checkpoint_mark;
 mod m20261206_000021_open_referrals_dated;
+mod m20261206_000022_single_sign_on;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_change_log_by_record::Migration),
             Box::new(m20261206_000020_audit_checkpoint_mark::Migration),
             Box::new(m20261206_000021_open_referrals_dated::Migration),
+            Box::new(m20261206_000022_single_sign_on::Migration),
         ]
     }
 }

@@ -213,9 +213,15 @@ pub async fn login(
     )
     .await;
     let account = match account {
-        Some(a) if password_ok && a.active => a,
+        Some(a) if password_ok && a.active && a.password_sign_in => a,
         other => {
-            let mut event = ctx.event(Action::LoginFailed, Outcome::Denied, "bad_credentials");
+            // Refused alike; the trail tells an account whose password
+            // is switched off (single sign-on only) from a wrong password.
+            let why = match &other {
+                Some(a) if password_ok && a.active && !a.password_sign_in => "password_sign_in_off",
+                _ => "bad_credentials",
+            };
+            let mut event = ctx.event(Action::LoginFailed, Outcome::Denied, why);
             event = match &other {
                 Some(a) => event.record(RecordKind::Staff, a.id),
                 None => event.record_type(RecordKind::Staff),
@@ -287,7 +293,7 @@ pub async fn login(
     })
 }
 
-async fn insert_refresh(
+pub(crate) async fn insert_refresh(
     txn: &impl ConnectionTrait,
     hash: String,
     session_id: Uuid,

@@ -116,6 +116,8 @@ fn kinds() -> &'static Kinds {
             safety::incident_amendment,
             safety::suspension,
             service,
+            sso_flow,
+            sso_ticket,
             staff,
             staff_branch,
             support_link,

@@ -9,6 +9,7 @@ use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
+    types::MaybeUndefined,
 };
 use uuid::Uuid;
 
@@ -98,9 +99,29 @@ pub struct StaffOut {
     pub role: Role,
     pub branches: Vec<Uuid>,
     pub active: bool,
+    /// The single sign-on subject the account is linked to.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso_subject: Option<String>,
+    /// The verified email that will link the account at its first single
+    /// sign-on (with `oidc_link_by_email`).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso_email: Option<String>,
+    /// Whether the account's password may sign in.
+    pub password_sign_in: bool,
     pub version: i32,
     pub created_at: crate::http::types::Timestamp,
     pub updated_at: crate::http::types::Timestamp,
+}
+
+/// A field that may be absent (unchanged), `null` (cleared) or a value.
+fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
 }
 
 pub fn staff_out(v: StaffView) -> StaffOut {
@@ -112,6 +133,9 @@ pub fn staff_out(v: StaffView) -> StaffOut {
         role: Role::parse(&v.account.role).unwrap_or(Role::Staff),
         branches: v.branches,
         active: v.account.active,
+        sso_subject: v.account.sso_subject,
+        sso_email: v.account.sso_email,
+        password_sign_in: v.account.password_sign_in,
         version: v.account.version,
         created_at: v.account.created_at.into(),
         updated_at: v.account.updated_at.into(),
@@ -152,6 +176,18 @@ pub struct StaffPatchIn {
     /// A new password (12 to 1024 characters); ends all the account's
     /// sessions, and the account must choose its own at next sign-in.
     pub password: Option<NewPassword>,
+    /// Link the account to the single sign-on provider's subject (its
+    /// `sub` claim, as the provider's admin console shows it); `null`
+    /// unlinks it.
+    pub sso_subject: MaybeUndefined<Line<255>>,
+    /// With `oidc_link_by_email` on: the account is linked on its first
+    /// single sign-on whose verified email is this one (once; then it is
+    /// cleared). `null` clears it.
+    #[oai(validator(max_length = 254))]
+    pub sso_email: MaybeUndefined<String>,
+    /// `false`: the account signs in through single sign-on only (it must
+    /// be linked, or wait to be by `sso_email`).
+    pub password_sign_in: Option<bool>,
 }
 
 #[derive(Object)]
@@ -348,6 +384,9 @@ impl DirectoryApi {
             branches: b.branches,
             active: b.active,
             password: b.password,
+            sso_subject: maybe(b.sso_subject),
+            sso_email: maybe(b.sso_email),
+            password_sign_in: b.password_sign_in,
         };
         let v = service::update_staff(
             &state,

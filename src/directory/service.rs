@@ -363,6 +363,9 @@ pub async fn create_staff(
                     created_at: Set(t),
                     updated_at: Set(t),
                     created_by: Set(created_by),
+                    sso_subject: Set(None),
+                    sso_email: Set(None),
+                    password_sign_in: Set(true),
                 }
                 .insert(u.txn())
                 .await?;
@@ -478,6 +481,11 @@ pub struct StaffPatch {
     pub branches: Option<Vec<Uuid>>,
     pub active: Option<bool>,
     pub password: Option<NewPassword>,
+    /// `Some(None)` unlinks the account from single sign-on.
+    pub sso_subject: Option<Option<Line<255>>>,
+    /// `Some(None)` clears the email waiting to link the account.
+    pub sso_email: Option<Option<String>>,
+    pub password_sign_in: Option<bool>,
 }
 
 /// Changes an account. Deactivating it, changing its role, or setting its
@@ -517,7 +525,25 @@ pub async fn update_staff(
             issues.add("branches", "an admin cannot change their own branches");
         }
     }
+    let sso_email = match patch.sso_email {
+        Some(Some(e)) => {
+            let e = e.trim().to_lowercase();
+            let parts: Vec<&str> = e.split('@').collect();
+            let fine = parts.len() == 2
+                && !parts[0].is_empty()
+                && parts[1].contains('.')
+                && e.len() <= 254
+                && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !fine {
+                issues.add("sso_email", "must be an email address");
+            }
+            Some(Some(e))
+        }
+        other => other,
+    };
+    let sso_subject = patch.sso_subject.map(|s| s.map(Line::into_inner));
     issues.finish()?;
+    let password_sign_in = patch.password_sign_in;
     let password_hash = match patch.password {
         Some(p) => Some(
             crate::credentials::hash_password(p.into_inner())
@@ -534,6 +560,9 @@ pub async fn update_staff(
         (branches.is_some(), "branches"),
         (patch.active.is_some(), "active"),
         (password_hash.is_some(), "password"),
+        (sso_subject.is_some(), "sso_subject"),
+        (sso_email.is_some(), "sso_email"),
+        (password_sign_in.is_some(), "password_sign_in"),
     ] {
         if present {
             fields.push(name);
@@ -575,6 +604,53 @@ pub async fn update_staff(
                     check_branches(u.txn(), b).await?;
                     set_branches(u.txn(), id, b).await?;
                 }
+                // Passwords off only for an account that can sign in
+                // another way: linked, or waiting to be by its email.
+                let linked = match &sso_subject {
+                    Some(s) => s.is_some(),
+                    None => current.sso_subject.is_some(),
+                } || match &sso_email {
+                    Some(e) => e.is_some(),
+                    None => current.sso_email.is_some(),
+                };
+                let password_on = password_sign_in.unwrap_or(current.password_sign_in);
+                if !password_on && !linked {
+                    return Err(ServiceError::invalid(
+                        if password_sign_in.is_some() {
+                            "password_sign_in"
+                        } else {
+                            "sso_subject"
+                        },
+                        "an account without its password must be linked to single sign-on \
+                         (sso_subject or sso_email)",
+                    ));
+                }
+                if let Some(Some(subject)) = &sso_subject {
+                    let taken = staff::Entity::find()
+                        .filter(staff::Column::SsoSubject.eq(subject.clone()))
+                        .filter(staff::Column::Id.ne(id))
+                        .one(u.txn())
+                        .await?;
+                    if taken.is_some() {
+                        return Err(ServiceError::invalid(
+                            "sso_subject",
+                            "is linked to another account",
+                        ));
+                    }
+                }
+                if let Some(Some(email)) = &sso_email {
+                    let taken = staff::Entity::find()
+                        .filter(staff::Column::SsoEmail.eq(email.clone()))
+                        .filter(staff::Column::Id.ne(id))
+                        .one(u.txn())
+                        .await?;
+                    if taken.is_some() {
+                        return Err(ServiceError::invalid(
+                            "sso_email",
+                            "waits to link another account",
+                        ));
+                    }
+                }
                 let role_changes = role.is_some_and(|r| r.as_str() != current.role);
                 let ends_for =
                     ends_for.or(role_changes.then_some(auth::service::REVOKED_ROLE_CHANGED));
@@ -587,6 +663,15 @@ pub async fn update_staff(
                 }
                 if let Some(v) = active {
                     m.active = Set(v);
+                }
+                if let Some(v) = sso_subject {
+                    m.sso_subject = Set(v);
+                }
+                if let Some(v) = sso_email {
+                    m.sso_email = Set(v);
+                }
+                if let Some(v) = password_sign_in {
+                    m.password_sign_in = Set(v);
                 }
                 if let Some(v) = password_hash {
                     m.password_hash = Set(v);

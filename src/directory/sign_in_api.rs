@@ -65,6 +65,36 @@ impl From<TokenPair> for TokenResponse {
     }
 }
 
+#[derive(Object)]
+pub struct SingleSignOnOut {
+    /// Whether staff may sign in through the library's identity provider.
+    pub enabled: bool,
+    /// The provider's name as staff know it (for the sign-in button);
+    /// absent when single sign-on is off.
+    #[oai(skip_serializing_if_is_none)]
+    pub provider_name: Option<String>,
+}
+
+#[derive(Object)]
+pub struct SsoTicketRequest {
+    /// The ticket the sign-in's last redirect put in the app's address
+    /// (`#sso=...`). It works once, within two minutes.
+    #[oai(validator(min_length = 1, max_length = 128))]
+    pub ticket: String,
+}
+
+#[derive(ApiResponse)]
+pub enum SsoRedirect {
+    /// Go on at `Location`: the provider's sign-in page, or back to the app
+    /// with a one-time ticket (`/#sso=...`) or the reason it failed
+    /// (`/#sso-error=state|provider|unavailable|token|not_allowed`).
+    #[oai(status = 303)]
+    SeeOther(
+        #[oai(header = "Location")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
 #[derive(ApiResponse)]
 pub enum LoggedOut {
     /// The session has ended.
@@ -115,6 +145,78 @@ impl AuthApi {
     ) -> Result<Json<TokenResponse>, ProblemResponse> {
         Ok(Json(
             service::refresh(&state, &meta, body.0.refresh_token)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Whether single sign-on is offered, and the provider's name.
+    #[oai(operation_id = "getSingleSignOn", path = "/sso", method = "get")]
+    async fn sso(&self, state: Data<&AppState>) -> Json<SingleSignOnOut> {
+        Json(SingleSignOnOut {
+            enabled: state.sso.is_some(),
+            provider_name: state.sso.as_ref().map(|s| s.name.clone()),
+        })
+    }
+
+    /// Begin a single sign-on (a browser navigates here): answers 303 to
+    /// the provider's sign-in page (authorization code flow with PKCE).
+    /// 404 when single sign-on is not configured; 503 when the provider
+    /// cannot be reached.
+    #[oai(operation_id = "startSingleSignOn", path = "/sso/start", method = "get")]
+    async fn sso_start(
+        &self,
+        state: Data<&AppState>,
+        /// A name for this device, as at a password sign-in.
+        #[oai(validator(max_length = 100))]
+        device_name: poem_openapi::param::Query<String>,
+    ) -> Result<SsoRedirect, ProblemResponse> {
+        let device_name = Line::for_field("device_name", &device_name.0)?;
+        let to = crate::auth::sso::begin(&state, device_name).await?;
+        Ok(SsoRedirect::SeeOther(to, "no-store".into()))
+    }
+
+    /// Where the provider sends the browser back. Always answers 303 to
+    /// the app: with a one-time ticket to redeem, or the reason the sign-in
+    /// failed. Every outcome is audited with the provider named.
+    #[oai(
+        operation_id = "finishSingleSignOn",
+        path = "/sso/callback",
+        method = "get"
+    )]
+    async fn sso_callback(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        code: poem_openapi::param::Query<Option<String>>,
+        #[oai(name = "state")] csrf: poem_openapi::param::Query<Option<String>>,
+        error: poem_openapi::param::Query<Option<String>>,
+    ) -> SsoRedirect {
+        let back = crate::auth::sso::Callback {
+            code: code.0,
+            state: csrf.0,
+            error: error.0,
+        };
+        let to = crate::auth::sso::finish(&state, &meta, back).await;
+        SsoRedirect::SeeOther(to, "no-store".into())
+    }
+
+    /// Redeem a finished single sign-on's ticket for the session's tokens
+    /// (the same as a password sign-in's). A ticket works once.
+    #[oai(
+        operation_id = "redeemSingleSignOn",
+        path = "/sso/redeem",
+        method = "post",
+        transform = "write_limit"
+    )]
+    async fn sso_redeem(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: Input<SsoTicketRequest>,
+    ) -> Result<Json<TokenResponse>, ProblemResponse> {
+        Ok(Json(
+            crate::auth::sso::redeem(&state, &meta, body.0.ticket)
                 .await?
                 .into(),
         ))

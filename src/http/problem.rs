@@ -214,6 +214,11 @@ impl From<crate::error::ServiceError> for ProblemResponse {
                 p.retry_after = Some(retry_after_secs);
                 p
             }
+            E::Unavailable(why) => {
+                let mut p = Problem::for_status(StatusCode::SERVICE_UNAVAILABLE).detail(why);
+                p.retry_after = Some(30);
+                p
+            }
             E::Unexpected(_) => Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR),
         };
         ProblemResponse(Box::new(p))

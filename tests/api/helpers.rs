@@ -232,6 +232,8 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
             Ok("pool") => casework::config::SqliteStatements::Pool,
             _ => casework::config::SqliteStatements::CallingThread,
         },
+        // Passwords only; tests/api/sso.rs configures a real provider.
+        ..Settings::default()
     }
 }
 

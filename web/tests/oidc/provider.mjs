@@ -46,7 +46,8 @@ let keys = [];
 // Pending id_token overrides for the next token response (or null).
 let tamper = null;
 // The current Provider's request handler; rebuilt on /__test/rotate behind
-// the same HTTP server (the in-memory store is shared, so sessions survive).
+// the same HTTP server. Each instance has its own in-memory store, so a rotate
+// forgets sessions, interactions and unused codes.
 let handle;
 
 async function newSigningKey() {
@@ -123,8 +124,8 @@ function buildProvider(issuer) {
     pkce: { required: () => true },
     features: { devInteractions: { enabled: true } },
     ttl: { IdToken: 600 },
-    // Fixed invented cookie key so sessions survive a rotate. Cookies are
-    // plain (not Secure) because the request is plain http; no proxy is set.
+    // Signed cookies with an invented key. Over plain http oidc-provider sets
+    // them without Secure (it follows ctx.secure), so no proxy setting is needed.
     cookies: { keys: ['casework-test-cookie-key'] },
     clientBasedCORS: () => false,
   });
