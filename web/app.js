@@ -8,7 +8,7 @@ import { signedIn } from './lib/api.js';
 import { session, signOut, start } from './lib/session.js';
 import { status, syncSoon } from './lib/sync.js';
 import { loadStaff } from './lib/staff.js';
-import { ChoosePassword, SignIn, Unlock } from './screens/signin.js';
+import { ChoosePassword, Passphrase, SignIn, Unlock } from './screens/signin.js';
 import { Office } from './screens/office.js';
 import { Today } from './screens/today.js';
 import { LogContact } from './screens/log.js';
@@ -108,6 +108,7 @@ function App() {
   if (session.screen === 'signin') return html`<${SignIn} />`;
   if (session.screen === 'unlock') return html`<${Unlock} />`;
   if (session.screen === 'password') return html`<${ChoosePassword} />`;
+  if (session.screen === 'passphrase') return html`<${Passphrase} />`;
   if (session.other) return html`<${Office} hash=${hash} />`;
   // Names for the ids records carry (online only; loaded once, kept in memory).
   if (status.online && signedIn()) loadStaff();

@@ -12,6 +12,10 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub revoked_reason: Option<String>,
+    /// `password` or `sso`: a password an admin gave must be replaced
+    /// before a password session does anything else, never a single
+    /// sign-on's.
+    pub signed_in_with: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,5 @@
-//! Single sign-on (OpenID Connect): an account's link to the provider's
+//! Single sign-on (OpenID Connect): how each device session was signed in
+//! (`password` or `sso`), an account's link to the provider's
 //! subject (set by an admin, or once by a verified email the admin gave),
 //! whether its local password may still sign in, the sign-ins begun at the
 //! provider and not yet back, and the one-time tickets that hand a finished
@@ -34,6 +35,13 @@ impl MigrationTrait for Migration {
             Table::alter()
                 .table(Staff::Table)
                 .add_column(boolean(Staff::PasswordSignIn).default(true))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(DeviceSession::Table)
+                .add_column(string_len(DeviceSession::SignedInWith, 16).default("password"))
                 .to_owned(),
         )
         .await?;
@@ -100,6 +108,13 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.alter_table(
+            Table::alter()
+                .table(DeviceSession::Table)
+                .drop_column(DeviceSession::SignedInWith)
+                .to_owned(),
+        )
+        .await?;
         for col in [Staff::PasswordSignIn, Staff::SsoEmail, Staff::SsoSubject] {
             m.alter_table(
                 Table::alter()
@@ -119,6 +134,12 @@ enum Staff {
     SsoSubject,
     SsoEmail,
     PasswordSignIn,
+}
+
+#[derive(DeriveIden)]
+enum DeviceSession {
+    Table,
+    SignedInWith,
 }
 
 #[derive(DeriveIden)]

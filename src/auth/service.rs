@@ -265,6 +265,7 @@ pub async fn login(
                     ),
                     revoked_at: Set(None),
                     revoked_reason: Set(None),
+                    signed_in_with: Set("password".to_owned()),
                 }
                 .insert(u.txn())
                 .await?;
@@ -359,10 +360,15 @@ pub async fn refresh(
                 .keys
                 .issue(staff_id, session_id, state.clock.now())
                 .map_err(|e| ServiceError::unexpected("sign token", e))?;
-            let must_change = staff::Entity::find_by_id(staff_id)
+            let by_password = device_session::Entity::find_by_id(session_id)
                 .one(&state.db)
                 .await?
-                .is_some_and(|s| s.must_change_password);
+                .is_some_and(|s| s.signed_in_with != "sso");
+            let must_change = by_password
+                && staff::Entity::find_by_id(staff_id)
+                    .one(&state.db)
+                    .await?
+                    .is_some_and(|s| s.must_change_password);
             Ok(TokenPair {
                 access_token,
                 refresh_token: new_token,
@@ -691,7 +697,8 @@ pub async fn authenticate(state: &AppState, token: &str) -> ServiceResult<Actor>
         role,
         branches,
         session_id: session.id,
-        must_change_password: account.must_change_password,
+        // Only a password session must replace an admin-given password.
+        must_change_password: account.must_change_password && session.signed_in_with != "sso",
     };
     state.actor_cache.insert(session.id, actor.clone());
     Ok(actor)

@@ -548,6 +548,7 @@ async fn start_session(
                     ),
                     revoked_at: Set(None),
                     revoked_reason: Set(None),
+                    signed_in_with: Set("sso".to_owned()),
                 }
                 .insert(u.txn())
                 .await?;

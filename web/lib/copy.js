@@ -99,11 +99,12 @@ class Copy {
    * Opens (or makes) the copy after an online sign-in. A copy under another
    * password (changed since) cannot be read: it is wiped and made anew.
    * @param {Account} account
-   * @param {string} password
+   * @param {string} password the password, or after a single sign-on the device passphrase
    * @param {string} refreshToken
    * @param {Branch[]} branches
+   * @param {boolean} [passphrase] the key comes from a device passphrase (single sign-on)
    */
-  async openAfterSignIn(account, password, refreshToken, branches) {
+  async openAfterSignIn(account, password, refreshToken, branches, passphrase = false) {
     this.close();
     let db = database(dbName(account.staff_id));
     let meta = await db.table('meta').get('account');
@@ -117,7 +118,7 @@ class Copy {
     if (!meta || !key) {
       const salt = newSalt();
       key = await deriveKey(password, salt);
-      meta = { k: 'account', staff_id: account.staff_id, username: account.username, salt, check: await keyCheck(key), lastSync: Date.now() };
+      meta = { k: 'account', staff_id: account.staff_id, username: account.username, salt, check: await keyCheck(key), lastSync: Date.now(), passphrase };
       await db.table('meta').put(meta);
     }
     this.db = db;
@@ -362,7 +363,7 @@ export async function copiesOnDevice() {
     }
     db.close();
     if (!meta || expired(meta.lastSync)) await Dexie.delete(name);
-    else found.push({ staff_id: meta.staff_id, username: meta.username });
+    else found.push({ staff_id: meta.staff_id, username: meta.username, passphrase: !!meta.passphrase });
   }
   return found;
 }

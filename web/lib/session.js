@@ -12,12 +12,14 @@ import { stop, syncSoon, whenReset } from './sync.js';
 const FIELD_ROLES = ['peer', 'social_worker', 'supervisor'];
 
 export const session = {
-  /** @type {'loading' | 'signin' | 'unlock' | 'password' | 'app'} */
+  /** @type {'loading' | 'signin' | 'unlock' | 'password' | 'passphrase' | 'app'} */
   screen: 'loading',
   /** The password an admin gave, held only until the account chooses its own. */
   given: '',
-  /** @type {{staff_id: string, username: string}[]} */
+  /** @type {{staff_id: string, username: string, passphrase?: boolean}[]} */
   copies: [],
+  /** @type {Schemas['StaffOut'] | null} after a single sign-on, for a role that keeps a copy: the account whose device passphrase is asked */
+  sso: null,
   /** @type {{key: string, detail?: string, discarded?: number} | null} a message for the sign-in screen (`discarded`: unsent changes deleted with the copy) */
   notice: null,
   /** @type {Schemas['StaffOut'] | null} the signed-in account when it keeps no copy */
@@ -31,7 +33,89 @@ export function deviceName() {
   return localStorage.getItem(config.deviceNameKey) ?? '';
 }
 
+/**
+ * What a single sign-on's last redirect left in the address (`#sso=ticket`
+ * or `#sso-error=reason`), taken out of it at once so that the ticket is
+ * neither kept in the history nor shown.
+ * @returns {{ticket?: string, error?: string} | null}
+ */
+function ssoReturn() {
+  const m = /^#sso(-error)?=([A-Za-z0-9_-]{1,128})$/.exec(location.hash);
+  if (!m) return null;
+  history.replaceState(null, '', location.pathname + location.search);
+  return m[1] ? { error: m[2] } : { ticket: m[2] };
+}
+
+/**
+ * Sends the browser to the identity provider (single sign-on); it comes back
+ * to `/#sso=...`.
+ * @param {string} device
+ */
+export function signInWithProvider(device) {
+  localStorage.setItem(config.deviceNameKey, device);
+  location.assign('/v1/auth/sso/start?device_name=' + encodeURIComponent(device));
+}
+
+/**
+ * Redeems a single sign-on's ticket for the session's tokens. A desk role
+ * goes on at once; a role that keeps a copy is asked for the device
+ * passphrase, which makes (or opens) the copy's key.
+ * @param {string} ticket
+ */
+async function redeemSso(ticket) {
+  const t = await api('post', '/v1/auth/sso/redeem', { body: { ticket }, auth: false });
+  setTokens({ access: t.access_token, refresh: t.refresh_token });
+  refreshToken = t.refresh_token;
+  const me = await api('get', '/v1/me');
+  if (!FIELD_ROLES.includes(me.role)) {
+    session.other = me;
+    session.screen = 'app';
+    copy.changed();
+    return;
+  }
+  session.sso = me;
+  session.copies = await copiesOnDevice().catch(() => []);
+  session.screen = 'passphrase';
+  copy.changed();
+}
+
+/**
+ * The device passphrase after a single sign-on: opens this account's copy
+ * kept here, or makes a new one sealed by it.
+ * @param {string} passphrase
+ * @param {boolean} fresh make a new copy even if one is kept here (its passphrase was forgotten; what it holds unsent is lost)
+ * @returns {Promise<boolean>} false when the passphrase does not open the copy kept here
+ */
+export async function usePassphrase(passphrase, fresh) {
+  const me = /** @type {Schemas['StaffOut']} */ (session.sso);
+  const kept = session.copies.some((c) => c.staff_id === me.id);
+  if (kept && !fresh) {
+    const opened = await copy.unlock(me.id, passphrase);
+    if (!opened) return false;
+    // The new session's refresh token replaces the one sealed in the copy.
+    await copy.saveSecret(refreshToken);
+    session.sso = null;
+    session.screen = 'app';
+    copy.changed();
+    syncSoon();
+    return true;
+  }
+  session.sso = null;
+  await afterSignIn(passphrase, true);
+  return true;
+}
+
 export async function start() {
+  const back = ssoReturn();
+  if (back?.error) session.notice = { key: 'sso.error.' + back.error };
+  if (back?.ticket) {
+    try {
+      await redeemSso(back.ticket);
+      return;
+    } catch {
+      session.notice = { key: 'sso.error.ticket' };
+    }
+  }
   // Never left on "Opening": if the browser's storage does not answer in a
   // few seconds (or fails), show sign-in; the copies are listed again later.
   const listed = copiesOnDevice().catch(() => []);
@@ -85,9 +169,10 @@ export async function chooseOwnPassword(newPassword) {
 
 /**
  * What follows a sign-in: the account, and its copy when its role keeps one.
- * @param {string} password
+ * @param {string} password the password, or the device passphrase after a single sign-on
+ * @param {boolean} [passphrase]
  */
-async function afterSignIn(password) {
+async function afterSignIn(password, passphrase = false) {
   const me = await api('get', '/v1/me');
   session.notice = null;
   if (!FIELD_ROLES.includes(me.role)) {
@@ -105,7 +190,7 @@ async function afterSignIn(password) {
     branches = me.branches.map((id) => ({ id, name: id }));
   }
   const account = { staff_id: me.id, username: me.username, display_name: me.display_name, role: me.role, branches: me.branches };
-  await copy.openAfterSignIn(account, password, refreshToken, branches);
+  await copy.openAfterSignIn(account, password, refreshToken, branches, passphrase);
   session.screen = 'app';
   copy.changed();
   syncSoon();

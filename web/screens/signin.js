@@ -1,9 +1,10 @@
 // Sign in (online) and unlock (the copy kept on this device, with or without the network).
-import { useState } from '../vendor/hooks.mjs';
+import { useEffect, useState } from '../vendor/hooks.mjs';
 import { html } from '../lib/html.js';
 import { t } from '../lib/t.js';
 import { config } from '../lib/config.js';
-import { ApiError, chooseOwnPassword, deviceName, otherAccount, session, signIn, signOut, start, unlock } from '../lib/session.js';
+import { api } from '../lib/api.js';
+import { ApiError, chooseOwnPassword, deviceName, otherAccount, session, signIn, signInWithProvider, signOut, start, unlock, usePassphrase } from '../lib/session.js';
 import { ErrorSummary, FieldMessage, errorFor, useFocusHeading } from './ui.js';
 
 /** @typedef {import('./ui.js').FieldError} FieldError */
@@ -18,6 +19,22 @@ export function SignIn() {
   const [errors, setErrors] = useState(/** @type {FieldError[]} */ ([]));
   const heading = useFocusHeading();
   const notice = session.notice;
+  /** @type {[string | null, (v: string | null) => void]} */
+  const [provider, setProvider] = useState(/** @type {string | null} */ (null));
+  useEffect(() => {
+    // Offered when the server has a provider (and the network is there).
+    api('get', '/v1/auth/sso', { auth: false })
+      .then((s) => setProvider(s.enabled ? s.provider_name ?? '' : null))
+      .catch(() => setProvider(null));
+  }, []);
+
+  function withProvider() {
+    if (!device.trim()) {
+      setAskDevice(true);
+      return setErrors([{ field: 'device_name', message: t('signin.required', { field: t('field.device_name') }) }]);
+    }
+    signInWithProvider(device.trim());
+  }
 
   /** @param {Event} ev */
   async function submit(ev) {
@@ -46,6 +63,10 @@ export function SignIn() {
     <h1 tabindex="-1" ref=${heading}>${t('signin.title')}</h1>
     ${notice && html`<div class="notice" role="status"><p>${t(notice.key, { hours: config.wipeAfterHours })}</p>${notice.detail && html`<p>${notice.detail}</p>`}${notice.discarded ? html`<p data-testid="discarded">${notice.discarded === 1 ? t('notice.discardedOne') : t('notice.discarded', { n: notice.discarded })}</p>` : null}</div>`}
     <${ErrorSummary} errors=${errors} prefix="signin" />
+    ${provider !== null && html`<div class="sso">
+      <button class="primary" type="button" onClick=${withProvider}>${t('sso.button', { provider })}</button>
+      <p class="hint">${t('sso.or')}</p>
+    </div>`}
     <form onSubmit=${submit} novalidate>
       <div class=${'field' + (errorFor(errors, 'username') ? ' has-error' : '')}>
         <label for="signin-username">${t('signin.username')}</label>
@@ -85,22 +106,24 @@ export function Unlock() {
   const [errors, setErrors] = useState(/** @type {FieldError[]} */ ([]));
   const heading = useFocusHeading();
   const chosen = copies.find((c) => c.staff_id === staffId) ?? copies[0];
+  // A copy made after a single sign-on opens with the device passphrase.
+  const secret = chosen?.passphrase ? t('passphrase.label') : t('signin.password');
 
   /** @param {Event} ev */
   async function submit(ev) {
     ev.preventDefault();
-    if (!password) return setErrors([{ field: 'password', message: t('signin.required', { field: t('field.password') }) }]);
+    if (!password) return setErrors([{ field: 'password', message: t('signin.required', { field: chosen?.passphrase ? t('passphrase.field') : t('field.password') }) }]);
     setBusy(true);
     const ok = await unlock(chosen.staff_id, password).catch(() => false);
     if (!ok) {
-      setErrors([{ field: 'password', message: t('unlock.wrong') }]);
+      setErrors([{ field: 'password', message: t(chosen?.passphrase ? 'passphrase.wrong' : 'unlock.wrong') }]);
       setBusy(false);
     }
   }
 
   return html`<main id="main" class="narrow">
     <h1 tabindex="-1" ref=${heading}>${t('unlock.title')}</h1>
-    <p>${t('unlock.lead', { username: chosen?.username ?? '' })}</p>
+    <p>${t(chosen?.passphrase ? 'unlock.leadPassphrase' : 'unlock.lead', { username: chosen?.username ?? '' })}</p>
     <${ErrorSummary} errors=${errors} prefix="unlock" />
     <form onSubmit=${submit} novalidate>
       ${copies.length > 1 && html`<div class="field">
@@ -111,7 +134,7 @@ export function Unlock() {
       </div>`}
       <input type="text" name="username" autocomplete="username" value=${chosen?.username ?? ''} class="visually-hidden" tabindex="-1" aria-hidden="true" readonly />
       <div class=${'field' + (errorFor(errors, 'password') ? ' has-error' : '')}>
-        <label for="unlock-password">${t('signin.password')}</label>
+        <label for="unlock-password">${secret}</label>
         <${FieldMessage} id="unlock-password" message=${errorFor(errors, 'password')} />
         <input id="unlock-password" type="password" autocomplete="current-password" value=${password}
           onInput=${(/** @type {any} */ e) => setPassword(e.currentTarget.value)}
@@ -164,6 +187,58 @@ export function ChoosePassword() {
       ${field('again', t('password.again'), again, setAgain, '')}
       <button class="primary" type="submit" disabled=${busy}>${busy ? t('password.busy') : t('password.submit')}</button>
     </form>
+    <p><button type="button" class="link" onClick=${() => signOut()}>${t('nav.signOut')}</button></p>
+  </main>`;
+}
+
+/**
+ * After a single sign-on, for a role that keeps a copy: the passphrase that
+ * seals this device's copy (there is no password to take its key from).
+ * Chosen at the first single sign-on on the device, asked at each after.
+ */
+export function Passphrase() {
+  const me = session.sso;
+  const kept = !!me && session.copies.some((c) => c.staff_id === me.id);
+  const [fresh, setFresh] = useState(!kept);
+  const [passphrase, setPassphrase] = useState('');
+  const [again, setAgain] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState(/** @type {FieldError[]} */ ([]));
+  const heading = useFocusHeading();
+
+  /** @param {Event} ev */
+  async function submit(ev) {
+    ev.preventDefault();
+    /** @type {FieldError[]} */
+    const errs = [];
+    if (fresh && [...passphrase].length < 12) errs.push({ field: 'passphrase', message: t('passphrase.tooShort') });
+    else if (!passphrase) errs.push({ field: 'passphrase', message: t('signin.required', { field: t('passphrase.field') }) });
+    else if (fresh && passphrase !== again) errs.push({ field: 'again', message: t('passphrase.differ') });
+    if (errs.length) return setErrors(errs);
+    setBusy(true);
+    const ok = await usePassphrase(passphrase, fresh && kept).catch(() => null);
+    if (ok === false) setErrors([{ field: 'passphrase', message: t('passphrase.wrong') }]);
+    else if (ok === null) setErrors([{ field: 'passphrase', message: t('errors.server') }]);
+    setBusy(false);
+  }
+  const field = (/** @type {string} */ name, /** @type {string} */ label, /** @type {string} */ value, /** @type {(v: string) => void} */ set, /** @type {string} */ hint) => html`<div class=${'field' + (errorFor(errors, name) ? ' has-error' : '')}>
+    <label for=${'passphrase-' + name}>${label}</label>
+    ${hint && html`<p class="hint" id=${'passphrase-' + name + '-hint'}>${hint}</p>`}
+    <${FieldMessage} id=${'passphrase-' + name} message=${errorFor(errors, name)} />
+    <input id=${'passphrase-' + name} type="password" autocomplete=${fresh ? 'new-password' : 'current-password'} value=${value}
+      aria-describedby=${hint ? 'passphrase-' + name + '-hint' : undefined} onInput=${(/** @type {any} */ e) => set(e.currentTarget.value)} />
+  </div>`;
+  return html`<main id="main" class="narrow">
+    <h1 tabindex="-1" ref=${heading}>${t(fresh ? 'passphrase.titleNew' : 'passphrase.title')}</h1>
+    <p>${t(fresh ? (kept ? 'passphrase.leadReplace' : 'passphrase.leadNew') : 'passphrase.lead', { username: me?.username ?? '' })}</p>
+    <${ErrorSummary} errors=${errors} prefix="passphrase" labels=${{ passphrase: t('passphrase.label'), again: t('passphrase.again') }} />
+    <form onSubmit=${submit} novalidate>
+      <input type="text" name="username" autocomplete="username" value=${me?.username ?? ''} class="visually-hidden" tabindex="-1" aria-hidden="true" readonly />
+      ${field('passphrase', t('passphrase.label'), passphrase, setPassphrase, fresh ? t('passphrase.hint') : '')}
+      ${fresh && field('again', t('passphrase.again'), again, setAgain, '')}
+      <button class="primary" type="submit" disabled=${busy}>${busy ? t('passphrase.busy') : t(fresh ? 'passphrase.submitNew' : 'passphrase.submit')}</button>
+    </form>
+    ${kept && !fresh && html`<p><button type="button" class="link" onClick=${() => { setErrors([]); setFresh(true); }}>${t('passphrase.forgot')}</button></p>`}
     <p><button type="button" class="link" onClick=${() => signOut()}>${t('nav.signOut')}</button></p>
   </main>`;
 }

@@ -163,7 +163,7 @@ test('an admin makes a branch and an account; its person chooses their own passw
   await tablet.getByLabel('Username').fill(person.username);
   await tablet.getByLabel('Password', { exact: true }).fill(again);
   await tablet.getByLabel('Name of this device').fill('Test person tablet');
-  await tablet.getByRole('button', { name: 'Sign in' }).click();
+  await tablet.getByRole('button', { name: 'Sign in', exact: true }).click();
   await h1(tablet, 'Choose your own password');
   const own = `my own long passphrase ${m}`;
   await tablet.getByLabel('New password', { exact: true }).fill(own);

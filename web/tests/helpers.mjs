@@ -22,7 +22,7 @@ export async function signIn(page, who = PEER, device = 'Test tablet') {
   await page.getByLabel('Password', { exact: true }).fill(who.password);
   const deviceField = page.getByLabel('Name of this device');
   if (await deviceField.count()) await deviceField.fill(device);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   // A peer's first screen is Today; a social worker's or supervisor's, Caseload.
   await expect(page.getByRole('heading', { level: 1, name: /^(Today|Caseload)$/ })).toBeVisible();
   await expect(page.getByTestId('last-synced')).toContainText('Last synced');
@@ -40,7 +40,7 @@ export async function signInDesk(page, who, device = 'Test desk') {
   await page.getByLabel('Password', { exact: true }).fill(who.password);
   const deviceField = page.getByLabel('Name of this device');
   if (await deviceField.count()) await deviceField.fill(device);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByText('Online only: nothing is kept on this device.')).toBeVisible();
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
 }

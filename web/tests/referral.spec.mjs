@@ -63,7 +63,7 @@ async function signInAs(page, who) {
   await page.getByLabel('Password', { exact: true }).fill(who.password);
   const device = page.getByLabel('Name of this device');
   if (await device.count()) await device.fill('Referral test tablet');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByTestId('last-synced')).toContainText('Last synced');
   await page.evaluate(async () => { await navigator.serviceWorker.ready; });
 }

@@ -18,7 +18,7 @@ async function signInOnScreen(page, who = SUPERVISOR) {
   await page.getByLabel('Password', { exact: true }).fill(who.password);
   const deviceField = page.getByLabel('Name of this device');
   if (await deviceField.count()) await deviceField.fill('Supervisor tablet');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByTestId('last-synced')).toContainText('Last synced', { timeout: 30_000 });
   // The service worker must control the page before a test goes offline.
   await page.evaluate(async () => { await navigator.serviceWorker.ready; });

@@ -230,6 +230,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether single sign-on is offered, and the provider's name. */
+        get: operations["getSingleSignOn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back. Always answers 303 to
+         *     the app: with a one-time ticket to redeem, or the reason the sign-in
+         *     failed. Every outcome is audited with the provider named.
+         */
+        get: operations["finishSingleSignOn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem a finished single sign-on's ticket for the session's tokens
+         *     (the same as a password sign-in's). A ticket works once.
+         */
+        post: operations["redeemSingleSignOn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Begin a single sign-on (a browser navigates here): answers 303 to
+         *     the provider's sign-in page (authorization code flow with PKCE).
+         *     404 when single sign-on is not configured; 503 when the provider
+         *     cannot be reached.
+         */
+        get: operations["startSingleSignOn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/branches": {
         parameters: {
             query?: never;
@@ -3314,6 +3394,24 @@ export interface components {
             occurred_at?: string;
             persons_involved?: string;
         };
+        /** SingleSignOnOut */
+        SingleSignOnOut: {
+            /** @description Whether staff may sign in through the library's identity provider. */
+            enabled: boolean;
+            /**
+             * @description The provider's name as staff know it (for the sign-in button);
+             *     absent when single sign-on is off.
+             */
+            provider_name?: string;
+        };
+        /** SsoTicketRequest */
+        SsoTicketRequest: {
+            /**
+             * @description The ticket the sign-in's last redirect put in the app's address
+             *     (`#sso=...`). It works once, within two minutes.
+             */
+            ticket: string;
+        };
         /** StaffList */
         StaffList: {
             items: components["schemas"]["StaffOut"][];
@@ -3329,7 +3427,16 @@ export interface components {
             display_name: string;
             /** Format: uuid */
             id: string;
+            /** @description Whether the account's password may sign in. */
+            password_sign_in: boolean;
             role: components["schemas"]["Role"];
+            /**
+             * @description The verified email that will link the account at its first single
+             *     sign-on (with `oidc_link_by_email`).
+             */
+            sso_email?: string;
+            /** @description The single sign-on subject the account is linked to. */
+            sso_subject?: string;
             /** Format: date-time */
             updated_at: string;
             username: string;
@@ -3347,7 +3454,24 @@ export interface components {
              *     sessions, and the account must choose its own at next sign-in.
              */
             password?: string;
+            /**
+             * @description `false`: the account signs in through single sign-on only (it must
+             *     be linked, or wait to be by `sso_email`).
+             */
+            password_sign_in?: boolean;
             role?: components["schemas"]["Role"];
+            /**
+             * @description With `oidc_link_by_email` on: the account is linked on its first
+             *     single sign-on whose verified email is this one (once; then it is
+             *     cleared). `null` clears it.
+             */
+            sso_email?: string;
+            /**
+             * @description Link the account to the single sign-on provider's subject (its
+             *     `sub` claim, as the provider's admin console shows it); `null`
+             *     unlinks it.
+             */
+            sso_subject?: string;
         };
         /** StatsOut */
         StatsOut: {
@@ -5282,6 +5406,427 @@ export interface operations {
             };
         };
     };
+    getSingleSignOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SingleSignOnOut"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header fields are too large (or too many) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service is unavailable, or the request took too long */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    finishSingleSignOn: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description Go on at `Location`: the provider's sign-in page, or back to the app
+             *     with a one-time ticket (`/#sso=...`) or the reason it failed
+             *     (`/#sso-error=state|provider|unavailable|token|not_allowed`).
+             */
+            303: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    LOCATION: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header fields are too large (or too many) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service is unavailable, or the request took too long */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeemSingleSignOn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SsoTicketRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description The request is malformed (a parameter or the JSON itself) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required, or the token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or one the caller may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A keyed or size-limited request must declare its Content-Length */
+            411: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record changed since it was read; `current` holds it now */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header fields are too large (or too many) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service is unavailable, or the request took too long */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startSingleSignOn: {
+        parameters: {
+            query: {
+                /** @description A name for this device, as at a password sign-in. */
+                device_name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description Go on at `Location`: the provider's sign-in page, or back to the app
+             *     with a one-time ticket (`/#sso=...`) or the reason it failed
+             *     (`/#sso-error=state|provider|unavailable|token|not_allowed`).
+             */
+            303: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    LOCATION: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed (a parameter or the JSON itself) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required, or the token is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or one the caller may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A keyed or size-limited request must declare its Content-Length */
+            411: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record changed since it was read; `current` holds it now */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are invalid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header fields are too large (or too many) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service is unavailable, or the request took too long */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listBranches: {
         parameters: {
             query?: never;
@@ -5598,7 +6143,10 @@ export interface operations {
     getBranch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5614,6 +6162,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["BranchOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -7350,7 +7906,10 @@ export interface operations {
     getCase: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -7366,6 +7925,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["CaseOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -8162,7 +8729,10 @@ export interface operations {
     getCaseNote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
                 note_id: string;
@@ -8179,6 +8749,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["NoteOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -9308,7 +9886,10 @@ export interface operations {
     getContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -9324,6 +9905,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ContactOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -9792,7 +10381,10 @@ export interface operations {
     getFollowUp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -9808,6 +10400,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["FollowUpOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -10439,7 +11039,10 @@ export interface operations {
     getIncident: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -10455,6 +11058,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["IncidentOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -11246,7 +11857,10 @@ export interface operations {
     getMandatedReport: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -11262,6 +11876,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["MandatedReportOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -13305,7 +13927,10 @@ export interface operations {
     getPatron: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -13321,6 +13946,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["PatronOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -14273,7 +14906,10 @@ export interface operations {
     getReferral: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -14289,6 +14925,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ReferralOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -15728,7 +16372,10 @@ export interface operations {
     getService: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -15744,6 +16391,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ServiceOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -16366,7 +17021,10 @@ export interface operations {
     getStaff: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -16382,6 +17040,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["StaffOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -18139,7 +18805,10 @@ export interface operations {
     getSupportRequest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -18155,6 +18824,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["SupportRequestOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
@@ -18945,7 +19622,10 @@ export interface operations {
     getSuspension: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the caller holds (`*`, or a list, weak or strong): when one is the record's current ETag, the answer is 304 with no body. The read is still checked and audited as a 200 is. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -18961,6 +19641,14 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["SuspensionOut"];
                 };
+            };
+            /** @description The record has not changed since the ETag the caller sent: no body */
+            304: {
+                headers: {
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed (a parameter or the JSON itself) */
             400: {
