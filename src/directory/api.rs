@@ -9,7 +9,6 @@ use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
-    types::MaybeUndefined,
 };
 use uuid::Uuid;
 
@@ -115,15 +114,6 @@ pub struct StaffOut {
     pub updated_at: crate::http::types::Timestamp,
 }
 
-/// A field that may be absent (unchanged), `null` (cleared) or a value.
-fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
-    match v {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
-
 pub fn staff_out(v: StaffView) -> StaffOut {
     StaffOut {
         id: v.account.id,
@@ -177,14 +167,15 @@ pub struct StaffPatchIn {
     /// sessions, and the account must choose its own at next sign-in.
     pub password: Option<NewPassword>,
     /// Link the account to the single sign-on provider's subject (its
-    /// `sub` claim, as the provider's admin console shows it); `null`
-    /// unlinks it.
-    pub sso_subject: MaybeUndefined<Line<255>>,
+    /// `sub` claim, as the provider's admin console shows it); an empty
+    /// string unlinks it.
+    #[oai(validator(max_length = 255))]
+    pub sso_subject: Option<String>,
     /// With `oidc_link_by_email` on: the account is linked on its first
     /// single sign-on whose verified email is this one (once; then it is
-    /// cleared). `null` clears it.
+    /// cleared). An empty string clears it.
     #[oai(validator(max_length = 254))]
-    pub sso_email: MaybeUndefined<String>,
+    pub sso_email: Option<String>,
     /// `false`: the account signs in through single sign-on only (it must
     /// be linked, or wait to be by `sso_email`).
     pub password_sign_in: Option<bool>,
@@ -384,8 +375,14 @@ impl DirectoryApi {
             branches: b.branches,
             active: b.active,
             password: b.password,
-            sso_subject: maybe(b.sso_subject),
-            sso_email: maybe(b.sso_email),
+            sso_subject: match b.sso_subject {
+                Some(s) if s.trim().is_empty() => Some(None),
+                Some(s) => Some(Some(Line::for_field("sso_subject", &s)?)),
+                None => None,
+            },
+            sso_email: b
+                .sso_email
+                .map(|e| Some(e).filter(|e| !e.trim().is_empty())),
             password_sign_in: b.password_sign_in,
         };
         let v = service::update_staff(

@@ -75,6 +75,9 @@ const staffLabels = () => ({
   branches: t('admin.staff.branches'),
   password: t('admin.password.label'),
   active: t('admin.staff.activation'),
+  sso_subject: t('admin.sso.subject'),
+  sso_email: t('admin.sso.email'),
+  password_sign_in: t('admin.sso.password'),
 });
 
 export function NewStaff() {
@@ -182,6 +185,7 @@ export function StaffAccount({ id }) {
       <div>
         <${AccountDetails} key=${'d' + data.account.version} account=${data.account} branches=${data.branches} self=${self} changed=${changed} reload=${reload} />
         ${!self && data.account.active && html`<${NewPassword} account=${data.account} changed=${changed} reload=${reload} />`}
+        <${SingleSignOn} key=${'o' + data.account.version} account=${data.account} changed=${changed} reload=${reload} />
       </div>
       <div>
         <${Sessions} key=${'s' + data.account.version} account=${data.account} />
@@ -301,6 +305,53 @@ function NewPassword({ account, changed, reload }) {
             <button class="secondary" type="button" onClick=${() => { setOpen(false); setPassword(''); setErrors([]); }}>${t('admin.cancel')}</button>
           </div>
         </form>`}`}
+  </section>`;
+}
+
+/**
+ * Single sign-on: the provider's subject the account is linked to, or a
+ * verified email that links it at its first single sign-on, and whether its
+ * password still signs in.
+ * @param {EditProps} props
+ */
+function SingleSignOn({ account, changed, reload }) {
+  const [subject, setSubject] = useState(account.sso_subject ?? '');
+  const [email, setEmail] = useState(account.sso_email ?? '');
+  const [password, setPassword] = useState(account.password_sign_in);
+  const [errors, setErrors] = useState(/** @type {FieldError[]} */ ([]));
+  const [busy, setBusy] = useState(false);
+  const [stale, setStale] = useState(/** @type {unknown} */ (null));
+
+  /** @param {Event} ev */
+  async function submit(ev) {
+    ev.preventDefault();
+    /** @type {Schemas['StaffPatchIn']} */
+    const body = {};
+    if (subject.trim() !== (account.sso_subject ?? '')) body.sso_subject = subject.trim();
+    if (email.trim() !== (account.sso_email ?? '')) body.sso_email = email.trim();
+    if (password !== account.password_sign_in) body.password_sign_in = password;
+    if (!Object.keys(body).length) return setErrors([{ field: 'sso_subject', message: t('admin.nothingChanged') }]);
+    setBusy(true);
+    try {
+      const a = await api('patch', '/v1/staff/{id}', { params: { id: account.id }, body, headers: { 'if-match': `"${account.version}"` } });
+      changed(a, t('admin.sso.saved', { name: a.display_name }));
+    } catch (e) {
+      if (isStale(e)) setStale(/** @type {any} */ (e).problem.current ?? {});
+      else setErrors(refusal(e, 'sso_subject'));
+      setBusy(false);
+    }
+  }
+
+  return html`<section class="panel" aria-labelledby="sso-title">
+    <h2 id="sso-title">${t('admin.sso.title')}</h2>
+    ${stale ? html`<${StaleNotice} what=${t('admin.staff.what')} why=${t('admin.staff.staleWhy')} onReload=${() => reload(stale)} />` : ''}
+    <form onSubmit=${submit} novalidate data-testid="account-sso">
+      <${ErrorSummary} errors=${errors} prefix="sso" labels=${staffLabels()} />
+      <${Text} prefix="sso" field="sso_subject" label=${t('admin.sso.subject')} hint=${t('admin.sso.subjectHint')} value=${subject} set=${setSubject} errors=${errors} autocomplete="off" spellcheck=${false} />
+      <${Text} prefix="sso" field="sso_email" label=${t('admin.sso.email')} hint=${t('admin.sso.emailHint')} value=${email} set=${setEmail} errors=${errors} type="email" autocomplete="off" spellcheck=${false} />
+      <${Check} prefix="sso" field="password_sign_in" label=${t('admin.sso.password')} hint=${t('admin.sso.passwordHint')} checked=${password} set=${setPassword} errors=${errors} />
+      <button class="primary" type="submit" disabled=${busy || Boolean(stale)}>${busy ? t('admin.saving') : t('admin.sso.save')}</button>
+    </form>
   </section>`;
 }
 

@@ -4,7 +4,7 @@
 // refusals: wrong audience, expired id token, replayed state, a deactivated or
 // unlinked account; a rotated provider key still signs in. All people invented.
 import { test, expect } from '@playwright/test';
-import { ADMIN, AUDITOR, apiLogin, audit, base } from './helpers.mjs';
+import { ADMIN, AUDITOR, apiLogin, audit, base, signInDesk } from './helpers.mjs';
 
 const OIDC = () => process.env.CASEWORK_OIDC_URL ?? '';
 const PROVIDER = 'Library staff account';
@@ -17,6 +17,8 @@ let admin;
 let auditor;
 let main;
 const run = Date.now().toString(36);
+// The trail from this file's start on (the suite before it wrote thousands).
+const since = new Date(Date.now() - 5_000).toISOString();
 
 test.beforeAll(async () => {
   admin = await apiLogin(ADMIN, 'SSO admin');
@@ -40,10 +42,16 @@ async function control(path, body) {
   expect(r.ok, path).toBe(true);
 }
 
-/** Audit events with this rule (newest last). */
+/** Audit events with this rule since this file began (oldest first). */
 async function events(rule) {
-  const page = await auditor.get('/v1/audit/events?limit=500');
-  return page.items.filter((e) => e.rule === rule);
+  const all = [];
+  let cursor;
+  do {
+    const page = await auditor.get(`/v1/audit/events?limit=500&from=${encodeURIComponent(since)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    all.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return all.filter((e) => e.rule === rule);
 }
 
 /**
@@ -128,6 +136,33 @@ test('a peer signs in through the provider, seals the copy with a device passphr
   await page.getByRole('button', { name: 'Open the copy' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Today' })).toBeVisible();
   await expect(page.getByTestId('last-synced')).toContainText('Last synced');
+});
+
+test('an admin links an account on its screen and switches its password off', async ({ page }) => {
+  const name = `sso.linked.${run}`;
+  const made = await admin.post('/v1/staff', {
+    username: name, display_name: `${name} (invented)`, role: 'supervisor', branches: [main],
+    password: 'an admin-given password',
+  });
+  await signInDesk(page, ADMIN);
+  await page.goto(`/#/admin/staff/${made.id}`);
+  const panel = page.getByTestId('account-sso');
+  // Passwords off for an account that cannot sign in another way: refused, by field.
+  await panel.getByLabel('Can sign in with a Casework password').uncheck();
+  await panel.getByRole('button', { name: 'Save single sign-on' }).click();
+  await expect(panel.getByText('an account without its password must be linked').first()).toBeVisible();
+  await panel.getByLabel('Subject at the sign-in provider').fill(name);
+  await panel.getByRole('button', { name: 'Save single sign-on' }).click();
+  await expect(page.getByText(`Single sign-on for ${name} (invented) saved.`)).toBeVisible();
+  await audit(page, 'admin-sso');
+  const saved = await admin.get(`/v1/staff/${made.id}`);
+  expect(saved.sso_subject).toBe(name);
+  expect(saved.password_sign_in).toBe(false);
+
+  // The person signs in through the provider (the admin's page is gone at the reload).
+  await page.context().clearCookies();
+  await viaProvider(page, name);
+  await expect(page.getByRole('heading', { level: 1, name: 'Choose a passphrase for this device' })).toBeVisible();
 });
 
 test('a desk account is linked once by its verified email; an unverified email links nothing', async ({ page }) => {

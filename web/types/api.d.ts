@@ -3463,13 +3463,13 @@ export interface components {
             /**
              * @description With `oidc_link_by_email` on: the account is linked on its first
              *     single sign-on whose verified email is this one (once; then it is
-             *     cleared). `null` clears it.
+             *     cleared). An empty string clears it.
              */
             sso_email?: string;
             /**
              * @description Link the account to the single sign-on provider's subject (its
-             *     `sub` claim, as the provider's admin console shows it); `null`
-             *     unlinks it.
+             *     `sub` claim, as the provider's admin console shows it); an empty
+             *     string unlinks it.
              */
             sso_subject?: string;
         };
