@@ -77,6 +77,8 @@ async fn seed_patrons(state: &AppState, patrons: &[Uuid]) -> anyhow::Result<(Uui
         created_at: Set(now),
         updated_at: Set(now),
         created_by: Set(None),
+        password_sign_in: Set(true),
+        ..Default::default()
     })
     .exec(&state.db)
     .await?;

@@ -156,7 +156,8 @@ async fn write_backup(
         append_bytes(&mut tar, CHECKPOINTS, checkpoints.concat().as_bytes())?;
     }
     for (name, path) in &keys {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
         append_bytes(&mut tar, name, &bytes)?;
     }
     let f = tar.into_inner().context("cannot finish the backup")?;
@@ -182,7 +183,11 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn append_bytes<W: Write>(tar: &mut tar::Builder<W>, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+fn append_bytes<W: Write>(
+    tar: &mut tar::Builder<W>,
+    name: &str,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
     let mut header = tar::Header::new_gnu();
     header.set_size(bytes.len() as u64);
     header.set_mode(0o600);
@@ -202,8 +207,9 @@ fn read_checkpoints(path: &Path) -> anyhow::Result<Vec<(Checkpoint, String)>> {
     };
     let mut out = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let c: Checkpoint = serde_json::from_str(line)
-            .with_context(|| format!("`{}` holds a line that is not a checkpoint", path.display()))?;
+        let c: Checkpoint = serde_json::from_str(line).with_context(|| {
+            format!("`{}` holds a line that is not a checkpoint", path.display())
+        })?;
         out.push((c, format!("{line}\n")));
     }
     Ok(out)
@@ -223,7 +229,8 @@ fn sqlite_copy(file: &Path, copy: &Path) -> anyhow::Result<i64> {
         .context("cannot copy the database (VACUUM INTO)")?;
     drop(c);
     let copied = rusqlite::Connection::open_with_flags(copy, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let head: Option<i64> = copied.query_row("SELECT MAX(seq) FROM audit_event", [], |r| r.get(0))?;
+    let head: Option<i64> =
+        copied.query_row("SELECT MAX(seq) FROM audit_event", [], |r| r.get(0))?;
     Ok(head.unwrap_or(0))
 }
 
@@ -295,7 +302,11 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<Report>
         Some(target)
     };
     if postgres {
-        let conn = db::connect_url(&settings.effective_database_url(), settings.sqlite_synchronous).await?;
+        let conn = db::connect_url(
+            &settings.effective_database_url(),
+            settings.sqlite_synchronous,
+        )
+        .await?;
         let row = conn
             .query_one_raw(sea_orm::Statement::from_string(
                 sea_orm::DatabaseBackend::Postgres,
@@ -326,7 +337,11 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<Report>
             let mut text = String::new();
             entry.read_to_string(&mut text)?;
             let m: Manifest = serde_json::from_str(&text).context("not a Casework backup")?;
-            ensure!(m.format == FORMAT, "a backup of format {} cannot be restored by this version", m.format);
+            ensure!(
+                m.format == FORMAT,
+                "a backup of format {} cannot be restored by this version",
+                m.format
+            );
             let wanted = if postgres { "postgres" } else { "sqlite" };
             ensure!(
                 m.database == wanted,
@@ -336,7 +351,10 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<Report>
             manifest = Some(m);
             continue;
         }
-        ensure!(manifest.is_some(), "not a Casework backup (no manifest first)");
+        ensure!(
+            manifest.is_some(),
+            "not a Casework backup (no manifest first)"
+        );
         let target = match name.as_str() {
             SQLITE_COPY if !postgres => sqlite_target.clone().context("no SQLite file")?,
             POSTGRES_DUMP if postgres => dump.clone(),
@@ -346,7 +364,9 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<Report>
                 dir.join(CHECKPOINT_KEY)
             }
             SIGNING_KEY | CHECKPOINT_KEY => {
-                notes.push(format!("`{name}` was not restored: its setting names another key"));
+                notes.push(format!(
+                    "`{name}` was not restored: its setting names another key"
+                ));
                 continue;
             }
             other => bail!("the backup holds `{other}`, which no Casework backup holds"),
@@ -362,7 +382,10 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<Report>
     }
     let manifest = manifest.context("not a Casework backup (no manifest)")?;
     if postgres {
-        ensure!(files.iter().any(|f| f == POSTGRES_DUMP), "the backup holds no database");
+        ensure!(
+            files.iter().any(|f| f == POSTGRES_DUMP),
+            "the backup holds no database"
+        );
         let url = settings.effective_database_url();
         let from = dump.clone();
         let status = tokio::task::spawn_blocking(move || {
@@ -379,7 +402,10 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<Report>
         let _ = std::fs::remove_file(&dump);
         ensure!(status.success(), "`pg_restore` failed ({status})");
     } else {
-        ensure!(files.iter().any(|f| f == SQLITE_COPY), "the backup holds no database");
+        ensure!(
+            files.iter().any(|f| f == SQLITE_COPY),
+            "the backup holds no database"
+        );
     }
 
     // The restored chain, checked in full against the restored checkpoints.

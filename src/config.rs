@@ -278,7 +278,11 @@ impl Settings {
                 reqwest::Url::parse(s.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
             };
             for (ok, key, what) in [
-                (url(&self.oidc_issuer), "oidc_issuer", "an http:// or https:// URL"),
+                (
+                    url(&self.oidc_issuer),
+                    "oidc_issuer",
+                    "an http:// or https:// URL",
+                ),
                 (
                     !self.oidc_client_id.trim().is_empty(),
                     "oidc_client_id",

@@ -11,8 +11,8 @@
 pub mod access;
 pub mod app;
 pub mod audit;
-pub mod backup;
 pub mod auth;
+pub mod backup;
 pub mod casework;
 pub mod cli;
 pub mod clock;

@@ -97,7 +97,10 @@ fn describe() {
         "Units of work waiting for the audit writer after it took a batch"
     );
     describe_counter!("casework_writer_batches_total", "Batches the writer ran");
-    describe_counter!("casework_writer_units_total", "Units of work in those batches");
+    describe_counter!(
+        "casework_writer_units_total",
+        "Units of work in those batches"
+    );
     describe_histogram!(
         "casework_writer_batch_units",
         "Units of work sharing one commit"

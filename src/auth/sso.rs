@@ -51,6 +51,28 @@ const METADATA_TTL: Duration = Duration::from_secs(60 * 60);
 /// Longest wait for the provider.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A client of the discovered provider: its authorization endpoint known,
+/// its token and user-info endpoints as discovery said.
+type ProviderClient = openidconnect::Client<
+    openidconnect::EmptyAdditionalClaims,
+    openidconnect::core::CoreAuthDisplay,
+    openidconnect::core::CoreGenderClaim,
+    openidconnect::core::CoreJweContentEncryptionAlgorithm,
+    openidconnect::core::CoreJsonWebKey,
+    openidconnect::core::CoreAuthPrompt,
+    openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+    openidconnect::core::CoreTokenResponse,
+    openidconnect::core::CoreTokenIntrospectionResponse,
+    openidconnect::core::CoreRevocableToken,
+    openidconnect::core::CoreRevocationErrorResponse,
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
 /// The configured provider.
 pub struct Sso {
     issuer: IssuerUrl,
@@ -154,28 +176,7 @@ impl Sso {
         Ok(md)
     }
 
-    fn client(
-        &self,
-        md: CoreProviderMetadata,
-    ) -> openidconnect::Client<
-        openidconnect::EmptyAdditionalClaims,
-        openidconnect::core::CoreAuthDisplay,
-        openidconnect::core::CoreGenderClaim,
-        openidconnect::core::CoreJweContentEncryptionAlgorithm,
-        openidconnect::core::CoreJsonWebKey,
-        openidconnect::core::CoreAuthPrompt,
-        openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
-        openidconnect::core::CoreTokenResponse,
-        openidconnect::core::CoreTokenIntrospectionResponse,
-        openidconnect::core::CoreRevocableToken,
-        openidconnect::core::CoreRevocationErrorResponse,
-        openidconnect::EndpointSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointMaybeSet,
-        openidconnect::EndpointMaybeSet,
-    > {
+    fn client(&self, md: CoreProviderMetadata) -> ProviderClient {
         CoreClient::from_provider_metadata(
             md,
             self.client_id.clone(),
@@ -223,7 +224,9 @@ pub async fn begin(state: &AppState, device_name: Line<100>) -> ServiceResult<St
         pkce_verifier: Set(verifier.secret().clone()),
         device_name: Set(device_name.into_inner()),
         created_at: Set(state.clock.now()),
-        expires_at: Set(state.clock.now() + chrono::Duration::from_std(FLOW_TTL).unwrap_or_default()),
+        expires_at: Set(
+            state.clock.now() + chrono::Duration::from_std(FLOW_TTL).unwrap_or_default()
+        ),
         used_at: Set(None),
     };
     state
@@ -478,10 +481,14 @@ async fn link_by_email(
                 ctx.actor_id = Some(id);
                 ctx.actor_role = Role::parse(&account.role);
                 u.record(
-                    ctx.event(Action::Update, Outcome::Allowed, "sso_linked_by_verified_email")
-                        .record(RecordKind::Staff, id)
-                        .fields(&["sso_subject", "sso_email"])
-                        .query(query),
+                    ctx.event(
+                        Action::Update,
+                        Outcome::Allowed,
+                        "sso_linked_by_verified_email",
+                    )
+                    .record(RecordKind::Staff, id)
+                    .fields(&["sso_subject", "sso_email"])
+                    .query(query),
                 );
                 u.changed(RecordKind::Staff, id);
                 Ok(Some(account))

@@ -163,7 +163,11 @@ impl AuthApi {
     /// the provider's sign-in page (authorization code flow with PKCE).
     /// 404 when single sign-on is not configured; 503 when the provider
     /// cannot be reached.
-    #[oai(operation_id = "startSingleSignOn", path = "/sso/start", method = "get")]
+    #[oai(
+        operation_id = "startSingleSignOn",
+        path = "/sso/start",
+        method = "get"
+    )]
     async fn sso_start(
         &self,
         state: Data<&AppState>,

@@ -33,8 +33,11 @@ pub fn none_match_hits(if_none_match: &str, current: &str) -> bool {
 /// The opaque part (with its quotes) of one entity tag, `None` if malformed.
 fn opaque(tag: &str) -> Option<&str> {
     let tag = tag.strip_prefix("W/").unwrap_or(tag);
-    (tag.len() >= 2 && tag.starts_with('"') && tag.ends_with('"') && !tag[1..tag.len() - 1].contains('"'))
-        .then_some(tag)
+    (tag.len() >= 2
+        && tag.starts_with('"')
+        && tag.ends_with('"')
+        && !tag[1..tag.len() - 1].contains('"'))
+    .then_some(tag)
 }
 
 /// The entity tags of a comma-separated list. A comma may sit inside the
@@ -102,7 +105,9 @@ pub async fn not_modified<E: Endpoint>(next: E, req: Request) -> poem::Result<Re
             headers.insert(name.clone(), v.clone());
         }
     }
-    let mut answer = Response::builder().status(StatusCode::NOT_MODIFIED).finish();
+    let mut answer = Response::builder()
+        .status(StatusCode::NOT_MODIFIED)
+        .finish();
     answer.headers_mut().extend(headers);
     // What the outer layers read off the answer (the operation's id).
     if let Some(op) = resp.data::<poem_openapi::OperationId>() {

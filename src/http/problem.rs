@@ -476,7 +476,10 @@ pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Res
             }
             return Ok(out);
         }
-        Err(err) => (from_error(&err), err.data::<poem_openapi::OperationId>().copied()),
+        Err(err) => (
+            from_error(&err),
+            err.data::<poem_openapi::OperationId>().copied(),
+        ),
     };
     let (problem, operation) = problem;
     let mut problem = problem;

@@ -74,8 +74,10 @@ async fn a_backup_under_write_load_restores_every_acknowledged_write_with_its_ch
                     .post(format!("{base}/v1/contacts"))
                     .bearer_auth(&peer)
                     .header("Idempotency-Key", format!("backup-{w}-{i}"))
-                    .json(&json!({"branch_id": branch, "patron_id": patron, "kind": "drop_in",
-                                  "duration_minutes": 5, "needs": ["food"]}))
+                    .json(
+                        &json!({"branch_id": branch, "patron_id": patron, "kind": "drop_in",
+                                  "duration_minutes": 5, "needs": ["food"]}),
+                    )
                     .send()
                     .await
                     .unwrap();
@@ -87,7 +89,8 @@ async fn a_backup_under_write_load_restores_every_acknowledged_write_with_its_ch
         }));
     }
     {
-        let (client, base, auditor, stop) = (client.clone(), base.clone(), auditor.clone(), stop.clone());
+        let (client, base, auditor, stop) =
+            (client.clone(), base.clone(), auditor.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             while !stop.load(Ordering::SeqCst) {
                 let resp = client
@@ -135,7 +138,11 @@ async fn a_backup_under_write_load_restores_every_acknowledged_write_with_its_ch
         .map(|(_, id)| id.clone())
         .collect();
     let after = acked.lock().unwrap().len() - before.len();
-    assert!(before.len() >= 20, "only {} writes before the backup", before.len());
+    assert!(
+        before.len() >= 20,
+        "only {} writes before the backup",
+        before.len()
+    );
     assert!(after > 0, "no write during or after the backup");
     let original = lines(&source.data_dir.path().join("audit-checkpoints.jsonl"));
     drop(served);
@@ -190,7 +197,11 @@ async fn a_backup_under_write_load_restores_every_acknowledged_write_with_its_ch
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), 200, "contact {id} acknowledged before the backup");
+        assert_eq!(
+            resp.status(),
+            200,
+            "contact {id} acknowledged before the backup"
+        );
     }
     drop(restored_server);
 

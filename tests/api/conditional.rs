@@ -60,7 +60,10 @@ async fn every_read_with_an_etag_declares_if_none_match_and_304() {
         );
         reads += usize::from(has_etag);
     }
-    assert!(reads >= 10, "only {reads} single-record reads declare ETags");
+    assert!(
+        reads >= 10,
+        "only {reads} single-record reads declare ETags"
+    );
 }
 
 #[tokio::test]
@@ -195,7 +198,10 @@ async fn the_safety_side_and_the_directory_answer_304_too() {
     // Across the wall the tag opens nothing: the same refusal as without it.
     let without = app.get_as(&path, &worker.token).await.status();
     assert!(without.is_client_error());
-    assert_eq!(read_if(&app, &path, &worker.token, &etag).await.status(), without);
+    assert_eq!(
+        read_if(&app, &path, &worker.token, &etag).await.status(),
+        without
+    );
 
     let staff = format!("/v1/staff/{}", worker.id);
     let etag = app.get_as(&staff, &admin.token).await.headers()["etag"]

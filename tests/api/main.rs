@@ -1,8 +1,8 @@
 //! Integration tests: one binary, driving the real HTTP API.
 
 mod audit;
-mod backup;
 mod auth;
+mod backup;
 mod break_glass;
 mod casework;
 mod cli;
@@ -23,6 +23,7 @@ mod safety;
 mod scopes;
 mod services;
 mod sessions;
+mod sso;
 mod stats;
 mod sync;
 mod text;

@@ -214,8 +214,10 @@ async fn the_scrape_names_operations_statuses_the_writer_the_chain_and_sign_ins(
             .post(format!("{base}/v1/contacts"))
             .bearer_auth(&peer)
             .header("Idempotency-Key", "metrics-replay")
-            .json(&json!({"branch_id": branch, "patron_id": patron, "kind": "drop_in",
-                          "duration_minutes": 5, "needs": ["food"]}))
+            .json(
+                &json!({"branch_id": branch, "patron_id": patron, "kind": "drop_in",
+                          "duration_minutes": 5, "needs": ["food"]}),
+            )
             .send()
             .await
             .unwrap();
@@ -263,13 +265,22 @@ async fn the_scrape_names_operations_statuses_the_writer_the_chain_and_sign_ins(
     }
     let age = sample(&text, "casework_audit_checkpoint_age_seconds", &[]);
     assert!((0.0..30.0).contains(&age), "checkpoint age {age}\n{text}");
-    assert!(sample(&text, "casework_audit_checkpoint_last_timestamp_seconds", &[]) > 1.7e9);
+    assert!(
+        sample(
+            &text,
+            "casework_audit_checkpoint_last_timestamp_seconds",
+            &[]
+        ) > 1.7e9
+    );
 
     let ok = |op: &str, status: &str| {
         sample(
             &text,
             "casework_http_requests_total",
-            &[&format!("operation=\"{op}\""), &format!("status=\"{status}\"")],
+            &[
+                &format!("operation=\"{op}\""),
+                &format!("status=\"{status}\""),
+            ],
         )
     };
     assert!(ok("getPatron", "200") >= 1.0, "{text}");
@@ -332,6 +343,28 @@ async fn the_scrape_names_operations_statuses_the_writer_the_chain_and_sign_ins(
             );
         }
     }
+
+    // Every metric the sample Grafana dashboard charts is one the service serves.
+    let dashboard = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/grafana/casework-dashboard.json"
+    ))
+    .unwrap();
+    let charted = regex::Regex::new(r"casework_[a-z_]+").unwrap();
+    let mut families = 0;
+    for m in charted.find_iter(&dashboard) {
+        let name = m.as_str();
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .unwrap_or(name);
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "the dashboard charts {name}, which the scrape does not have"
+        );
+        families += 1;
+    }
+    assert!(families >= 12, "the dashboard charts {families} metrics");
 
     // The metrics are not on the API's address.
     let on_api = client.get(format!("{base}/metrics")).send().await.unwrap();
