@@ -102,8 +102,9 @@ pub struct Settings {
     /// The client id Casework is registered under at the provider.
     #[serde(default)]
     pub oidc_client_id: String,
-    /// The client secret the provider gave Casework.
-    #[serde(default)]
+    /// The client secret the provider gave Casework (never shown: masked
+    /// when set, left out when empty).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub oidc_client_secret: String,
     /// The provider's name as staff know it, on the sign-in button and in
     /// the audit trail (say "Library staff account"); empty means "single

@@ -26,6 +26,7 @@ pub mod error;
 pub mod first_start;
 pub mod http;
 pub mod idempotency;
+pub mod oidc;
 pub mod oversight;
 pub mod paging;
 pub mod private;

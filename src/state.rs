@@ -27,7 +27,7 @@ pub struct AppState {
     /// Signed checkpoints of the audit chain's head, kept outside the database.
     pub checkpoints: Arc<crate::audit::checkpoint::Checkpoints>,
     /// The single sign-on provider, when one is configured.
-    pub sso: Option<Arc<crate::auth::sso::Sso>>,
+    pub sso: Option<Arc<crate::oidc::Sso>>,
 }
 
 impl AppState {
@@ -52,7 +52,7 @@ impl AppState {
         let recorder = Recorder::start_on(db::writer(&settings, &db).await?, clock.clone());
         let db = db::reads(&settings, &db).await?;
         let checkpoints = Arc::new(crate::audit::checkpoint::Checkpoints::open(&settings)?);
-        let sso = crate::auth::sso::Sso::from_settings(&settings)?;
+        let sso = crate::oidc::Sso::from_settings(&settings)?;
         // And what opening made (the database and its journal, the keys).
         crate::private::secure_dir(&settings.data_dir)?;
         Ok(AppState {
