@@ -213,7 +213,7 @@ fn declare_conditional_reads(spec: &mut serde_json::Value) {
         "required": false,
         "deprecated": false,
         "explode": true,
-        "schema": {"type": "string", "maxLength": 1024},
+        "schema": {"type": "string"},
     });
     let reads = spec["paths"]
         .as_object_mut()

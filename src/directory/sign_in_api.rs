@@ -172,11 +172,9 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         /// A name for this device, as at a password sign-in.
-        #[oai(validator(max_length = 100))]
-        device_name: poem_openapi::param::Query<String>,
+        device_name: poem_openapi::param::Query<Line<100>>,
     ) -> Result<SsoRedirect, ProblemResponse> {
-        let device_name = Line::for_field("device_name", &device_name.0)?;
-        let to = crate::auth::sso::begin(&state, device_name).await?;
+        let to = crate::auth::sso::begin(&state, device_name.0).await?;
         Ok(SsoRedirect::SeeOther(to, "no-store".into()))
     }
 
