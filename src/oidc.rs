@@ -68,9 +68,20 @@ pub enum Failure {
     /// No account is linked to this person, or the account is deactivated:
     /// one answer for both.
     NotAllowed(&'static str),
+    /// Too many forged or replayed returns from this address (counted with
+    /// failed password sign-ins): wait.
+    Throttled,
 }
 
 impl Failure {
+    /// Whether the failure counts against the client's address: a `state`
+    /// or an id token that does not hold is what a forger sends; a person
+    /// who cancels at the provider, an unlinked one or a provider that is
+    /// down is not.
+    pub fn counts(self) -> bool {
+        matches!(self, Failure::State(_) | Failure::Token(_))
+    }
+
     /// The word the app shows a message for.
     pub fn code(self) -> &'static str {
         match self {
@@ -79,6 +90,7 @@ impl Failure {
             Failure::Unavailable(_) => "unavailable",
             Failure::Token(_) => "token",
             Failure::NotAllowed(_) => "not_allowed",
+            Failure::Throttled => "throttled",
         }
     }
 
@@ -88,6 +100,7 @@ impl Failure {
             Failure::State(r) | Failure::Unavailable(r) | Failure::Token(r) => r,
             Failure::NotAllowed(r) => r,
             Failure::Provider => "sso_provider_error",
+            Failure::Throttled => "throttled",
         }
     }
 }

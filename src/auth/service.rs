@@ -46,6 +46,15 @@ pub struct TokenPair {
     pub password_change_required: bool,
 }
 
+/// The client address's counter alone (single sign-on, which has no
+/// username to count against before the provider answers).
+pub(crate) fn address_keys(meta: &RequestMeta) -> Vec<(String, i32)> {
+    meta.client_addr
+        .iter()
+        .map(|addr| (format!("address:{addr}"), ADDRESS_FAILURES))
+        .collect()
+}
+
 fn throttle_keys(username: &str, meta: &RequestMeta) -> Vec<(String, i32)> {
     let mut keys = vec![(format!("account:{username}"), ACCOUNT_FAILURES)];
     if let Some(addr) = &meta.client_addr {
@@ -56,7 +65,7 @@ fn throttle_keys(username: &str, meta: &RequestMeta) -> Vec<(String, i32)> {
 
 /// Seconds until the longest lock on any of `keys` ends at `now`, if one is
 /// in force.
-async fn locked_for(
+pub(crate) async fn locked_for(
     db: &impl ConnectionTrait,
     keys: &[(String, i32)],
     now: DateTime<Utc>,
@@ -77,7 +86,7 @@ async fn locked_for(
 /// Counts one failure against each key, locking it once past its limit:
 /// 30 seconds, doubling with each further failure, up to 15 minutes. Each
 /// count is guarded, so two instances counting at once both count.
-async fn count_failure(
+pub(crate) async fn count_failure(
     db: &impl ConnectionTrait,
     keys: &[(String, i32)],
     now: DateTime<Utc>,

@@ -56,8 +56,20 @@ fn provider_query(sso: &Sso) -> String {
 /// Begins a single sign-on from the device named `device_name`: keeps what
 /// the callback needs under a new `state`, and answers the provider's
 /// address to send the browser to.
-pub async fn begin(state: &AppState, device_name: Line<100>) -> ServiceResult<String> {
+pub async fn begin(
+    state: &AppState,
+    meta: &RequestMeta,
+    device_name: Line<100>,
+) -> ServiceResult<String> {
     let sso = state.sso.clone().ok_or(ServiceError::NotFound)?;
+    // An address locked by failed sign-ins begins none (each keeps a row).
+    let keys = super::service::address_keys(meta);
+    if let Some(retry_after_secs) =
+        super::service::locked_for(&state.db, &keys, state.clock.now()).await?
+    {
+        crate::telemetry::sign_in("sso", "throttled");
+        return Err(ServiceError::Throttled { retry_after_secs });
+    }
     let md = sso
         .metadata(false)
         .await
@@ -116,13 +128,27 @@ pub async fn finish(state: &AppState, meta: &RequestMeta, back: Callback) -> Str
     let Some(sso) = state.sso.clone() else {
         return "/#sso-error=unavailable".to_owned();
     };
-    match finish_inner(state, meta, &sso, back).await {
+    let keys = super::service::address_keys(meta);
+    let locked = super::service::locked_for(&state.db, &keys, state.clock.now()).await;
+    let outcome = match locked {
+        Ok(None) => finish_inner(state, meta, &sso, back).await,
+        Ok(Some(_)) => Err((Failure::Throttled, None)),
+        Err(_) => Err((Failure::Unavailable("sso_throttle_unreadable"), None)),
+    };
+    match outcome {
         Ok(ticket) => {
             crate::telemetry::sign_in("sso", "allowed");
             format!("/#sso={ticket}")
         }
         Err((failure, staff_id)) => {
-            crate::telemetry::sign_in("sso", "denied");
+            crate::telemetry::sign_in(
+                "sso",
+                if failure == Failure::Throttled {
+                    "throttled"
+                } else {
+                    "denied"
+                },
+            );
             let ctx = AuditContext::anonymous(meta);
             let mut event = ctx
                 .event(Action::LoginFailed, Outcome::Denied, failure.rule())
@@ -131,7 +157,19 @@ pub async fn finish(state: &AppState, meta: &RequestMeta, back: Callback) -> Str
                 Some(id) => event.record(RecordKind::Staff, id),
                 None => event.record_type(RecordKind::Staff),
             };
-            if let Err(e) = state.recorder.record(vec![event]).await {
+            // Recorded, and counted against the address in the same unit
+            // when it is what a forger sends.
+            let counted = if failure.counts() { keys } else { Vec::new() };
+            let recorded = state
+                .recorder
+                .run(AuditContext::default(), move |u| {
+                    Box::pin(async move {
+                        u.record(event);
+                        super::service::count_failure(u.txn(), &counted, u.now()).await
+                    })
+                })
+                .await;
+            if let Err(e) = recorded {
                 tracing::error!(error = %e, "cannot record a failed single sign-on");
             }
             format!("/#sso-error={}", failure.code())

@@ -87,7 +87,7 @@ pub struct SsoTicketRequest {
 pub enum SsoRedirect {
     /// Go on at `Location`: the provider's sign-in page, or back to the app
     /// with a one-time ticket (`/#sso=...`) or the reason it failed
-    /// (`/#sso-error=state|provider|unavailable|token|not_allowed`).
+    /// (`/#sso-error=state|provider|unavailable|token|not_allowed|throttled`).
     #[oai(status = 303)]
     SeeOther(
         #[oai(header = "Location")] String,
@@ -162,7 +162,8 @@ impl AuthApi {
     /// Begin a single sign-on (a browser navigates here): answers 303 to
     /// the provider's sign-in page (authorization code flow with PKCE).
     /// 404 when single sign-on is not configured; 503 when the provider
-    /// cannot be reached.
+    /// cannot be reached; 429 while the caller's address is locked by failed
+    /// sign-ins (forged or replayed returns count, as wrong passwords do).
     #[oai(
         operation_id = "startSingleSignOn",
         path = "/sso/start",
@@ -171,10 +172,11 @@ impl AuthApi {
     async fn sso_start(
         &self,
         state: Data<&AppState>,
+        meta: RequestMeta,
         /// A name for this device, as at a password sign-in.
         device_name: poem_openapi::param::Query<Line<100>>,
     ) -> Result<SsoRedirect, ProblemResponse> {
-        let to = crate::auth::sso::begin(&state, device_name.0).await?;
+        let to = crate::auth::sso::begin(&state, &meta, device_name.0).await?;
         Ok(SsoRedirect::SeeOther(to, "no-store".into()))
     }
 

@@ -161,3 +161,42 @@ fn a_provider_needs_its_client_and_casework_address() {
     assert!(shown.contains("oidc_issuer"));
     assert!(!shown.contains("a secret that is never shown"), "{shown}");
 }
+
+#[tokio::test]
+async fn forged_returns_from_one_address_lock_it_like_wrong_passwords() {
+    // A provider that is never reached: a forged `state` fails before it is.
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.oidc_issuer = "http://127.0.0.1:9/issuer".into();
+        s.oidc_client_id = "casework".into();
+        s.oidc_client_secret = "invented-secret".into();
+        s.oidc_redirect_base = "http://127.0.0.1:8080".into();
+    })
+    .await;
+    let sso: Value = app.get("/v1/auth/sso").await.json().await.unwrap();
+    assert_eq!(
+        sso,
+        json!({"enabled": true, "provider_name": "single sign-on"})
+    );
+    let admin = app.admin().await.clone();
+
+    let back = |i: usize| {
+        let app = &app;
+        async move {
+            let resp = app
+                .get(&format!("/v1/auth/sso/callback?state=forged-{i}&code=x"))
+                .await;
+            assert_eq!(resp.status(), 303);
+            resp.headers()["location"].to_str().unwrap().to_owned()
+        }
+    };
+    for i in 0..20 {
+        assert_eq!(back(i).await, "/#sso-error=state");
+    }
+    // The address is locked now: for returns, for beginnings, for passwords.
+    assert_eq!(back(20).await, "/#sso-error=throttled");
+    let start = app.get("/v1/auth/sso/start?device_name=tablet").await;
+    assert_eq!(start.status(), 429);
+    assert!(start.headers().get("retry-after").is_some());
+    let by_password = app.login(&admin.username, &admin.password, "tablet").await;
+    assert_eq!(by_password.status(), 429);
+}

@@ -40,6 +40,7 @@ export default {
   'sso.error.unavailable': 'The sign-in service cannot be reached just now. Try again in a minute, or use a Casework password.',
   'sso.error.token': 'The sign-in could not be verified, so it was refused. Try again; if it keeps happening, tell your administrator.',
   'sso.error.not_allowed': 'This account cannot sign in to Casework. Ask your Casework administrator to link or reactivate it.',
+  'sso.error.throttled': 'Too many sign-in attempts from this place. Wait a few minutes, then try again.',
   'sso.error.ticket': 'The sign-in took too long to finish. Sign in again.',
 
   'passphrase.titleNew': 'Choose a passphrase for this device',

@@ -299,7 +299,8 @@ export interface paths {
          * Begin a single sign-on (a browser navigates here): answers 303 to
          *     the provider's sign-in page (authorization code flow with PKCE).
          *     404 when single sign-on is not configured; 503 when the provider
-         *     cannot be reached.
+         *     cannot be reached; 429 while the caller's address is locked by failed
+         *     sign-ins (forged or replayed returns count, as wrong passwords do).
          */
         get: operations["startSingleSignOn"];
         put?: never;
@@ -5468,7 +5469,7 @@ export interface operations {
             /**
              * @description Go on at `Location`: the provider's sign-in page, or back to the app
              *     with a one-time ticket (`/#sso=...`) or the reason it failed
-             *     (`/#sso-error=state|provider|unavailable|token|not_allowed`).
+             *     (`/#sso-error=state|provider|unavailable|token|not_allowed|throttled`).
              */
             303: {
                 headers: {
@@ -5680,7 +5681,7 @@ export interface operations {
             /**
              * @description Go on at `Location`: the provider's sign-in page, or back to the app
              *     with a one-time ticket (`/#sso=...`) or the reason it failed
-             *     (`/#sso-error=state|provider|unavailable|token|not_allowed`).
+             *     (`/#sso-error=state|provider|unavailable|token|not_allowed|throttled`).
              */
             303: {
                 headers: {
