@@ -61,6 +61,18 @@ pub async fn request_id_and_log<E: Endpoint>(next: E, mut req: Request) -> poem:
                 HeaderValue::from_static("close"),
             );
         }
+        // The API's answers carry names and notes: no cache, shared or the
+        // browser's own, keeps them (the app keeps its copy itself, sealed).
+        if is_api(&route)
+            && !resp
+                .headers()
+                .contains_key(poem::http::header::CACHE_CONTROL)
+        {
+            resp.headers_mut().insert(
+                poem::http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            );
+        }
         let operation = resp
             .data::<poem_openapi::OperationId>()
             .map(|op| op.0)

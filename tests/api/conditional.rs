@@ -21,6 +21,7 @@ async fn read_if(app: &TestApp, path: &str, token: &str, tags: &str) -> reqwest:
 async fn not_modified(resp: reqwest::Response, etag: &str) {
     assert_eq!(resp.status(), 304);
     assert_eq!(resp.headers()["etag"], etag);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
     assert!(resp.headers().get("content-type").is_none());
     assert_eq!(resp.bytes().await.unwrap().len(), 0, "a 304 has no body");
 }
@@ -100,6 +101,8 @@ async fn a_current_etag_answers_304_audited_and_nothing_to_anyone_else() {
 
     let first = app.get_as(&path, &worker.token).await;
     assert_eq!(first.status(), 200);
+    // No cache keeps a record: the client revalidates with its own copy.
+    assert_eq!(first.headers()["cache-control"], "no-store");
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(etag, "\"1\"");
 
