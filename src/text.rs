@@ -295,6 +295,14 @@ shaped_type! {
 }
 
 shaped_type! {
+    /// An email an account is linked by at its first single sign-on, or
+    /// empty (none); stored lowercased.
+    SsoEmail, r"^([^@\s\x00-\x1F\x7F]+@[^@\s\x00-\x1F\x7F]+\.[^@\s\x00-\x1F\x7F]+)?$", 0, 254,
+    "must be an email address (name@domain), or empty",
+    |s: &str| s.to_lowercase()
+}
+
+shaped_type! {
     /// A branch code: 2 to 16 letters, digits or `-`; stored uppercased.
     BranchCode, "^[A-Za-z0-9-]*$", 2, 16,
     "must be 2 to 16 characters: letters, digits or `-`",

@@ -1,6 +1,6 @@
 // Written by web/scripts/shell.mjs (`npm run shell`); do not edit.
 // The files the service worker keeps for opening offline, and a hash of them.
-self.SHELL_VERSION = "casework-shell-8880e66840edc8ef";
+self.SHELL_VERSION = "casework-shell-21f1e691ba133fad";
 self.SHELL_FILES = [
   "/app.js",
   "/icon.svg",

@@ -548,15 +548,11 @@ pub async fn redeem(
                     ctx.event(Action::Refresh, Outcome::Allowed, "sso_ticket")
                         .record(RecordKind::Session, t.session_id),
                 );
-                Ok(Some((
-                    t.staff_id,
-                    t.session_id,
-                    account.is_some_and(|a| a.must_change_password),
-                )))
+                Ok(Some((t.staff_id, t.session_id)))
             })
         })
         .await?;
-    let Some((staff_id, session_id, _)) = redeemed else {
+    let Some((staff_id, session_id)) = redeemed else {
         return Err(ServiceError::Unauthorized(
             "the sign-in ticket is unknown, used or expired; sign in again",
         ));

@@ -16,7 +16,7 @@ use crate::directory::me_api::{Revoked, SessionList, session_list};
 use crate::http::{
     ApiTags, etag, input::Input, problem::ProblemResponse, security::BearerAuth, write_limit,
 };
-use crate::text::{BranchCode, ClientId, ETag, Line, NewPassword, Username};
+use crate::text::{BranchCode, ClientId, ETag, Line, NewPassword, SsoEmail, Username};
 use crate::{
     audit::RequestMeta,
     directory::service::{self, StaffView},
@@ -169,13 +169,11 @@ pub struct StaffPatchIn {
     /// Link the account to the single sign-on provider's subject (its
     /// `sub` claim, as the provider's admin console shows it); an empty
     /// string unlinks it.
-    #[oai(validator(max_length = 255))]
-    pub sso_subject: Option<String>,
+    pub sso_subject: Option<Line<255, 0>>,
     /// With `oidc_link_by_email` on: the account is linked on its first
     /// single sign-on whose verified email is this one (once; then it is
     /// cleared). An empty string clears it.
-    #[oai(validator(max_length = 254))]
-    pub sso_email: Option<String>,
+    pub sso_email: Option<SsoEmail>,
     /// `false`: the account signs in through single sign-on only (it must
     /// be linked, or wait to be by `sso_email`).
     pub password_sign_in: Option<bool>,
@@ -375,14 +373,13 @@ impl DirectoryApi {
             branches: b.branches,
             active: b.active,
             password: b.password,
-            sso_subject: match b.sso_subject {
-                Some(s) if s.trim().is_empty() => Some(None),
-                Some(s) => Some(Some(Line::for_field("sso_subject", &s)?)),
-                None => None,
-            },
+            // An empty string clears either.
+            sso_subject: b
+                .sso_subject
+                .map(|s| Some(s.into_inner()).filter(|s| !s.is_empty())),
             sso_email: b
                 .sso_email
-                .map(|e| Some(e).filter(|e| !e.trim().is_empty())),
+                .map(|e| Some(e.into_inner()).filter(|e| !e.is_empty())),
             password_sign_in: b.password_sign_in,
         };
         let v = service::update_staff(

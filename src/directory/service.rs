@@ -482,7 +482,7 @@ pub struct StaffPatch {
     pub active: Option<bool>,
     pub password: Option<NewPassword>,
     /// `Some(None)` unlinks the account from single sign-on.
-    pub sso_subject: Option<Option<Line<255>>>,
+    pub sso_subject: Option<Option<String>>,
     /// `Some(None)` clears the email waiting to link the account.
     pub sso_email: Option<Option<String>>,
     pub password_sign_in: Option<bool>,
@@ -525,23 +525,7 @@ pub async fn update_staff(
             issues.add("branches", "an admin cannot change their own branches");
         }
     }
-    let sso_email = match patch.sso_email {
-        Some(Some(e)) => {
-            let e = e.trim().to_lowercase();
-            let parts: Vec<&str> = e.split('@').collect();
-            let fine = parts.len() == 2
-                && !parts[0].is_empty()
-                && parts[1].contains('.')
-                && e.len() <= 254
-                && !e.chars().any(|c| c.is_whitespace() || c.is_control());
-            if !fine {
-                issues.add("sso_email", "must be an email address");
-            }
-            Some(Some(e))
-        }
-        other => other,
-    };
-    let sso_subject = patch.sso_subject.map(|s| s.map(Line::into_inner));
+    let (sso_subject, sso_email) = (patch.sso_subject, patch.sso_email);
     issues.finish()?;
     let password_sign_in = patch.password_sign_in;
     let password_hash = match patch.password {

@@ -107,7 +107,9 @@ export async function usePassphrase(passphrase, fresh) {
 
 export async function start() {
   const back = ssoReturn();
-  if (back?.error) session.notice = { key: 'sso.error.' + back.error };
+  // Only the reasons the server sends have words; anything else reads as a refusal.
+  const reasons = ['state', 'provider', 'unavailable', 'token', 'not_allowed', 'throttled'];
+  if (back?.error) session.notice = { key: 'sso.error.' + (reasons.includes(back.error) ? back.error : 'token') };
   if (back?.ticket) {
     try {
       await redeemSso(back.ticket);
